@@ -1,0 +1,248 @@
+//! The command line: `pufa` (or `pufa serve`) starts the web app; the other commands
+//! administer the same database. Every command accepts `--database-url`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{load_or_create_secret_key, AppConfig};
+use crate::domain::Role;
+use crate::services::users::{self, UserInput};
+use crate::services::villages::{self as village_service, VillageInput};
+use crate::services::{auth, Actor, ServiceError};
+use crate::store::Db;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pufa",
+    version,
+    about = "普法台账 — 乡镇普法学法活动与培训管理系统"
+)]
+pub struct Cli {
+    /// 数据库地址：sqlite://… 或 postgres://…（默认 data/pufa.db）
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// 启动网页服务（默认命令）
+    Serve,
+    /// 只执行数据库迁移
+    Migrate,
+    /// 账号管理
+    #[command(subcommand)]
+    User(UserCommand),
+    /// 村(社区)管理
+    #[command(subcommand)]
+    Village(VillageCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// 创建账号，密码从标准输入读取一行
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// 村(社区)文书所属的村(社区)名称
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VillageCommand {
+    /// 添加村(社区)
+    Add {
+        name: String,
+        #[arg(long, value_enum, default_value = "village")]
+        kind: KindArg,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RoleArg {
+    Admin,
+    Organizer,
+    Clerk,
+    Viewer,
+}
+
+impl RoleArg {
+    fn role(self) -> Role {
+        match self {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Organizer => Role::Organizer,
+            RoleArg::Clerk => Role::Clerk,
+            RoleArg::Viewer => Role::Viewer,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum KindArg {
+    Village,
+    Community,
+}
+
+/// Something the operator must read: one line, then exit 1.
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let config = AppConfig::from_env(cli.database_url.clone());
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::Migrate => migrate(&config).await,
+        Command::User(UserCommand::Add {
+            username,
+            role,
+            village,
+            display_name,
+        }) => add_user(&config, username, role.role(), village, display_name).await,
+        Command::Village(VillageCommand::Add { name, kind }) => {
+            add_village(&config, name, kind).await
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("错误：{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_db(config: &AppConfig) -> Result<Db, Failure> {
+    Ok(Db::connect_and_migrate(&config.database_url).await?)
+}
+
+async fn migrate(config: &AppConfig) -> Result<(), Failure> {
+    let db = open_db(config).await?;
+    println!("数据库已是最新结构（{}）。", db.backend_name());
+    db.close().await;
+    Ok(())
+}
+
+async fn serve(config: &AppConfig) -> Result<(), Failure> {
+    let db = open_db(config).await?;
+    let mut figment = rocket::Config::figment();
+    let configured: rocket::Config = figment
+        .extract()
+        .map_err(|e| Failure(format!("配置有误：{e}")))?;
+    if configured.secret_key.is_zero() {
+        let key = load_or_create_secret_key(&config.data_dir).map_err(|e| {
+            Failure(format!(
+                "无法在 {} 保存密钥：{e}",
+                config.data_dir.display()
+            ))
+        })?;
+        figment = figment.merge(("secret_key", key));
+    }
+    let rocket_config: rocket::Config = figment
+        .extract()
+        .map_err(|e| Failure(format!("配置有误：{e}")))?;
+    if let Some(token) = auth::pending_setup_token(&db)
+        .await
+        .map_err(|e| Failure(e.to_string()))?
+    {
+        let host = match rocket_config.address.to_string().as_str() {
+            "0.0.0.0" | "::" => "127.0.0.1".to_string(),
+            other => other.to_string(),
+        };
+        println!(
+            "尚未创建管理员账号。请在浏览器中打开以下链接创建第一个管理员（链接使用一次后失效）："
+        );
+        println!("  http://{host}:{}/setup?token={token}", rocket_config.port);
+        println!("或在命令行执行：echo '密码' | pufa user add --username admin --role admin");
+    }
+    crate::web::build(figment, db)
+        .launch()
+        .await
+        .map_err(|e| Failure(format!("网页服务启动失败：{e}")))?;
+    Ok(())
+}
+
+fn read_password() -> Result<String, Failure> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("请输入新账号的密码（至少{}位）：", auth::PASSWORD_MIN_CHARS);
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn explain(e: ServiceError) -> Failure {
+    match e {
+        ServiceError::Invalid(errors) => {
+            Failure(errors.into_values().collect::<Vec<_>>().join("；"))
+        }
+        other => Failure(other.to_string()),
+    }
+}
+
+async fn add_user(
+    config: &AppConfig,
+    username: String,
+    role: Role,
+    village: Option<String>,
+    display_name: Option<String>,
+) -> Result<(), Failure> {
+    let db = open_db(config).await?;
+    let village_id = match &village {
+        Some(name) => Some(
+            users::village_id_by_name(&db, name)
+                .await
+                .map_err(explain)?,
+        ),
+        None => None,
+    };
+    let password = read_password()?;
+    let input = UserInput {
+        username: username.clone(),
+        display_name: display_name.unwrap_or_default(),
+        role: role.code().to_string(),
+        village_id,
+        password,
+    };
+    let id = users::create_user(&db, &Actor::operator(), &input)
+        .await
+        .map_err(explain)?;
+    println!("已创建账号 {username}（{}，编号 {id}）。", role.label_zh());
+    db.close().await;
+    Ok(())
+}
+
+async fn add_village(config: &AppConfig, name: String, kind: KindArg) -> Result<(), Failure> {
+    let db = open_db(config).await?;
+    let kind = match kind {
+        KindArg::Village => "village",
+        KindArg::Community => "community",
+    };
+    let input = VillageInput {
+        name: name.clone(),
+        kind: kind.to_string(),
+        ..VillageInput::default()
+    };
+    let id = village_service::create_village(&db, &Actor::operator(), &input)
+        .await
+        .map_err(explain)?;
+    println!("已添加村(社区)“{}”（编号 {id}）。", name.trim());
+    db.close().await;
+    Ok(())
+}

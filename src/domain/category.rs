@@ -1,0 +1,34 @@
+use super::labels::coded_enum;
+
+coded_enum! {
+    /// 身份类别: a person may hold several, each with since/until dates.
+    Category {
+        TownshipCadre => ("township_cadre", "镇干部"),
+        VillageCadre => ("village_cadre", "村干部"),
+        PartyMember => ("party_member", "党员"),
+        LegalLiterate => ("legal_literate", "法律明白人"),
+        Mediator => ("mediator", "人民调解员"),
+        LegalAdviser => ("legal_adviser", "法律顾问"),
+        GridWorker => ("grid_worker", "网格员"),
+        GroupLeader => ("group_leader", "村民小组长"),
+        Villager => ("villager", "群众"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_labels_round_trip() {
+        for c in Category::ALL {
+            assert_eq!(Category::from_code(c.code()), Some(*c));
+            assert_eq!(Category::from_zh(c.label_zh()), Some(*c));
+        }
+        assert_eq!(
+            Category::from_zh(" 法律明白人 "),
+            Some(Category::LegalLiterate)
+        );
+        assert_eq!(Category::from_zh("路人"), None);
+    }
+}

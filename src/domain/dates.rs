@@ -1,0 +1,73 @@
+//! Dates as clerks write them: 2021-03-05, 2021/3/5, 2021.3.5, 2021年3月5日, 2021年3月5号,
+//! 20210305, in full-width digits too, possibly followed by a time.
+
+use chrono::NaiveDate;
+
+use super::text::to_half_width;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("“{0}” 不是有效日期")]
+pub struct DateError(pub String);
+
+pub fn parse_cn_date(input: &str) -> Result<NaiveDate, DateError> {
+    let invalid = || DateError(input.trim().to_string());
+    let half = to_half_width(input);
+    let text = half.trim();
+    // A time after the date (“2021-03-05 14:30”, “2021年3月5日下午”) is dropped.
+    let date_part = match text.find('日').or_else(|| text.find('号')) {
+        Some(end) => &text[..end],
+        None => text.split([' ', 'T']).next().unwrap_or(text),
+    };
+    if date_part.len() == 8 && date_part.bytes().all(|b| b.is_ascii_digit()) {
+        let (y, m, d) = (&date_part[..4], &date_part[4..6], &date_part[6..]);
+        return ymd(y, m, d).ok_or_else(invalid);
+    }
+    let parts: Vec<&str> = date_part
+        .split(['-', '/', '.', '年', '月'])
+        .map(str::trim)
+        .collect();
+    match parts.as_slice() {
+        [y, m, d] if y.len() == 4 => ymd(y, m, d).ok_or_else(invalid),
+        _ => Err(invalid()),
+    }
+}
+
+fn ymd(year: &str, month: &str, day: &str) -> Option<NaiveDate> {
+    let all_digits =
+        |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
+    if !(all_digits(year) && all_digits(month) && all_digits(day)) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spelling_of_the_spec() {
+        let expected = NaiveDate::from_ymd_opt(2021, 3, 5).unwrap();
+        for text in [
+            "2021-03-05",
+            "2021/3/5",
+            "2021.3.5",
+            "2021年3月5日",
+            "2021年3月5号",
+            "20210305",
+            "２０２１年３月５日",
+            "2021-03-05 14:30:00",
+            "2021年3月5日 下午",
+        ] {
+            assert_eq!(parse_cn_date(text), Ok(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn impossible_dates_are_errors_not_guesses() {
+        for text in ["2021.13.5", "2021-02-30", "3月5日", "明天", "", "21-3-5"] {
+            let err = parse_cn_date(text).unwrap_err();
+            assert!(err.to_string().contains("不是有效日期"), "{text}");
+        }
+    }
+}

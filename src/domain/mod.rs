@@ -1,0 +1,17 @@
+//! The vocabulary of DESIGN.md as plain types, with parsing and validation. No I/O here.
+
+pub mod category;
+pub mod dates;
+pub mod id_number;
+pub mod labels;
+pub mod person;
+pub mod phone;
+pub mod role;
+pub mod text;
+pub mod village;
+
+pub use category::Category;
+pub use id_number::IdNumber;
+pub use phone::Phone;
+pub use role::Role;
+pub use village::VillageKind;

@@ -1,0 +1,98 @@
+//! Use cases. Web handlers and CLI commands parse input, then call exactly one of these;
+//! every rule about who may do what lives here, once.
+
+pub mod auth;
+pub mod people;
+pub mod users;
+pub mod villages;
+
+use crate::domain::person::FieldErrors;
+use crate::domain::Role;
+use crate::store::users::User;
+use crate::store::StoreError;
+
+/// Who is acting: a logged-in user, or the operator at the command line.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub role: Role,
+    pub village_id: Option<i64>,
+}
+
+impl Actor {
+    pub fn from_user(user: &User) -> Self {
+        Actor {
+            user_id: Some(user.id),
+            role: user.role,
+            village_id: user.village_id,
+        }
+    }
+
+    /// The command line: whoever can run `pufa` on the server administers it.
+    pub fn operator() -> Self {
+        Actor {
+            user_id: None,
+            role: Role::Admin,
+            village_id: None,
+        }
+    }
+
+    /// The village this actor is confined to, if any (clerks).
+    pub fn confined_village(&self) -> Option<i64> {
+        if self.role.sees_all_villages() {
+            None
+        } else {
+            // A clerk always has a village (database CHECK); an impossible clerk without
+            // one sees nothing rather than everything.
+            Some(self.village_id.unwrap_or(-1))
+        }
+    }
+
+    pub fn can_see_village(&self, village_id: Option<i64>) -> bool {
+        match self.confined_village() {
+            None => true,
+            Some(own) => village_id == Some(own),
+        }
+    }
+
+    pub fn require(&self, allowed: bool) -> Result<(), ServiceError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("未找到该记录")]
+    NotFound,
+    #[error("没有权限执行此操作")]
+    Forbidden,
+    /// A rule was broken; the message is for the user.
+    #[error("{0}")]
+    Refused(String),
+    /// A form with per-field messages.
+    #[error("表单填写有误")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        ServiceError::Store(StoreError::Sql(e))
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Turns an optional per-field error map into a result.
+pub(crate) fn invalid_if_any(errors: FieldErrors) -> ServiceResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Invalid(errors))
+    }
+}

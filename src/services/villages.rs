@@ -1,0 +1,113 @@
+//! Villages and communities: everyone reads, the admin edits.
+
+use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
+use crate::domain::person::FieldErrors;
+use crate::domain::text::non_empty;
+use crate::domain::VillageKind;
+use crate::store::villages::{self, Village, VillageDraft};
+use crate::store::Db;
+
+#[derive(Debug, Clone, Default)]
+pub struct VillageInput {
+    pub name: String,
+    pub kind: String,
+    pub code: String,
+    pub display_order: String,
+}
+
+pub async fn list_villages(db: &Db) -> ServiceResult<Vec<Village>> {
+    Ok(villages::list(db).await?)
+}
+
+pub async fn get_village(db: &Db, id: i64) -> ServiceResult<Village> {
+    villages::get(db, id).await?.ok_or(ServiceError::NotFound)
+}
+
+async fn parse(
+    db: &Db,
+    input: &VillageInput,
+    editing: Option<&Village>,
+) -> ServiceResult<VillageDraft> {
+    let mut errors = FieldErrors::new();
+    let name = non_empty(&input.name).unwrap_or_default();
+    if name.is_empty() {
+        errors.insert("name".into(), "请填写村(社区)名称".into());
+    } else if name.chars().count() > 30 {
+        errors.insert("name".into(), "名称不能超过30个字".into());
+    } else if let Some(other) = villages::find_by_name(db, &name).await? {
+        if editing.map(|v| v.id) != Some(other.id) {
+            errors.insert("name".into(), "已有同名的村(社区)".into());
+        }
+    }
+    let kind_text = input.kind.trim();
+    let kind = VillageKind::from_code(kind_text)
+        .or_else(|| VillageKind::from_zh(kind_text))
+        .unwrap_or_else(|| {
+            errors.insert("kind".into(), "类型只能是“村”或“社区”".into());
+            VillageKind::Village
+        });
+    let code = non_empty(&input.code);
+    if code.as_ref().is_some_and(|c| c.chars().count() > 20) {
+        errors.insert("code".into(), "编码不能超过20个字符".into());
+    }
+    let display_order = match non_empty(&input.display_order) {
+        None => 0,
+        Some(text) => text.parse::<i64>().unwrap_or_else(|_| {
+            errors.insert("display_order".into(), "排序只能填写整数".into());
+            0
+        }),
+    };
+    invalid_if_any(errors)?;
+    Ok(VillageDraft {
+        name,
+        kind,
+        code,
+        display_order,
+    })
+}
+
+pub async fn create_village(db: &Db, actor: &Actor, input: &VillageInput) -> ServiceResult<i64> {
+    actor.require(actor.role.can_administer())?;
+    let draft = parse(db, input, None).await?;
+    villages::create(db, &draft, actor.user_id)
+        .await
+        .map_err(|e| duplicate_code_to_field_error(e.into()))
+}
+
+pub async fn update_village(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &VillageInput,
+) -> ServiceResult<()> {
+    actor.require(actor.role.can_administer())?;
+    let before = get_village(db, id).await?;
+    let draft = parse(db, input, Some(&before)).await?;
+    villages::update(db, &before, &draft, actor.user_id)
+        .await
+        .map_err(|e| duplicate_code_to_field_error(e.into()))
+}
+
+pub async fn delete_village(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+    actor.require(actor.role.can_administer())?;
+    let village = get_village(db, id).await?;
+    if villages::has_data(db, id).await? {
+        return Err(ServiceError::Refused(format!(
+            "“{}”已有人员、账号或活动等数据，不能删除",
+            village.name
+        )));
+    }
+    Ok(villages::delete(db, &village, actor.user_id).await?)
+}
+
+/// The name is checked before writing; a unique violation left is the code.
+fn duplicate_code_to_field_error(e: ServiceError) -> ServiceError {
+    match e {
+        ServiceError::Store(s) if s.is_unique_violation() => {
+            let mut errors = FieldErrors::new();
+            errors.insert("code".into(), "该编码已被其他村(社区)使用".into());
+            ServiceError::Invalid(errors)
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,92 @@
+//! The audit log: who changed what, when, with the value before and after (as JSON).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{on_pool, Db, StoreResult};
+
+pub const INSERT: &str =
+    "INSERT INTO audit_log (at, user_id, action, entity, entity_id, before, after) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub user_id: Option<i64>,
+    pub action: &'static str,
+    pub entity: &'static str,
+    pub entity_id: Option<i64>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl AuditEntry {
+    pub fn new(
+        user_id: Option<i64>,
+        action: &'static str,
+        entity: &'static str,
+        entity_id: i64,
+    ) -> Self {
+        AuditEntry {
+            user_id,
+            action,
+            entity,
+            entity_id: Some(entity_id),
+            before: None,
+            after: None,
+        }
+    }
+
+    pub fn before(mut self, value: &impl Serialize) -> Self {
+        self.before = serde_json::to_string(value).ok();
+        self
+    }
+
+    pub fn after(mut self, value: &impl Serialize) -> Self {
+        self.after = serde_json::to_string(value).ok();
+        self
+    }
+}
+
+/// Writes an audit entry on the given connection or transaction, so that it commits or
+/// rolls back together with the change it describes.
+macro_rules! record_audit {
+    ($conn:expr, $entry:expr) => {{
+        let entry: &$crate::store::audit::AuditEntry = $entry;
+        sqlx::query($crate::store::audit::INSERT)
+            .bind($crate::store::now())
+            .bind(entry.user_id)
+            .bind(entry.action)
+            .bind(entry.entity)
+            .bind(entry.entity_id)
+            .bind(entry.before.as_deref())
+            .bind(entry.after.as_deref())
+            .execute($conn)
+            .await
+    }};
+}
+pub(crate) use record_audit;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+pub async fn for_entity(db: &Db, entity: &str, entity_id: i64) -> StoreResult<Vec<AuditRecord>> {
+    const SQL: &str = "SELECT a.id, a.at, a.user_id, u.username, a.action, a.entity, a.entity_id, a.before, a.after \
+         FROM audit_log a LEFT JOIN users u ON u.id = a.user_id \
+         WHERE a.entity = $1 AND a.entity_id = $2 ORDER BY a.at DESC, a.id DESC";
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, AuditRecord>(SQL)
+        .bind(entity)
+        .bind(entity_id)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}

@@ -1,0 +1,170 @@
+//! The only code that speaks SQL. One set of query text serves both backends (SQLite
+//! accepts `$1` placeholders); `on_pool!` runs the same code against whichever pool is in
+//! use, and the few places where the SQL differs branch on `Db` explicitly.
+
+pub mod audit;
+pub mod people;
+pub mod rate_limits;
+pub mod settings;
+pub mod users;
+pub mod villages;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool. The body is written once and
+/// compiled for each backend, so the SQL text in it must be portable.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("不支持的数据库地址“{0}”：只支持 sqlite: 或 postgres: 开头的地址")]
+    UnsupportedUrl(String),
+    #[error("无法连接数据库（{url}）：{source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("数据库迁移失败：{0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("数据库错误：{0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("无法创建数据目录：{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl StoreError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Sql(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(self, StoreError::Sql(sqlx::Error::Database(e)) if e.is_foreign_key_violation())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl Db {
+    /// Opens the database named by `url`, creating a SQLite file (and its folder) if needed.
+    pub async fn connect(url: &str) -> StoreResult<Db> {
+        let connect_error = |source| StoreError::Connect {
+            url: redact_password(url),
+            source,
+        };
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(connect_error)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            if let Some(parent) = options.get_filename().parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .map_err(connect_error)?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(connect_error)?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(StoreError::UnsupportedUrl(redact_password(url)))
+        }
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn connect_and_migrate(url: &str) -> StoreResult<Db> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "SQLite",
+            Db::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages.
+fn redact_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_repeated_in_messages() {
+        assert_eq!(
+            redact_password("postgres://pufa:geheim@db.example/pufa"),
+            "postgres://pufa:***@db.example/pufa"
+        );
+        assert_eq!(
+            redact_password("sqlite://data/pufa.db"),
+            "sqlite://data/pufa.db"
+        );
+    }
+
+    #[tokio::test]
+    async fn unsupported_url_is_refused_with_a_message() {
+        let err = Db::connect("mysql://localhost/pufa").await.unwrap_err();
+        assert!(err.to_string().contains("不支持的数据库地址"));
+    }
+}

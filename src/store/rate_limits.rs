@@ -1,0 +1,34 @@
+//! Failed-attempt counters shared by all app instances (login, self check-in).
+
+use chrono::{DateTime, Utc};
+
+use super::{on_pool, Db, StoreResult};
+
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Failures {
+    pub failures: i64,
+    pub last_failed_at: DateTime<Utc>,
+}
+
+pub async fn get(db: &Db, key: &str) -> StoreResult<Option<Failures>> {
+    const SQL: &str = "SELECT failures, last_failed_at FROM rate_limits WHERE key = $1";
+    let row = on_pool!(db, pool => sqlx::query_as::<_, Failures>(SQL).bind(key).fetch_optional(pool).await?);
+    Ok(row)
+}
+
+pub async fn record_failure(db: &Db, key: &str, at: DateTime<Utc>) -> StoreResult<()> {
+    const SQL: &str = "INSERT INTO rate_limits (key, failures, last_failed_at) VALUES ($1, 1, $2) \
+         ON CONFLICT (key) DO UPDATE SET failures = rate_limits.failures + 1, last_failed_at = excluded.last_failed_at";
+    on_pool!(db, pool => {
+        sqlx::query(SQL).bind(key).bind(at).execute(pool).await?;
+    });
+    Ok(())
+}
+
+pub async fn clear(db: &Db, key: &str) -> StoreResult<()> {
+    const SQL: &str = "DELETE FROM rate_limits WHERE key = $1";
+    on_pool!(db, pool => {
+        sqlx::query(SQL).bind(key).execute(pool).await?;
+    });
+    Ok(())
+}

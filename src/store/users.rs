@@ -1,0 +1,187 @@
+//! Login accounts. A person in the registry is not a user: most attendees never log in.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::audit::{record_audit, AuditEntry};
+use super::settings;
+use super::{now, on_pool, Db, StoreResult};
+use crate::domain::Role;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub village_id: Option<i64>,
+    pub village_name: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+/// What an admin may set on an account; the audit log records it (never the hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct UserDraft {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub village_id: Option<i64>,
+}
+
+const SELECT: &str =
+    "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.village_id, \
+     v.name AS village_name, u.active, u.created_at, u.last_login_at \
+     FROM users u LEFT JOIN villages v ON v.id = u.village_id";
+
+pub async fn list(db: &Db) -> StoreResult<Vec<User>> {
+    let sql = format!("{SELECT} ORDER BY u.active DESC, u.role, u.username");
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+pub async fn get(db: &Db, id: i64) -> StoreResult<Option<User>> {
+    let sql = format!("{SELECT} WHERE u.id = $1");
+    let row =
+        on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await?);
+    Ok(row)
+}
+
+pub async fn find_by_username(db: &Db, username: &str) -> StoreResult<Option<User>> {
+    let sql = format!("{SELECT} WHERE u.username = $1");
+    let row = on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).bind(username).fetch_optional(pool).await?);
+    Ok(row)
+}
+
+pub async fn count(db: &Db) -> StoreResult<i64> {
+    const SQL: &str = "SELECT COUNT(*) FROM users";
+    let n = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL).fetch_one(pool).await?);
+    Ok(n)
+}
+
+pub async fn create(
+    db: &Db,
+    draft: &UserDraft,
+    password_hash: &str,
+    by_user: Option<i64>,
+) -> StoreResult<i64> {
+    const SQL: &str = "INSERT INTO users (username, display_name, password_hash, role, village_id, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING id";
+    let id = on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(SQL)
+            .bind(&draft.username)
+            .bind(&draft.display_name)
+            .bind(password_hash)
+            .bind(draft.role.code())
+            .bind(draft.village_id)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+        record_audit!(&mut *tx, &AuditEntry::new(by_user, "create", "user", id).after(draft))?;
+        tx.commit().await?;
+        id
+    });
+    Ok(id)
+}
+
+/// Creates the first admin and burns the setup token in one transaction, so that a
+/// setup link works exactly once even when two people click it at the same time.
+pub async fn create_first_admin(
+    db: &Db,
+    draft: &UserDraft,
+    password_hash: &str,
+    token: &str,
+) -> StoreResult<Option<i64>> {
+    const BURN: &str = "DELETE FROM settings WHERE key = $1 AND value = $2";
+    const INSERT: &str = "INSERT INTO users (username, display_name, password_hash, role, village_id, active, created_at) \
+         VALUES ($1, $2, $3, 'admin', NULL, TRUE, $4) RETURNING id";
+    let id = on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let burned = sqlx::query(BURN).bind(settings::SETUP_TOKEN).bind(token).execute(&mut *tx).await?;
+        if burned.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let id: i64 = sqlx::query_scalar(INSERT)
+            .bind(&draft.username)
+            .bind(&draft.display_name)
+            .bind(password_hash)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+        record_audit!(&mut *tx, &AuditEntry::new(Some(id), "create", "user", id).after(draft))?;
+        tx.commit().await?;
+        id
+    });
+    Ok(Some(id))
+}
+
+pub async fn update(
+    db: &Db,
+    before: &User,
+    draft: &UserDraft,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    const SQL: &str =
+        "UPDATE users SET display_name = $1, role = $2, village_id = $3 WHERE id = $4";
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(SQL)
+            .bind(&draft.display_name)
+            .bind(draft.role.code())
+            .bind(draft.village_id)
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        let entry = AuditEntry::new(by_user, "update", "user", before.id).before(before).after(draft);
+        record_audit!(&mut *tx, &entry)?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn set_password(
+    db: &Db,
+    id: i64,
+    password_hash: &str,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(SQL).bind(password_hash).bind(id).execute(&mut *tx).await?;
+        record_audit!(&mut *tx, &AuditEntry::new(by_user, "reset_password", "user", id))?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn set_active(db: &Db, id: i64, active: bool, by_user: Option<i64>) -> StoreResult<()> {
+    const SQL: &str = "UPDATE users SET active = $1 WHERE id = $2";
+    let action = if active { "activate" } else { "deactivate" };
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(SQL).bind(active).bind(id).execute(&mut *tx).await?;
+        record_audit!(&mut *tx, &AuditEntry::new(by_user, action, "user", id))?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn touch_last_login(db: &Db, id: i64) -> StoreResult<()> {
+    const SQL: &str = "UPDATE users SET last_login_at = $1 WHERE id = $2";
+    on_pool!(db, pool => {
+        sqlx::query(SQL).bind(now()).bind(id).execute(pool).await?;
+    });
+    Ok(())
+}
+
+pub async fn count_active_admins(db: &Db) -> StoreResult<i64> {
+    const SQL: &str = "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = TRUE";
+    let n = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL).fetch_one(pool).await?);
+    Ok(n)
+}

@@ -1,0 +1,116 @@
+//! Villages and communities of the township.
+
+use serde::Serialize;
+
+use super::audit::{record_audit, AuditEntry};
+use super::{now, on_pool, Db, StoreResult};
+use crate::domain::VillageKind;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Village {
+    pub id: i64,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub kind: VillageKind,
+    pub code: Option<String>,
+    pub display_order: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VillageDraft {
+    pub name: String,
+    pub kind: VillageKind,
+    pub code: Option<String>,
+    pub display_order: i64,
+}
+
+const COLUMNS: &str = "id, name, kind, code, display_order";
+
+pub async fn list(db: &Db) -> StoreResult<Vec<Village>> {
+    let sql = format!("SELECT {COLUMNS} FROM villages ORDER BY display_order, id");
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, Village>(&sql).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+pub async fn get(db: &Db, id: i64) -> StoreResult<Option<Village>> {
+    let sql = format!("SELECT {COLUMNS} FROM villages WHERE id = $1");
+    let row = on_pool!(db, pool => sqlx::query_as::<_, Village>(&sql).bind(id).fetch_optional(pool).await?);
+    Ok(row)
+}
+
+pub async fn find_by_name(db: &Db, name: &str) -> StoreResult<Option<Village>> {
+    let sql = format!("SELECT {COLUMNS} FROM villages WHERE name = $1");
+    let row = on_pool!(db, pool => sqlx::query_as::<_, Village>(&sql).bind(name).fetch_optional(pool).await?);
+    Ok(row)
+}
+
+pub async fn create(db: &Db, draft: &VillageDraft, by_user: Option<i64>) -> StoreResult<i64> {
+    const SQL: &str = "INSERT INTO villages (name, kind, code, display_order, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id";
+    let id = on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(SQL)
+            .bind(&draft.name)
+            .bind(draft.kind.code())
+            .bind(draft.code.as_deref())
+            .bind(draft.display_order)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+        record_audit!(&mut *tx, &AuditEntry::new(by_user, "create", "village", id).after(draft))?;
+        tx.commit().await?;
+        id
+    });
+    Ok(id)
+}
+
+pub async fn update(
+    db: &Db,
+    before: &Village,
+    draft: &VillageDraft,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    const SQL: &str =
+        "UPDATE villages SET name = $1, kind = $2, code = $3, display_order = $4 WHERE id = $5";
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(SQL)
+            .bind(&draft.name)
+            .bind(draft.kind.code())
+            .bind(draft.code.as_deref())
+            .bind(draft.display_order)
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        let entry = AuditEntry::new(by_user, "update", "village", before.id).before(before).after(draft);
+        record_audit!(&mut *tx, &entry)?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Whether anything refers to the village (people, users, sessions, activities, …).
+pub async fn has_data(db: &Db, id: i64) -> StoreResult<bool> {
+    const SQL: &str = "SELECT \
+            EXISTS (SELECT 1 FROM people WHERE village_id = $1) \
+         OR EXISTS (SELECT 1 FROM users WHERE village_id = $1) \
+         OR EXISTS (SELECT 1 FROM sessions WHERE village_id = $1) \
+         OR EXISTS (SELECT 1 FROM session_series WHERE village_id = $1) \
+         OR EXISTS (SELECT 1 FROM activities WHERE village_id = $1) \
+         OR EXISTS (SELECT 1 FROM distributions WHERE village_id = $1) \
+         OR EXISTS (SELECT 1 FROM import_batches WHERE village_id = $1)";
+    let used =
+        on_pool!(db, pool => sqlx::query_scalar::<_, bool>(SQL).bind(id).fetch_one(pool).await?);
+    Ok(used)
+}
+
+pub async fn delete(db: &Db, before: &Village, by_user: Option<i64>) -> StoreResult<()> {
+    const SQL: &str = "DELETE FROM villages WHERE id = $1";
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(SQL).bind(before.id).execute(&mut *tx).await?;
+        record_audit!(&mut *tx, &AuditEntry::new(by_user, "delete", "village", before.id).before(before))?;
+        tx.commit().await?;
+    });
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! The stylesheet, compiled into the binary so the app needs no CDN and no static folder
+//! at run time.
+
+use rocket::http::ContentType;
+use rocket::Route;
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+
+#[rocket::get("/static/app.css")]
+fn app_css() -> (ContentType, &'static str) {
+    (ContentType::CSS, APP_CSS)
+}
+
+pub fn routes() -> Vec<Route> {
+    rocket::routes![app_css]
+}

@@ -1,0 +1,136 @@
+//! Logging in and out, and the one-time setup link that creates the first admin.
+
+use rocket::http::CookieJar;
+use rocket::response::{Flash, Redirect};
+use rocket::{Either, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+use super::csrf::CsrfForm;
+use super::error::AppResult;
+use super::forms::{ActionForm, LoginForm, SetupForm};
+use super::guards::{end_session, start_session, CurrentUser};
+use super::render::Chrome;
+use crate::services::auth::{self, LoginError};
+use crate::services::ServiceError;
+use crate::store::Db;
+
+/// Only local paths are followed after login, never another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[rocket::get("/login?<next>")]
+fn login_page(
+    next: Option<&str>,
+    chrome: Chrome,
+    user: Option<CurrentUser>,
+) -> Either<Template, Redirect> {
+    if user.is_some() {
+        return Either::Right(Redirect::to(safe_next(next)));
+    }
+    Either::Left(chrome.render("login", json!({ "next": safe_next(next), "username": "" })))
+}
+
+#[rocket::post("/login", data = "<form>")]
+async fn login_submit(
+    form: CsrfForm<LoginForm>,
+    db: &State<Db>,
+    jar: &CookieJar<'_>,
+    chrome: Chrome,
+) -> AppResult<Either<Template, Redirect>> {
+    let form = form.0;
+    let next = safe_next(form.next.as_deref());
+    match auth::login(db, &form.username, &form.password).await {
+        Ok(user) => {
+            start_session(jar, user.id);
+            Ok(Either::Right(Redirect::to(next)))
+        }
+        Err(LoginError::Service(e)) => Err(e.into()),
+        Err(refusal) => Ok(Either::Left(chrome.render(
+            "login",
+            json!({ "next": next, "username": form.username.trim(), "error": refusal.to_string() }),
+        ))),
+    }
+}
+
+#[rocket::post("/logout", data = "<_form>")]
+fn logout(_form: CsrfForm<ActionForm>, jar: &CookieJar<'_>) -> Flash<Redirect> {
+    end_session(jar);
+    Flash::success(Redirect::to("/login"), "您已退出登录。")
+}
+
+#[rocket::get("/setup?<token>")]
+async fn setup_page(token: Option<&str>, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
+    let token = token.unwrap_or_default();
+    if !auth::setup_token_is_valid(db, token).await? {
+        return Err(ServiceError::Refused(
+            "初始化链接无效或已被使用。管理员账号已存在时，请直接登录。".into(),
+        )
+        .into());
+    }
+    Ok(chrome.render(
+        "setup",
+        json!({ "token": token, "errors": {}, "username": "", "display_name": "" }),
+    ))
+}
+
+#[rocket::post("/setup", data = "<form>")]
+async fn setup_submit(
+    form: CsrfForm<SetupForm>,
+    db: &State<Db>,
+    jar: &CookieJar<'_>,
+    chrome: Chrome,
+) -> AppResult<Either<Template, Redirect>> {
+    let form = form.0;
+    let rerender = |errors: &crate::domain::person::FieldErrors| {
+        chrome.render(
+            "setup",
+            json!({ "token": form.token, "errors": errors, "username": form.username, "display_name": form.display_name }),
+        )
+    };
+    if form.password != form.password_confirm {
+        let mut errors = crate::domain::person::FieldErrors::new();
+        errors.insert("password_confirm".into(), "两次输入的密码不一致".into());
+        return Ok(Either::Left(rerender(&errors)));
+    }
+    match auth::create_first_admin(
+        db,
+        &form.token,
+        &form.username,
+        &form.display_name,
+        &form.password,
+    )
+    .await
+    {
+        Ok(id) => {
+            start_session(jar, id);
+            Ok(Either::Right(Redirect::to("/villages")))
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(Either::Left(rerender(&errors))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    rocket::routes![login_page, login_submit, logout, setup_page, setup_submit]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/people?village=1")), "/people?village=1");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,80 @@
+//! CSRF protection: a random token in a private (encrypted) cookie, repeated in a hidden
+//! field of every form. `CsrfForm<T>` accepts a form only when the two agree, so a handler
+//! cannot forget the check.
+
+use rocket::data::{self, Data, FromData};
+use rocket::form::{Form, FromForm};
+use rocket::http::{Cookie, SameSite, Status};
+use rocket::outcome::Outcome;
+use rocket::request::{self, FromRequest, Request};
+
+use crate::services::auth::constant_time_eq;
+
+const COOKIE: &str = "pufa_csrf";
+
+/// The token to put in the forms of the page being rendered.
+pub struct CsrfToken(pub String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CsrfToken {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let jar = req.cookies();
+        if let Some(existing) = jar.get_private(COOKIE) {
+            return Outcome::Success(CsrfToken(existing.value().to_string()));
+        }
+        let token = crate::random_token();
+        let cookie = Cookie::build((COOKIE, token.clone()))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/");
+        jar.add_private(cookie);
+        Outcome::Success(CsrfToken(token))
+    }
+}
+
+/// A form that carries a `csrf_token` field.
+pub trait CsrfProtected {
+    fn csrf_token(&self) -> &str;
+}
+
+/// Marks the request as refused for a bad CSRF token, so the 403 page can say why.
+#[derive(Default)]
+pub struct CsrfRejected(pub bool);
+
+pub struct CsrfForm<T>(pub T);
+
+#[derive(Debug)]
+pub enum CsrfFormError<'r> {
+    Form(#[allow(dead_code)] rocket::form::Errors<'r>),
+    Token,
+}
+
+#[rocket::async_trait]
+impl<'r, T: FromForm<'r> + CsrfProtected> FromData<'r> for CsrfForm<T> {
+    type Error = CsrfFormError<'r>;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let form = match Form::<T>::from_data(req, data).await {
+            Outcome::Success(form) => form.into_inner(),
+            Outcome::Error((status, errors)) => {
+                return Outcome::Error((status, CsrfFormError::Form(errors)))
+            }
+            Outcome::Forward(f) => return Outcome::Forward(f),
+        };
+        let expected = req.cookies().get_private(COOKIE);
+        match expected {
+            Some(cookie)
+                if !form.csrf_token().is_empty()
+                    && constant_time_eq(cookie.value(), form.csrf_token()) =>
+            {
+                Outcome::Success(CsrfForm(form))
+            }
+            _ => {
+                req.local_cache(|| CsrfRejected(true));
+                Outcome::Error((Status::Forbidden, CsrfFormError::Token))
+            }
+        }
+    }
+}

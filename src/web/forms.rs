@@ -1,0 +1,114 @@
+//! The HTML forms as Rocket sees them: plain text fields, parsed into domain types by the
+//! services so that every bad value gets a Chinese message instead of a bare 422.
+
+use std::collections::HashMap;
+
+use rocket::FromForm;
+
+use super::csrf::CsrfProtected;
+
+#[derive(FromForm)]
+pub struct LoginForm {
+    pub csrf_token: String,
+    pub username: String,
+    pub password: String,
+    pub next: Option<String>,
+}
+
+#[derive(FromForm)]
+pub struct SetupForm {
+    pub csrf_token: String,
+    pub token: String,
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub password_confirm: String,
+}
+
+/// Buttons that only carry the token (log out, deactivate, delete).
+#[derive(FromForm)]
+pub struct ActionForm {
+    pub csrf_token: String,
+}
+
+#[derive(FromForm)]
+pub struct ActiveForm {
+    pub csrf_token: String,
+    pub active: bool,
+}
+
+#[derive(FromForm)]
+pub struct UserForm {
+    pub csrf_token: String,
+    pub username: Option<String>,
+    pub display_name: String,
+    pub role: String,
+    pub village_id: String,
+    pub password: Option<String>,
+}
+
+#[derive(FromForm)]
+pub struct PasswordForm {
+    pub csrf_token: String,
+    pub password: String,
+    pub password_confirm: String,
+}
+
+#[derive(FromForm)]
+pub struct VillageForm {
+    pub csrf_token: String,
+    pub name: String,
+    pub kind: String,
+    pub code: String,
+    pub display_order: String,
+}
+
+#[derive(FromForm, Default)]
+pub struct CategoryFields {
+    pub held: bool,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+#[derive(FromForm)]
+pub struct PersonForm {
+    pub csrf_token: String,
+    pub name: String,
+    pub gender: String,
+    pub village_id: String,
+    pub post: String,
+    pub phone: String,
+    pub id_number: String,
+    pub notes: String,
+    pub categories: HashMap<String, CategoryFields>,
+}
+
+macro_rules! csrf_protected {
+    ($($form:ty),+) => {
+        $(impl CsrfProtected for $form {
+            fn csrf_token(&self) -> &str {
+                &self.csrf_token
+            }
+        })+
+    };
+}
+
+csrf_protected!(
+    LoginForm,
+    SetupForm,
+    ActionForm,
+    ActiveForm,
+    UserForm,
+    PasswordForm,
+    VillageForm,
+    PersonForm
+);
+
+/// A `<select>` of villages: empty means none (township level).
+pub fn parse_village_id(value: &str) -> Result<Option<i64>, ()> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value.parse().map(Some).map_err(|_| ())
+}

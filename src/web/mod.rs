@@ -1,0 +1,37 @@
+//! The web tier: Rocket routes grouped by resource, Tera templates, request guards for
+//! roles and CSRF. It keeps no state of its own, so several instances can share one
+//! PostgreSQL database.
+
+mod assets;
+mod auth;
+mod csrf;
+mod error;
+mod forms;
+mod guards;
+mod home;
+mod people;
+mod render;
+mod users;
+mod villages;
+
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+use rocket_dyn_templates::Template;
+
+use crate::store::Db;
+
+pub use guards::CurrentUser;
+
+/// The application on an already migrated database.
+pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
+    rocket::custom(figment)
+        .manage(db)
+        .attach(Template::fairing())
+        .mount("/", assets::routes())
+        .mount("/", auth::routes())
+        .mount("/", home::routes())
+        .mount("/users", users::routes())
+        .mount("/villages", villages::routes())
+        .mount("/people", people::routes())
+        .register("/", error::catchers())
+}

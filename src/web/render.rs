@@ -1,0 +1,75 @@
+//! What every page shows around its content: the navigation for the user's role, the
+//! CSRF token for its forms and a one-time flash message.
+
+use rocket::outcome::Outcome;
+use rocket::request::{self, FlashMessage, FromRequest, Request};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+use super::csrf::CsrfToken;
+use super::guards::CurrentUser;
+
+pub struct Chrome {
+    user: Option<CurrentUser>,
+    csrf_token: String,
+    flash: Option<(String, String)>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Chrome {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let user = req.guard::<CurrentUser>().await.succeeded();
+        let csrf_token = match req.guard::<CsrfToken>().await {
+            Outcome::Success(token) => token.0,
+            _ => String::new(),
+        };
+        let flash = req
+            .guard::<Option<FlashMessage<'_>>>()
+            .await
+            .succeeded()
+            .flatten()
+            .map(|f| (f.kind().to_string(), f.message().to_string()));
+        Outcome::Success(Chrome {
+            user,
+            csrf_token,
+            flash,
+        })
+    }
+}
+
+impl Chrome {
+    /// Renders `template` with `context` (a JSON object) plus the page chrome.
+    pub fn render(&self, template: &'static str, context: Value) -> Template {
+        let mut context = match context {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        context.insert("csrf_token".into(), json!(self.csrf_token));
+        context.insert(
+            "flash".into(),
+            json!(self
+                .flash
+                .as_ref()
+                .map(|(kind, message)| json!({ "kind": kind, "message": message }))),
+        );
+        if let Some(current) = &self.user {
+            let role = current.actor.role;
+            context.insert(
+                "me".into(),
+                json!({
+                    "id": current.user.id,
+                    "username": current.user.username,
+                    "display_name": current.user.display_name,
+                    "role": role.code(),
+                    "role_label": role.label_zh(),
+                    "village_name": current.user.village_name,
+                    "is_admin": role.can_administer(),
+                    "can_edit": role.can_edit_records(),
+                }),
+            );
+        }
+        Template::render(template, Value::Object(context))
+    }
+}
