@@ -1,0 +1,368 @@
+//! The authorization matrix: every route × every role and anonymous. Each role works on a
+//! fresh app, so one role's changes cannot hide another's refusal.
+
+use std::collections::BTreeSet;
+
+use pufa::domain::Role;
+use rocket::http::Status;
+
+use crate::helpers::{on_both_backends, Backend, Reply, Session, TestApp, PASSWORD};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Who {
+    Anonymous,
+    Admin,
+    Organizer,
+    Clerk,
+    Viewer,
+}
+
+const EVERYONE_LOGGED_IN: &[Who] = &[Who::Admin, Who::Organizer, Who::Clerk, Who::Viewer];
+const EDITORS: &[Who] = &[Who::Admin, Who::Organizer, Who::Clerk];
+const ADMIN: &[Who] = &[Who::Admin];
+const ANYONE: &[Who] = &[
+    Who::Anonymous,
+    Who::Admin,
+    Who::Organizer,
+    Who::Clerk,
+    Who::Viewer,
+];
+
+struct Ids {
+    village: i64,
+    empty_village: i64,
+    person: i64,
+    other_user: i64,
+}
+
+/// (method, route as Rocket names it, concrete path, form fields, who is allowed).
+fn matrix(
+    ids: &Ids,
+) -> Vec<(
+    &'static str,
+    &'static str,
+    String,
+    Vec<(&'static str, String)>,
+    &'static [Who],
+)> {
+    let v = ids.village.to_string();
+    let person_form = |name: &str| {
+        vec![
+            ("name", name.to_string()),
+            ("gender", String::new()),
+            ("village_id", v.clone()),
+            ("post", String::new()),
+            ("phone", String::new()),
+            ("id_number", String::new()),
+            ("notes", String::new()),
+        ]
+    };
+    let village_form = |name: &str| {
+        vec![
+            ("name", name.to_string()),
+            ("kind", "village".to_string()),
+            ("code", String::new()),
+            ("display_order", "1".to_string()),
+        ]
+    };
+    let (p, u, ev) = (ids.person, ids.other_user, ids.empty_village);
+    vec![
+        ("GET", "/login?<next>", "/login".into(), vec![], ANYONE),
+        (
+            "POST",
+            "/login",
+            "/login".into(),
+            vec![
+                ("username", "nobody".into()),
+                ("password", "wrong-password".into()),
+            ],
+            ANYONE,
+        ),
+        (
+            "GET",
+            "/static/app.css",
+            "/static/app.css".into(),
+            vec![],
+            ANYONE,
+        ),
+        ("GET", "/", "/".into(), vec![], EVERYONE_LOGGED_IN),
+        (
+            "GET",
+            "/people?<village>&<category>&<active>&<q>&<page>",
+            "/people".into(),
+            vec![],
+            EVERYONE_LOGGED_IN,
+        ),
+        ("GET", "/people/new", "/people/new".into(), vec![], EDITORS),
+        (
+            "POST",
+            "/people",
+            "/people".into(),
+            person_form("新人员"),
+            EDITORS,
+        ),
+        (
+            "GET",
+            "/people/<id>",
+            format!("/people/{p}"),
+            vec![],
+            EVERYONE_LOGGED_IN,
+        ),
+        (
+            "GET",
+            "/people/<id>/edit",
+            format!("/people/{p}/edit"),
+            vec![],
+            EDITORS,
+        ),
+        (
+            "POST",
+            "/people/<id>",
+            format!("/people/{p}"),
+            person_form("改名人员"),
+            EDITORS,
+        ),
+        (
+            "POST",
+            "/people/<id>/active",
+            format!("/people/{p}/active"),
+            vec![("active", "false".into())],
+            EDITORS,
+        ),
+        (
+            "GET",
+            "/villages",
+            "/villages".into(),
+            vec![],
+            EVERYONE_LOGGED_IN,
+        ),
+        (
+            "GET",
+            "/villages/new",
+            "/villages/new".into(),
+            vec![],
+            ADMIN,
+        ),
+        (
+            "POST",
+            "/villages",
+            "/villages".into(),
+            village_form("新村"),
+            ADMIN,
+        ),
+        (
+            "GET",
+            "/villages/<id>/edit",
+            format!("/villages/{v}/edit"),
+            vec![],
+            ADMIN,
+        ),
+        (
+            "POST",
+            "/villages/<id>",
+            format!("/villages/{v}"),
+            village_form("改名村"),
+            ADMIN,
+        ),
+        (
+            "GET",
+            "/villages/<id>/delete",
+            format!("/villages/{ev}/delete"),
+            vec![],
+            ADMIN,
+        ),
+        (
+            "POST",
+            "/villages/<id>/delete",
+            format!("/villages/{ev}/delete"),
+            vec![],
+            ADMIN,
+        ),
+        ("GET", "/users", "/users".into(), vec![], ADMIN),
+        ("GET", "/users/new", "/users/new".into(), vec![], ADMIN),
+        (
+            "POST",
+            "/users",
+            "/users".into(),
+            vec![
+                ("username", "newuser".into()),
+                ("display_name", "新用户".into()),
+                ("role", "viewer".into()),
+                ("village_id", String::new()),
+                ("password", PASSWORD.into()),
+            ],
+            ADMIN,
+        ),
+        ("GET", "/users/<id>", format!("/users/{u}"), vec![], ADMIN),
+        (
+            "POST",
+            "/users/<id>",
+            format!("/users/{u}"),
+            vec![
+                ("display_name", "改名".into()),
+                ("role", "viewer".into()),
+                ("village_id", String::new()),
+            ],
+            ADMIN,
+        ),
+        (
+            "POST",
+            "/users/<id>/password",
+            format!("/users/{u}/password"),
+            vec![
+                ("password", "another-pass".into()),
+                ("password_confirm", "another-pass".into()),
+            ],
+            ADMIN,
+        ),
+        (
+            "POST",
+            "/users/<id>/active",
+            format!("/users/{u}/active"),
+            vec![("active", "false".into())],
+            ADMIN,
+        ),
+        // The setup link is refused for everybody once it is used (tested in login.rs).
+        (
+            "GET",
+            "/setup?<token>",
+            "/setup?token=x".into(),
+            vec![],
+            &[],
+        ),
+        (
+            "POST",
+            "/setup",
+            "/setup".into(),
+            vec![
+                ("token", "x".into()),
+                ("username", "x".into()),
+                ("display_name", String::new()),
+                ("password", PASSWORD.into()),
+                ("password_confirm", PASSWORD.into()),
+            ],
+            &[],
+        ),
+        ("POST", "/logout", "/logout".into(), vec![], ANYONE),
+    ]
+}
+
+async fn session_for(app: &TestApp, who: Who, village: i64) -> Session {
+    let (name, role, village) = match who {
+        Who::Anonymous => return app.anonymous().await,
+        Who::Admin => ("m_admin", Role::Admin, None),
+        Who::Organizer => ("m_organizer", Role::Organizer, None),
+        Who::Clerk => ("m_clerk", Role::Clerk, Some(village)),
+        Who::Viewer => ("m_viewer", Role::Viewer, None),
+    };
+    app.user(name, role, village).await;
+    app.session(name).await
+}
+
+fn refused(who: Who, reply: &Reply) -> bool {
+    match who {
+        Who::Anonymous => {
+            reply.status == Status::SeeOther
+                && reply
+                    .location
+                    .as_deref()
+                    .is_some_and(|l| l.starts_with("/login?next="))
+        }
+        _ => reply.status == Status::Forbidden,
+    }
+}
+
+fn succeeded(reply: &Reply) -> bool {
+    reply.status == Status::Ok
+        || (reply.status == Status::SeeOther
+            && !reply
+                .location
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("/login?next="))
+}
+
+on_both_backends!(every_route_for_every_role);
+
+async fn every_route_for_every_role(backend: Backend) {
+    for who in [
+        Who::Anonymous,
+        Who::Admin,
+        Who::Organizer,
+        Who::Clerk,
+        Who::Viewer,
+    ] {
+        let Some(app) = TestApp::spawn(backend, "every_route_for_every_role").await else {
+            return;
+        };
+        // The setup link is spent: an admin exists.
+        app.user("first_admin", Role::Admin, None).await;
+        let village = app.village("龙凤村").await;
+        let ids = Ids {
+            village,
+            empty_village: app.village("空村").await,
+            person: app.person("本村人员", Some(village)).await,
+            other_user: app.user("other_user", Role::Organizer, None).await,
+        };
+        let session = session_for(&app, who, village).await;
+        let table = matrix(&ids);
+
+        // Every mounted route must be in the table.
+        let mounted: BTreeSet<(String, String)> = app
+            .client()
+            .await
+            .rocket()
+            .routes()
+            .map(|r| (r.method.as_str().to_string(), r.uri.to_string()))
+            .collect();
+        let listed: BTreeSet<(String, String)> = table
+            .iter()
+            .map(|(m, r, ..)| (m.to_string(), r.to_string()))
+            .collect();
+        assert_eq!(
+            mounted, listed,
+            "routes missing from (or stale in) the authorization matrix"
+        );
+
+        for (method, _, path, fields, allowed) in &table {
+            if *path == "/logout" {
+                continue; // run last: it ends the session
+            }
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let reply = if *method == "GET" {
+                session.get(path).await
+            } else {
+                session.post(path, &fields).await
+            };
+            if allowed.contains(&who) {
+                assert!(
+                    succeeded(&reply),
+                    "{who:?} {method} {path} should be allowed, got {} {:?}: {}",
+                    reply.status,
+                    reply.location,
+                    reply.body
+                );
+            } else if path.starts_with("/setup") {
+                assert_eq!(
+                    reply.status,
+                    Status::Conflict,
+                    "{who:?} {method} {path}: spent setup link"
+                );
+            } else {
+                assert!(
+                    refused(who, &reply),
+                    "{who:?} {method} {path} should be refused, got {} {:?}",
+                    reply.status,
+                    reply.location
+                );
+            }
+        }
+        let logout = session.post("/logout", &[]).await;
+        assert_eq!(logout.location.as_deref(), Some("/login"));
+        assert_eq!(
+            session.get("/").await.status,
+            Status::SeeOther,
+            "{who:?} is logged out"
+        );
+    }
+}

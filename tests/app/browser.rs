@@ -1,0 +1,220 @@
+//! A real browser (headless Chromium through chromedriver, driven by fantoccini) against
+//! the real server: an admin logs in, creates a village and a person, finds them.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use pufa::domain::Role;
+
+use crate::helpers::{say, Backend, TestApp, PASSWORD};
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn find_program(names: &[&str]) -> Option<String> {
+    let path = std::env::var_os("PATH")?;
+    names.iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+            .map(|p| p.display().to_string())
+    })
+}
+
+/// chromedriver and Chromium, or `None` (skipped) unless PUFA_REQUIRE_BROWSER=1.
+fn browser_programs(test: &str) -> Option<(String, String)> {
+    let driver = find_program(&["chromedriver"]);
+    let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]);
+    match (driver, chromium) {
+        (Some(d), Some(c)) => Some((d, c)),
+        _ if std::env::var("PUFA_REQUIRE_BROWSER").as_deref() == Ok("1") => {
+            panic!("PUFA_REQUIRE_BROWSER=1 but chromium and chromedriver are not installed")
+        }
+        _ => {
+            say(&format!(
+                "SKIPPED {test}: install chromium and chromium-driver to run it"
+            ));
+            None
+        }
+    }
+}
+
+async fn start_browser(chromium: &str, driver: &str) -> (Killed, Client) {
+    let port = free_port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let guard = Killed(child);
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--window-size=1280,900"]
+        }
+    });
+    let capabilities = match capabilities {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!(),
+    };
+    let mut last_error = None;
+    for _ in 0..50 {
+        match ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return (guard, client),
+            Err(e) => last_error = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not answer: {last_error:?}");
+}
+
+/// Serves the app on a free port in the background; returns its base URL.
+async fn serve(app: &TestApp) -> String {
+    let port = free_port();
+    let figment = rocket::Config::figment()
+        .merge(("port", port))
+        .merge(("address", "127.0.0.1"))
+        .merge(("log_level", "off"))
+        .merge(("secret_key", {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(pufa::random_bytes::<64>())
+        }));
+    let rocket = pufa::web::build(figment, app.db.clone());
+    tokio::spawn(async move {
+        let _ = rocket.launch().await;
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return base;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the app did not start on {base}");
+}
+
+#[rocket::async_test]
+async fn admin_creates_village_and_person_in_the_browser() {
+    let test = "admin_creates_village_and_person_in_the_browser";
+    let Some((driver, chromium)) = browser_programs(test) else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite, test)
+        .await
+        .expect("sqlite is always there");
+    app.user("admin", Role::Admin, None).await;
+    let base = serve(&app).await;
+    let (_driver, browser) = start_browser(&chromium, &driver).await;
+    let result = drive(&browser, &base).await;
+    let _ = browser.close().await;
+    result.expect("the admin's story in the browser");
+}
+
+async fn drive(b: &Client, base: &str) -> Result<(), fantoccini::error::CmdError> {
+    b.goto(&format!("{base}/people")).await?;
+    assert!(
+        b.current_url().await?.as_str().contains("/login"),
+        "anonymous goes to login"
+    );
+    b.find(Locator::Css("input[name=username]"))
+        .await?
+        .send_keys("admin")
+        .await?;
+    b.find(Locator::Css("input[name=password]"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    b.find(Locator::Css("button[type=submit].primary"))
+        .await?
+        .click()
+        .await?;
+    b.wait().for_element(Locator::Css("h1")).await?;
+    assert!(
+        b.current_url().await?.path().starts_with("/people"),
+        "back where they wanted to go"
+    );
+
+    b.goto(&format!("{base}/villages/new")).await?;
+    b.find(Locator::Css("input[name=name]"))
+        .await?
+        .send_keys("龙凤村")
+        .await?;
+    b.find(Locator::Css("button.primary"))
+        .await?
+        .click()
+        .await?;
+    b.wait()
+        .for_element(Locator::Css("p.flash-success"))
+        .await?;
+    assert!(b.source().await?.contains("龙凤村"));
+
+    b.goto(&format!("{base}/people/new")).await?;
+    b.find(Locator::Css("input[name=name]"))
+        .await?
+        .send_keys("王明白")
+        .await?;
+    b.find(Locator::Css("select[name=village_id]"))
+        .await?
+        .select_by_label("龙凤村")
+        .await?;
+    b.find(Locator::Css("input[name=phone]"))
+        .await?
+        .send_keys("13812345678")
+        .await?;
+    b.find(Locator::Css(
+        "input[name='categories[legal_literate].held']",
+    ))
+    .await?
+    .click()
+    .await?;
+    b.find(Locator::Css("button.primary"))
+        .await?
+        .click()
+        .await?;
+    b.wait()
+        .for_element(Locator::Css("p.flash-success"))
+        .await?;
+
+    b.goto(&format!("{base}/people")).await?;
+    b.find(Locator::Css("select[name=category]"))
+        .await?
+        .select_by_value("legal_literate")
+        .await?;
+    b.find(Locator::Css("form.filters button"))
+        .await?
+        .click()
+        .await?;
+    b.wait().for_element(Locator::Css("table")).await?;
+    let table = b.find(Locator::Css("table")).await?.text().await?;
+    assert!(
+        table.contains("王明白") && table.contains("龙凤村") && table.contains("法律明白人"),
+        "{table}"
+    );
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! Spawns the real app on a fresh database per test (a temporary SQLite file, or a fresh
+//! PostgreSQL database) and offers a logged-in browser-like session per user.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use pufa::domain::person::PersonInput;
+use pufa::domain::Role;
+use pufa::services::people::create_person;
+use pufa::services::users::{create_user, UserInput};
+use pufa::services::villages::{create_village, VillageInput};
+use pufa::services::Actor;
+use pufa::store::Db;
+use rocket::figment::Figment;
+use rocket::http::{ContentType, Status};
+use rocket::local::asynchronous::Client;
+
+pub const PASSWORD: &str = "普法password1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Writes past libtest's output capture, so that a skipped test is visible in the run.
+pub fn say(message: &str) {
+    let _ = writeln!(std::io::stderr(), "{message}");
+}
+
+pub struct TestApp {
+    pub db: Db,
+    figment: Figment,
+    _dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestApp {
+    /// A fresh app, or `None` when the backend is unavailable and not required.
+    pub async fn spawn(backend: Backend, test_name: &str) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, postgres) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("pufa.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let Some(admin_url) = std::env::var("PUFA_TEST_POSTGRES_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+                else {
+                    if std::env::var("PUFA_REQUIRE_PG").as_deref() == Ok("1") {
+                        panic!("PUFA_REQUIRE_PG=1 but PUFA_TEST_POSTGRES_URL is not set");
+                    }
+                    say(&format!(
+                        "SKIPPED {test_name} on PostgreSQL: set PUFA_TEST_POSTGRES_URL to run it"
+                    ));
+                    return None;
+                };
+                let name = format!(
+                    "pufa_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    pufa::random_token().to_lowercase().replace(['-', '_'], "")[..8].to_string()
+                );
+                let admin = Db::connect(&admin_url).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL at PUFA_TEST_POSTGRES_URL is not reachable: {e}")
+                });
+                if let Db::Postgres(pool) = &admin {
+                    sqlx::query(&format!("CREATE DATABASE {name}"))
+                        .execute(pool)
+                        .await
+                        .expect("create test database");
+                }
+                admin.close().await;
+                let mut url = url::Url::parse(&admin_url).expect("PUFA_TEST_POSTGRES_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                (url.to_string(), Some((admin_url, name)))
+            }
+        };
+        let db = Db::connect_and_migrate(&url).await.expect("fresh database");
+        let figment = rocket::Config::figment()
+            .merge(("secret_key", secret_key()))
+            .merge(("log_level", "off"));
+        Some(TestApp {
+            db,
+            figment,
+            _dir: dir,
+            postgres,
+        })
+    }
+
+    pub async fn client(&self) -> Client {
+        Client::tracked(pufa::web::build(self.figment.clone(), self.db.clone()))
+            .await
+            .expect("valid rocket")
+    }
+
+    pub async fn village(&self, name: &str) -> i64 {
+        let input = VillageInput {
+            name: name.into(),
+            kind: "village".into(),
+            ..VillageInput::default()
+        };
+        create_village(&self.db, &Actor::operator(), &input)
+            .await
+            .expect("village")
+    }
+
+    pub async fn user(&self, username: &str, role: Role, village_id: Option<i64>) -> i64 {
+        let input = UserInput {
+            username: username.into(),
+            display_name: format!("{username}的姓名"),
+            role: role.code().into(),
+            village_id,
+            password: PASSWORD.into(),
+        };
+        create_user(&self.db, &Actor::operator(), &input)
+            .await
+            .expect("user")
+    }
+
+    pub async fn person(&self, name: &str, village_id: Option<i64>) -> i64 {
+        let input = PersonInput {
+            name: name.into(),
+            village_id,
+            ..PersonInput::default()
+        };
+        create_person(&self.db, &Actor::operator(), &input)
+            .await
+            .expect("person")
+    }
+
+    /// A client logged in as `username` (created before with `user`).
+    pub async fn session(&self, username: &str) -> Session {
+        let session = self.anonymous().await;
+        let response = session
+            .post(
+                "/login",
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            Status::SeeOther,
+            "login of {username} failed: {}",
+            response.body
+        );
+        assert_eq!(response.location.as_deref(), Some("/"));
+        session
+    }
+
+    pub async fn anonymous(&self) -> Session {
+        let client = self.client().await;
+        let mut session = Session {
+            client,
+            csrf_token: String::new(),
+        };
+        let page = session.get("/login").await;
+        session.csrf_token = csrf_token_in(&page.body).expect("login page carries a CSRF token");
+        session
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        let db = self.db.clone();
+        // Drop the test database from a thread of its own: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async move {
+                db.close().await;
+                let admin = Db::connect(&admin_url).await.ok()?;
+                if let Db::Postgres(pool) = &admin {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(pool)
+                        .await;
+                }
+                admin.close().await;
+                Some(())
+            })
+        })
+        .join();
+    }
+}
+
+fn secret_key() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(pufa::random_bytes::<64>())
+}
+
+pub fn csrf_token_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+pub struct Session {
+    pub client: Client,
+    pub csrf_token: String,
+}
+
+pub struct Reply {
+    pub status: Status,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Session {
+    pub async fn get(&self, path: &str) -> Reply {
+        let response = self.client.get(path.to_string()).dispatch().await;
+        Reply {
+            status: response.status(),
+            location: response.headers().get_one("Location").map(str::to_string),
+            body: response.into_string().await.unwrap_or_default(),
+        }
+    }
+
+    /// Posts a form with this session's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", self.csrf_token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let response = self
+            .client
+            .post(path.to_string())
+            .header(ContentType::Form)
+            .body(body)
+            .dispatch()
+            .await;
+        Reply {
+            status: response.status(),
+            location: response.headers().get_one("Location").map(str::to_string),
+            body: response.into_string().await.unwrap_or_default(),
+        }
+    }
+}
+
+/// Generates `name::sqlite` and `name::postgres` for `async fn name(backend: Backend)`.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[rocket::async_test]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+
+                #[rocket::async_test]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
+pub(crate) use on_both_backends;

@@ -1,0 +1,10 @@
+//! Integration tests through the real app, each on a fresh database, on SQLite and on
+//! PostgreSQL (`PUFA_TEST_POSTGRES_URL`).
+
+mod authorization;
+mod browser;
+mod cli;
+mod helpers;
+mod login;
+mod people;
+mod villages_and_users;
