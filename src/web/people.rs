@@ -72,17 +72,30 @@ async fn selectable_villages(db: &Db, actor: &Actor) -> AppResult<Vec<Village>> 
         .collect())
 }
 
-#[rocket::get("/?<village>&<category>&<active>&<q>&<page>")]
+/// The filters of the people list, as query parameters.
+#[derive(rocket::FromForm, Default)]
+struct ListQuery<'r> {
+    village: Option<&'r str>,
+    category: Option<&'r str>,
+    active: Option<&'r str>,
+    q: Option<&'r str>,
+    page: Option<i64>,
+}
+
+#[rocket::get("/?<query..>")]
 async fn list(
     me: CurrentUser,
-    village: Option<&str>,
-    category: Option<&str>,
-    active: Option<&str>,
-    q: Option<&str>,
-    page: Option<i64>,
+    query: ListQuery<'_>,
     db: &State<Db>,
     chrome: Chrome,
 ) -> AppResult<Template> {
+    let ListQuery {
+        village,
+        category,
+        active,
+        q,
+        page,
+    } = query;
     let active_choice = active.unwrap_or("1");
     let filter = PersonFilter {
         village_id: village.and_then(|v| v.parse().ok()),

@@ -35,16 +35,16 @@ struct Ids {
     other_user: i64,
 }
 
-/// (method, route as Rocket names it, concrete path, form fields, who is allowed).
-fn matrix(
-    ids: &Ids,
-) -> Vec<(
+/// One row: method, route as Rocket names it, concrete path, form fields, who is allowed.
+type Row = (
     &'static str,
     &'static str,
     String,
     Vec<(&'static str, String)>,
     &'static [Who],
-)> {
+);
+
+fn matrix(ids: &Ids) -> Vec<Row> {
     let v = ids.village.to_string();
     let person_form = |name: &str| {
         vec![
@@ -88,7 +88,7 @@ fn matrix(
         ("GET", "/", "/".into(), vec![], EVERYONE_LOGGED_IN),
         (
             "GET",
-            "/people?<village>&<category>&<active>&<q>&<page>",
+            "/people?<query..>",
             "/people".into(),
             vec![],
             EVERYONE_LOGGED_IN,

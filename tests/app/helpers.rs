@@ -63,7 +63,7 @@ impl TestApp {
                     "pufa_test_{}_{}_{}",
                     std::process::id(),
                     COUNTER.fetch_add(1, Ordering::SeqCst),
-                    pufa::random_token().to_lowercase().replace(['-', '_'], "")[..8].to_string()
+                    &pufa::random_token().to_lowercase().replace(['-', '_'], "")[..8]
                 );
                 let admin = Db::connect(&admin_url).await.unwrap_or_else(|e| {
                     panic!("PostgreSQL at PUFA_TEST_POSTGRES_URL is not reachable: {e}")
