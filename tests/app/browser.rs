@@ -136,12 +136,22 @@ async fn admin_creates_village_and_person_in_the_browser() {
     result.expect("the admin's story in the browser");
 }
 
+/// With PUFA_SCREENSHOT_DIR set, keeps a PNG of the page for a person to look at.
+async fn keep_screenshot(b: &Client, name: &str) -> Result<(), fantoccini::error::CmdError> {
+    if let Some(dir) = std::env::var_os("PUFA_SCREENSHOT_DIR") {
+        let png = b.screenshot().await?;
+        let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png);
+    }
+    Ok(())
+}
+
 async fn drive(b: &Client, base: &str) -> Result<(), fantoccini::error::CmdError> {
     b.goto(&format!("{base}/people")).await?;
     assert!(
         b.current_url().await?.as_str().contains("/login"),
         "anonymous goes to login"
     );
+    keep_screenshot(b, "login").await?;
     b.find(Locator::Css("input[name=username]"))
         .await?
         .send_keys("admin")
@@ -193,6 +203,25 @@ async fn drive(b: &Client, base: &str) -> Result<(), fantoccini::error::CmdError
     .await?
     .click()
     .await?;
+    // An old 15-digit ID number is refused with a message next to the field; the rest of
+    // what was typed (the ticked category included) stays on the form.
+    let id_field = Locator::Css("input[name=id_number]");
+    b.find(id_field).await?.send_keys("511921800101123").await?;
+    b.find(Locator::Css("button.primary"))
+        .await?
+        .click()
+        .await?;
+    b.wait()
+        .for_element(Locator::Css("span.field-error"))
+        .await?;
+    keep_screenshot(b, "person_form_error").await?;
+    let error = b
+        .find(Locator::Css("span.field-error"))
+        .await?
+        .text()
+        .await?;
+    assert!(error.contains("18位"), "{error}");
+    b.find(id_field).await?.clear().await?;
     b.find(Locator::Css("button.primary"))
         .await?
         .click()
@@ -200,6 +229,7 @@ async fn drive(b: &Client, base: &str) -> Result<(), fantoccini::error::CmdError
     b.wait()
         .for_element(Locator::Css("p.flash-success"))
         .await?;
+    keep_screenshot(b, "person_detail").await?;
 
     b.goto(&format!("{base}/people")).await?;
     b.find(Locator::Css("select[name=category]"))
@@ -211,6 +241,7 @@ async fn drive(b: &Client, base: &str) -> Result<(), fantoccini::error::CmdError
         .click()
         .await?;
     b.wait().for_element(Locator::Css("table")).await?;
+    keep_screenshot(b, "people_list").await?;
     let table = b.find(Locator::Css("table")).await?.text().await?;
     assert!(
         table.contains("王明白") && table.contains("龙凤村") && table.contains("法律明白人"),
