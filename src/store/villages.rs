@@ -114,3 +114,9 @@ pub async fn delete(db: &Db, before: &Village, by_user: Option<i64>) -> StoreRes
     });
     Ok(())
 }
+
+pub async fn count(db: &Db) -> StoreResult<i64> {
+    const SQL: &str = "SELECT COUNT(*) FROM villages";
+    let n = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL).fetch_one(pool).await?);
+    Ok(n)
+}

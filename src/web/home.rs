@@ -19,7 +19,7 @@ async fn home(me: CurrentUser, db: &State<Db>, chrome: Chrome) -> AppResult<Temp
         ..PersonFilter::default()
     };
     let people_count = people::count(db, &filter).await?;
-    let village_count = villages::list(db).await?.len();
+    let village_count = villages::count(db).await?;
     Ok(chrome.render(
         "home",
         json!({ "people_count": people_count, "village_count": village_count }),
