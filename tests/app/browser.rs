@@ -145,75 +145,54 @@ async fn keep_screenshot(b: &Client, name: &str) -> Result<(), fantoccini::error
     Ok(())
 }
 
-async fn drive(b: &Client, base: &str) -> Result<(), fantoccini::error::CmdError> {
+type Step = Result<(), fantoccini::error::CmdError>;
+
+async fn type_into(b: &Client, css: &str, text: &str) -> Step {
+    b.find(Locator::Css(css)).await?.send_keys(text).await
+}
+
+async fn click(b: &Client, css: &str) -> Step {
+    b.find(Locator::Css(css)).await?.click().await
+}
+
+async fn wait_for(b: &Client, css: &str) -> Step {
+    b.wait().for_element(Locator::Css(css)).await.map(|_| ())
+}
+
+async fn drive(b: &Client, base: &str) -> Step {
     b.goto(&format!("{base}/people")).await?;
-    assert!(
-        b.current_url().await?.as_str().contains("/login"),
-        "anonymous goes to login"
-    );
+    let url = b.current_url().await?;
+    assert!(url.as_str().contains("/login"), "anonymous goes to login");
     keep_screenshot(b, "login").await?;
-    b.find(Locator::Css("input[name=username]"))
-        .await?
-        .send_keys("admin")
-        .await?;
-    b.find(Locator::Css("input[name=password]"))
-        .await?
-        .send_keys(PASSWORD)
-        .await?;
-    b.find(Locator::Css("button[type=submit].primary"))
-        .await?
-        .click()
-        .await?;
-    b.wait().for_element(Locator::Css("h1")).await?;
+    type_into(b, "input[name=username]", "admin").await?;
+    type_into(b, "input[name=password]", PASSWORD).await?;
+    click(b, "button[type=submit].primary").await?;
+    wait_for(b, "h1").await?;
+    let url = b.current_url().await?;
     assert!(
-        b.current_url().await?.path().starts_with("/people"),
+        url.path().starts_with("/people"),
         "back where they wanted to go"
     );
 
     b.goto(&format!("{base}/villages/new")).await?;
-    b.find(Locator::Css("input[name=name]"))
-        .await?
-        .send_keys("龙凤村")
-        .await?;
-    b.find(Locator::Css("button.primary"))
-        .await?
-        .click()
-        .await?;
-    b.wait()
-        .for_element(Locator::Css("p.flash-success"))
-        .await?;
+    type_into(b, "input[name=name]", "龙凤村").await?;
+    click(b, "button.primary").await?;
+    wait_for(b, "p.flash-success").await?;
     assert!(b.source().await?.contains("龙凤村"));
 
     b.goto(&format!("{base}/people/new")).await?;
-    b.find(Locator::Css("input[name=name]"))
-        .await?
-        .send_keys("王明白")
-        .await?;
+    type_into(b, "input[name=name]", "王明白").await?;
     b.find(Locator::Css("select[name=village_id]"))
         .await?
         .select_by_label("龙凤村")
         .await?;
-    b.find(Locator::Css("input[name=phone]"))
-        .await?
-        .send_keys("13812345678")
-        .await?;
-    b.find(Locator::Css(
-        "input[name='categories[legal_literate].held']",
-    ))
-    .await?
-    .click()
-    .await?;
+    type_into(b, "input[name=phone]", "13812345678").await?;
+    click(b, "input[name='categories[legal_literate].held']").await?;
     // An old 15-digit ID number is refused with a message next to the field; the rest of
     // what was typed (the ticked category included) stays on the form.
-    let id_field = Locator::Css("input[name=id_number]");
-    b.find(id_field).await?.send_keys("511921800101123").await?;
-    b.find(Locator::Css("button.primary"))
-        .await?
-        .click()
-        .await?;
-    b.wait()
-        .for_element(Locator::Css("span.field-error"))
-        .await?;
+    type_into(b, "input[name=id_number]", "511921800101123").await?;
+    click(b, "button.primary").await?;
+    wait_for(b, "span.field-error").await?;
     keep_screenshot(b, "person_form_error").await?;
     let error = b
         .find(Locator::Css("span.field-error"))
@@ -221,14 +200,12 @@ async fn drive(b: &Client, base: &str) -> Result<(), fantoccini::error::CmdError
         .text()
         .await?;
     assert!(error.contains("18位"), "{error}");
-    b.find(id_field).await?.clear().await?;
-    b.find(Locator::Css("button.primary"))
+    b.find(Locator::Css("input[name=id_number]"))
         .await?
-        .click()
+        .clear()
         .await?;
-    b.wait()
-        .for_element(Locator::Css("p.flash-success"))
-        .await?;
+    click(b, "button.primary").await?;
+    wait_for(b, "p.flash-success").await?;
     keep_screenshot(b, "person_detail").await?;
 
     b.goto(&format!("{base}/people")).await?;
@@ -236,11 +213,8 @@ async fn drive(b: &Client, base: &str) -> Result<(), fantoccini::error::CmdError
         .await?
         .select_by_value("legal_literate")
         .await?;
-    b.find(Locator::Css("form.filters button"))
-        .await?
-        .click()
-        .await?;
-    b.wait().for_element(Locator::Css("table")).await?;
+    click(b, "form.filters button").await?;
+    wait_for(b, "table").await?;
     keep_screenshot(b, "people_list").await?;
     let table = b.find(Locator::Css("table")).await?.text().await?;
     assert!(

@@ -3,9 +3,11 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-fn pufa(args: &[&str], stdin: &str) -> Output {
+/// Runs `pufa --database-url URL ARGS…` (ARGS split at spaces) with `stdin` as input.
+fn pufa(url: &str, args: &str, stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pufa"))
-        .args(args)
+        .args(["--database-url", url])
+        .args(args.split_whitespace())
         .env_remove("DATABASE_URL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -28,100 +30,53 @@ fn stderr_lines(output: &Output) -> Vec<String> {
         .collect()
 }
 
+/// The first line the command wrote to standard error, after checking it failed with 1.
+fn failure_line(output: &Output) -> String {
+    assert_eq!(output.status.code(), Some(1));
+    let lines = stderr_lines(output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    lines[0].clone()
+}
+
 #[test]
 fn unsupported_or_unreachable_database_stops_with_one_line() {
-    let output = pufa(&["--database-url", "mysql://localhost/pufa", "serve"], "");
-    assert_eq!(output.status.code(), Some(1));
-    let lines = stderr_lines(&output);
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].contains("不支持的数据库地址"));
+    let line = failure_line(&pufa("mysql://localhost/pufa", "serve", ""));
+    assert!(line.contains("不支持的数据库地址"));
 
-    let output = pufa(
-        &[
-            "--database-url",
-            "postgres://postgres:secret@127.0.0.1:1/none",
-            "migrate",
-        ],
+    let line = failure_line(&pufa(
+        "postgres://postgres:secret@127.0.0.1:1/none",
+        "migrate",
         "",
-    );
-    assert_eq!(output.status.code(), Some(1));
-    let lines = stderr_lines(&output);
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].contains("无法连接数据库"));
-    assert!(!lines[0].contains("secret"), "the password is not repeated");
+    ));
+    assert!(line.contains("无法连接数据库"));
+    assert!(!line.contains("secret"), "the password is not repeated");
 }
 
 #[test]
 fn village_and_user_commands_create_what_they_say() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("cli.db").display());
-    let output = pufa(
-        &[
-            "--database-url",
-            &url,
-            "village",
-            "add",
-            "龙凤社区",
-            "--kind",
-            "community",
-        ],
-        "",
-    );
+    let output = pufa(&url, "village add 龙凤社区 --kind community", "");
     assert!(output.status.success(), "{:?}", stderr_lines(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("已添加村(社区)“龙凤社区”"));
 
     let output = pufa(
-        &[
-            "--database-url",
-            &url,
-            "user",
-            "add",
-            "--username",
-            "wenshu",
-            "--role",
-            "clerk",
-            "--village",
-            "龙凤社区",
-            "--display-name",
-            "王文书",
-        ],
+        &url,
+        "user add --username wenshu --role clerk --village 龙凤社区 --display-name 王文书",
         "clerk-password-1\n",
     );
     assert!(output.status.success(), "{:?}", stderr_lines(&output));
 
-    let output = pufa(
-        &[
-            "--database-url",
-            &url,
-            "user",
-            "add",
-            "--username",
-            "x2",
-            "--role",
-            "clerk",
-            "--village",
-            "不存在村",
-        ],
-        "clerk-password-1\n",
-    );
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr_lines(&output)[0].contains("没有名为“不存在村”的村(社区)"));
+    let add_clerk = "user add --username x2 --role clerk --village 不存在村";
+    let line = failure_line(&pufa(&url, add_clerk, "clerk-password-1\n"));
+    assert!(line.contains("没有名为“不存在村”的村(社区)"));
 
-    let output = pufa(
-        &[
-            "--database-url",
-            &url,
-            "user",
-            "add",
-            "--username",
-            "admin",
-            "--role",
-            "admin",
-        ],
+    let line = failure_line(&pufa(
+        &url,
+        "user add --username admin --role admin",
         "short\n",
-    );
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr_lines(&output)[0].contains("密码至少8位"));
+    ));
+    assert!(line.contains("密码至少8位"));
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

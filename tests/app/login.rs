@@ -41,28 +41,13 @@ async fn setup_link_creates_the_first_admin_once(backend: Backend) {
     let mismatch = visitor
         .post(
             "/setup",
-            &[
-                ("token", &token),
-                ("username", "admin"),
-                ("display_name", "管理员"),
-                ("password", PASSWORD),
-                ("password_confirm", "other-password"),
-            ],
+            &setup_fields(&token, "admin", "管理员", "other-password"),
         )
         .await;
     assert!(mismatch.body.contains("两次输入的密码不一致"));
 
     let created = visitor
-        .post(
-            "/setup",
-            &[
-                ("token", &token),
-                ("username", "admin"),
-                ("display_name", "管理员"),
-                ("password", PASSWORD),
-                ("password_confirm", PASSWORD),
-            ],
-        )
+        .post("/setup", &setup_fields(&token, "admin", "管理员", PASSWORD))
         .await;
     assert_eq!(created.status, Status::SeeOther, "{}", created.body);
     assert_eq!(
@@ -73,16 +58,7 @@ async fn setup_link_creates_the_first_admin_once(backend: Backend) {
 
     let again = app.anonymous().await;
     let replay = again
-        .post(
-            "/setup",
-            &[
-                ("token", &token),
-                ("username", "intruder"),
-                ("display_name", ""),
-                ("password", PASSWORD),
-                ("password_confirm", PASSWORD),
-            ],
-        )
+        .post("/setup", &setup_fields(&token, "intruder", "", PASSWORD))
         .await;
     assert_eq!(replay.status, Status::Conflict);
     assert!(replay.body.contains("初始化链接无效或已被使用"));
@@ -253,4 +229,20 @@ async fn post_without_or_with_wrong_csrf_token_is_refused(backend: Backend) {
         .await
         .unwrap()
         .is_some());
+}
+
+/// The setup form with the password `PASSWORD`, confirmed as `confirm`.
+fn setup_fields<'a>(
+    token: &'a str,
+    username: &'a str,
+    display_name: &'a str,
+    confirm: &'a str,
+) -> [(&'a str, &'a str); 5] {
+    [
+        ("token", token),
+        ("username", username),
+        ("display_name", display_name),
+        ("password", PASSWORD),
+        ("password_confirm", confirm),
+    ]
 }

@@ -96,44 +96,16 @@ async fn admin_creates_a_clerk_who_sees_only_their_village(backend: Backend) {
     app.person("龙凤村民", Some(a)).await;
     app.person("青峰村民", Some(b)).await;
     let admin = app.session("admin").await;
+    let village_a = a.to_string();
 
-    let no_village = admin
-        .post(
-            "/users",
-            &[
-                ("username", "wenshu"),
-                ("display_name", "文书"),
-                ("role", "clerk"),
-                ("village_id", ""),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let no_village = admin.post("/users", &clerk_fields("", PASSWORD)).await;
     assert!(no_village.body.contains("必须选择所属村(社区)"));
     let short = admin
-        .post(
-            "/users",
-            &[
-                ("username", "wenshu"),
-                ("display_name", "文书"),
-                ("role", "clerk"),
-                ("village_id", &a.to_string()),
-                ("password", "short"),
-            ],
-        )
+        .post("/users", &clerk_fields(&village_a, "short"))
         .await;
     assert!(short.body.contains("密码至少8位"));
     let created = admin
-        .post(
-            "/users",
-            &[
-                ("username", "wenshu"),
-                ("display_name", "文书"),
-                ("role", "clerk"),
-                ("village_id", &a.to_string()),
-                ("password", PASSWORD),
-            ],
-        )
+        .post("/users", &clerk_fields(&village_a, PASSWORD))
         .await;
     assert_eq!(created.status, Status::SeeOther, "{}", created.body);
 
@@ -222,4 +194,15 @@ async fn last_admin_cannot_be_demoted_or_deactivated(backend: Backend) {
             .unwrap()
             .active
     );
+}
+
+/// The new-account form for the clerk `wenshu`.
+fn clerk_fields<'a>(village_id: &'a str, password: &'a str) -> [(&'a str, &'a str); 5] {
+    [
+        ("username", "wenshu"),
+        ("display_name", "文书"),
+        ("role", "clerk"),
+        ("village_id", village_id),
+        ("password", password),
+    ]
 }
