@@ -18,6 +18,7 @@ coded_enum! {
 }
 
 pub const NAME_MAX_CHARS: usize = 50;
+pub const NOTES_MAX_CHARS: usize = 2000;
 
 /// A category held by a person, from 认定日期 (`since`) to 清退 (`until`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,6 +116,10 @@ impl PersonInput {
                 .map_err(|e| errors.insert("id_number".into(), e.to_string()))
                 .ok(),
         };
+        let notes = self.notes.trim().to_string();
+        if notes.chars().count() > NOTES_MAX_CHARS {
+            errors.insert("notes".into(), format!("备注不能超过{NOTES_MAX_CHARS}个字"));
+        }
         let mut categories = Vec::new();
         for (code, since, until) in &self.categories {
             let Some(category) = Category::from_code(code) else {
@@ -150,7 +155,7 @@ impl PersonInput {
             post: non_empty(&self.post).unwrap_or_default(),
             phone,
             id_number,
-            notes: self.notes.trim().to_string(),
+            notes,
             categories,
         })
     }
@@ -196,6 +201,15 @@ mod tests {
         assert!(errors["phone"].contains("电话号码格式不正确"));
         assert!(errors["id_number"].contains("18位"));
         assert!(errors.contains_key("gender"));
+    }
+
+    #[test]
+    fn overlong_notes_are_refused_not_cut() {
+        let mut raw = input("赵六");
+        raw.notes = "备".repeat(NOTES_MAX_CHARS + 1);
+        assert!(raw.parse().unwrap_err()["notes"].contains("2000"));
+        raw.notes = "备".repeat(NOTES_MAX_CHARS);
+        assert_eq!(raw.parse().unwrap().notes.chars().count(), NOTES_MAX_CHARS);
     }
 
     #[test]

@@ -86,6 +86,9 @@ impl From<sqlx::Error> for ServiceError {
     }
 }
 
+/// Shown when a form names a village that does not exist.
+pub const UNKNOWN_VILLAGE: &str = "所选村(社区)不存在";
+
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
 /// Turns an optional per-field error map into a result.

@@ -64,11 +64,11 @@ async fn validate(
     if !actor.can_see_village(input.village_id) {
         return Err(ServiceError::Forbidden);
     }
-    let mut draft = input.parse().map_err(ServiceError::Invalid)?;
+    let draft = input.parse().map_err(ServiceError::Invalid)?;
     let mut errors = FieldErrors::new();
     if let Some(village_id) = draft.village_id {
         if villages::get(db, village_id).await?.is_none() {
-            errors.insert("village_id".into(), "所选村(社区)不存在".into());
+            errors.insert("village_id".into(), super::UNKNOWN_VILLAGE.into());
         }
     }
     if let Some(id_number) = &draft.id_number {
@@ -79,7 +79,6 @@ async fn validate(
         }
     }
     super::invalid_if_any(errors)?;
-    draft.notes.truncate(2000);
     Ok(draft)
 }
 

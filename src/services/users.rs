@@ -63,7 +63,7 @@ async fn parse_role_and_village(
             );
         }
         Some(id) if villages::get(db, id).await?.is_none() => {
-            errors.insert("village_id".into(), "所选村(社区)不存在".into());
+            errors.insert("village_id".into(), super::UNKNOWN_VILLAGE.into());
         }
         Some(_) => {}
     }

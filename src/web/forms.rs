@@ -6,6 +6,9 @@ use std::collections::HashMap;
 use rocket::FromForm;
 
 use super::csrf::CsrfProtected;
+use super::error::AppError;
+use crate::domain::person::FieldErrors;
+use crate::services::{ServiceError, UNKNOWN_VILLAGE};
 
 #[derive(FromForm)]
 pub struct LoginForm {
@@ -104,11 +107,16 @@ csrf_protected!(
     PersonForm
 );
 
-/// A `<select>` of villages: empty means none (township level).
-pub fn parse_village_id(value: &str) -> Result<Option<i64>, ()> {
+/// A `<select>` of villages: empty means none (township level). Anything that is not a
+/// number can only come from a forged form; it gets the same message as an unknown id.
+pub fn parse_village_id(value: &str) -> Result<Option<i64>, AppError> {
     let value = value.trim();
     if value.is_empty() {
         return Ok(None);
     }
-    value.parse().map(Some).map_err(|_| ())
+    value.parse().map(Some).map_err(|_| {
+        let mut errors = FieldErrors::new();
+        errors.insert("village_id".into(), UNKNOWN_VILLAGE.into());
+        AppError(ServiceError::Invalid(errors))
+    })
 }

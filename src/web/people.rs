@@ -224,11 +224,7 @@ async fn form_page(
 }
 
 fn input_of(form: &PersonForm) -> Result<PersonInput, AppError> {
-    let village_id = parse_village_id(&form.village_id).map_err(|()| {
-        let mut errors = FieldErrors::new();
-        errors.insert("village_id".into(), "所选村(社区)不存在".into());
-        AppError(ServiceError::Invalid(errors))
-    })?;
+    let village_id = parse_village_id(&form.village_id)?;
     let mut categories: Vec<(String, String, String)> = form
         .categories
         .iter()

@@ -58,15 +58,9 @@ fn input_of(form: &UserForm) -> Result<UserInput, AppError> {
         username: form.username.clone().unwrap_or_default(),
         display_name: form.display_name.clone(),
         role: form.role.clone(),
-        village_id: parse_village_id(&form.village_id).map_err(|()| bad_village())?,
+        village_id: parse_village_id(&form.village_id)?,
         password: form.password.clone().unwrap_or_default(),
     })
-}
-
-fn bad_village() -> AppError {
-    let mut errors = crate::domain::person::FieldErrors::new();
-    errors.insert("village_id".into(), "所选村(社区)不存在".into());
-    AppError(ServiceError::Invalid(errors))
 }
 
 fn values_of(form: &UserForm) -> Value {
