@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod services;
+pub mod sheets;
 pub mod store;
 pub mod web;
 

@@ -15,6 +15,9 @@ coded_enum! {
     }
 }
 
+/// At least this many 法律明白人 per administrative village (乡村“法律明白人”培养工作规范, 2021).
+pub const LEGAL_LITERATE_TARGET: i64 = 3;
+
 #[cfg(test)]
 mod tests {
     use super::*;

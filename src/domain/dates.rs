@@ -41,6 +41,48 @@ fn ymd(year: &str, month: &str, day: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
 }
 
+/// The days of a year, or of one month of it, as a half-open range [from, to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    /// `None` for a year or month that does not exist.
+    pub fn of(year: i32, month: Option<u32>) -> Option<Period> {
+        match month {
+            None => Some(Period {
+                from: NaiveDate::from_ymd_opt(year, 1, 1)?,
+                to: NaiveDate::from_ymd_opt(year + 1, 1, 1)?,
+            }),
+            Some(m) => {
+                let from = NaiveDate::from_ymd_opt(year, m, 1)?;
+                let to = if m == 12 {
+                    NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+                } else {
+                    NaiveDate::from_ymd_opt(year, m + 1, 1)?
+                };
+                Some(Period { from, to })
+            }
+        }
+    }
+
+    /// Every date anybody will record; for figures that are not about a period.
+    pub fn everything() -> Period {
+        // Four-digit years on both ends: SQLite compares dates as text.
+        Period {
+            from: NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default(),
+            to: NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default(),
+        }
+    }
+
+    /// The last day inside the period.
+    pub fn last_day(&self) -> NaiveDate {
+        self.to.pred_opt().unwrap_or(self.to)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +103,19 @@ mod tests {
         ] {
             assert_eq!(parse_cn_date(text), Ok(expected), "{text}");
         }
+    }
+
+    #[test]
+    fn periods_are_half_open_and_december_rolls_over() {
+        let year = Period::of(2021, None).unwrap();
+        assert_eq!(year.from, NaiveDate::from_ymd_opt(2021, 1, 1).unwrap());
+        assert_eq!(
+            year.last_day(),
+            NaiveDate::from_ymd_opt(2021, 12, 31).unwrap()
+        );
+        let december = Period::of(2021, Some(12)).unwrap();
+        assert_eq!(december.to, NaiveDate::from_ymd_opt(2022, 1, 1).unwrap());
+        assert_eq!(Period::of(2021, Some(13)), None);
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! The vocabulary of DESIGN.md as plain types, with parsing and validation. No I/O here.
 
+pub mod activity;
 pub mod category;
 pub mod dates;
+pub mod fields;
 pub mod id_number;
 pub mod labels;
+pub mod material;
+pub mod numbers;
 pub mod person;
 pub mod phone;
 pub mod role;
+pub mod session;
 pub mod text;
 pub mod village;
 

@@ -21,6 +21,11 @@ impl Role {
         self != Role::Viewer
     }
 
+    /// The material catalogue and stock receipts: organizer and admin work.
+    pub fn can_manage_catalogue(self) -> bool {
+        matches!(self, Role::Admin | Role::Organizer)
+    }
+
     /// Sees every village's data.
     pub fn sees_all_villages(self) -> bool {
         self != Role::Clerk

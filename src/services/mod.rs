@@ -1,7 +1,9 @@
 //! Use cases. Web handlers and CLI commands parse input, then call exactly one of these;
 //! every rule about who may do what lives here, once.
 
+pub mod activities;
 pub mod auth;
+pub mod materials;
 pub mod people;
 pub mod users;
 pub mod villages;

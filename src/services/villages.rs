@@ -111,3 +111,78 @@ fn duplicate_code_to_field_error(e: ServiceError) -> ServiceError {
         other => other,
     }
 }
+
+/// What one village did in a year: the village page.
+pub struct VillageYear {
+    pub village: Village,
+    pub sessions: Vec<crate::store::sessions::SessionBrief>,
+    pub activities: Vec<crate::store::activities::ActivityRow>,
+    pub materials_received: Vec<crate::store::Subtotal>,
+    pub legal_literates: i64,
+    /// Months ("01".."12", up to today in the current year) without a session or activity.
+    pub quiet_months: Vec<u32>,
+}
+
+impl VillageYear {
+    pub fn meets_literate_target(&self) -> bool {
+        self.legal_literates >= crate::domain::category::LEGAL_LITERATE_TARGET
+    }
+}
+
+pub async fn village_year(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    year: i32,
+    today: chrono::NaiveDate,
+) -> ServiceResult<VillageYear> {
+    use crate::domain::dates::Period;
+    use crate::store::activities::{self as acts, ActivityFilter};
+    use crate::store::distributions::{self as dist, DistributionDimension, DistributionFilter};
+    use chrono::Datelike;
+
+    if !actor.can_see_village(Some(id)) {
+        return Err(ServiceError::NotFound);
+    }
+    let village = get_village(db, id).await?;
+    let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
+    let sessions = crate::store::sessions::for_village(db, id, period).await?;
+    let activity_filter = ActivityFilter {
+        period,
+        village_id: Some(id),
+        form: None,
+        place: None,
+        group: None,
+    };
+    let activities = acts::list(db, &activity_filter, 1000, 0).await?;
+    let distribution_filter = DistributionFilter {
+        period,
+        village_id: Some(id),
+        material_kind: None,
+        material_id: None,
+    };
+    let materials_received =
+        dist::subtotals(db, &distribution_filter, DistributionDimension::Material).await?;
+    // The roster at the end of the year, or today while the year is running.
+    let as_of = period.last_day().min(today);
+    let legal_literates =
+        crate::store::people::count_holding(db, id, crate::domain::Category::LegalLiterate, as_of)
+            .await?;
+    let active = acts::months_with_outreach(db, id, period).await?;
+    let last_month = match year.cmp(&today.year()) {
+        std::cmp::Ordering::Less => 12,
+        std::cmp::Ordering::Equal => today.month(),
+        std::cmp::Ordering::Greater => 0,
+    };
+    let quiet_months = (1..=last_month)
+        .filter(|m| !active.contains(&format!("{m:02}")))
+        .collect();
+    Ok(VillageYear {
+        village,
+        sessions,
+        activities,
+        materials_received,
+        legal_literates,
+        quiet_months,
+    })
+}

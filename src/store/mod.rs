@@ -2,9 +2,13 @@
 //! accepts `$1` placeholders); `on_pool!` runs the same code against whichever pool is in
 //! use, and the few places where the SQL differs branch on `Db` explicitly.
 
+pub mod activities;
 pub mod audit;
+pub mod distributions;
+pub mod materials;
 pub mod people;
 pub mod rate_limits;
+pub mod sessions;
 pub mod settings;
 pub mod users;
 pub mod villages;
@@ -140,6 +144,15 @@ fn redact_password(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// A subtotal of a list: the key (a village name, "01".."12", a code) or `None` for
+/// township level, the number of rows, and the summed quantity (copies, or audience).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct Subtotal {
+    pub key: Option<String>,
+    pub rows: i64,
+    pub quantity: i64,
 }
 
 pub fn now() -> chrono::DateTime<chrono::Utc> {

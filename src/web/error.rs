@@ -26,6 +26,13 @@ impl From<crate::store::StoreError> for AppError {
     }
 }
 
+/// A workbook that could not be written: shown as a refusal with the reason.
+impl From<crate::sheets::SheetError> for AppError {
+    fn from(e: crate::sheets::SheetError) -> Self {
+        AppError(ServiceError::Refused(e.to_string()))
+    }
+}
+
 pub type AppResult<T> = Result<T, AppError>;
 
 /// A message set by a handler for the error page of this request.

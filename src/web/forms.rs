@@ -86,6 +86,61 @@ pub struct PersonForm {
     pub categories: HashMap<String, CategoryFields>,
 }
 
+#[derive(FromForm)]
+pub struct MaterialForm {
+    pub csrf_token: String,
+    pub title: String,
+    pub kind: String,
+    pub unit: String,
+    pub notes: String,
+}
+
+#[derive(FromForm)]
+pub struct ReceiptForm {
+    pub csrf_token: String,
+    pub received_on: String,
+    pub quantity: String,
+    pub source: String,
+    pub notes: String,
+}
+
+#[derive(FromForm)]
+pub struct DistributionForm {
+    pub csrf_token: String,
+    pub material_id: String,
+    pub distributed_on: String,
+    pub village_id: String,
+    pub quantity: String,
+    pub recipients: String,
+    pub place: String,
+    pub handled_by: String,
+    pub session_id: String,
+    pub activity_id: String,
+    pub notes: String,
+}
+
+#[derive(FromForm, Default, Clone)]
+pub struct MaterialLineFields {
+    pub material_id: String,
+    pub quantity: String,
+}
+
+#[derive(FromForm)]
+pub struct OutreachForm {
+    pub csrf_token: String,
+    pub held_on: String,
+    pub village_id: String,
+    pub topic: String,
+    pub form: String,
+    pub place: String,
+    pub audience_groups: Vec<String>,
+    pub audience_count: String,
+    pub speaker: String,
+    pub venue: String,
+    pub notes: String,
+    pub materials: Vec<MaterialLineFields>,
+}
+
 macro_rules! csrf_protected {
     ($($form:ty),+) => {
         $(impl CsrfProtected for $form {
@@ -104,7 +159,11 @@ csrf_protected!(
     UserForm,
     PasswordForm,
     VillageForm,
-    PersonForm
+    PersonForm,
+    MaterialForm,
+    ReceiptForm,
+    DistributionForm,
+    OutreachForm
 );
 
 /// A `<select>` of villages: empty means none (township level). Anything that is not a

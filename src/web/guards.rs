@@ -123,3 +123,17 @@ impl<'r> FromRequest<'r> for EditorUser {
             .map(EditorUser)
     }
 }
+
+/// The material catalogue and stock receipts: admin and organizer.
+pub struct CatalogueUser(pub CurrentUser);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CatalogueUser {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        user_with(req, |u| u.actor.role.can_manage_catalogue())
+            .await
+            .map(CatalogueUser)
+    }
+}

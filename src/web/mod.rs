@@ -2,14 +2,20 @@
 //! roles and CSRF. It keeps no state of its own, so several instances can share one
 //! PostgreSQL database.
 
+mod activities;
 mod assets;
 mod auth;
+mod choices;
 mod csrf;
+mod distributions;
+mod download;
 mod error;
 mod forms;
 mod guards;
 mod home;
+mod materials;
 mod people;
+mod period;
 mod render;
 mod users;
 mod villages;
@@ -33,5 +39,8 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .mount("/users", users::routes())
         .mount("/villages", villages::routes())
         .mount("/people", people::routes())
+        .mount("/materials", materials::routes())
+        .mount("/distributions", distributions::routes())
+        .mount("/activities", activities::routes())
         .register("/", error::catchers())
 }

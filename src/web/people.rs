@@ -7,6 +7,7 @@ use rocket::{Either, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
+use super::choices::selectable_villages;
 use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
 use super::forms::{parse_village_id, ActiveForm, PersonForm};
@@ -16,9 +17,8 @@ use crate::domain::id_number::mask;
 use crate::domain::person::{FieldErrors, Gender, PersonInput};
 use crate::domain::Category;
 use crate::services::people::{self, can_edit_person};
-use crate::services::{villages, Actor, ServiceError};
+use crate::services::{Actor, ServiceError};
 use crate::store::people::{HeldCategory, Person, PersonFilter, PersonSnapshot};
-use crate::store::villages::Village;
 use crate::store::Db;
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
@@ -61,15 +61,6 @@ fn category_labels(codes: Option<&str>) -> Vec<&'static str> {
         .filter_map(Category::from_code)
         .map(Category::label_zh)
         .collect()
-}
-
-/// Villages the actor may choose on forms and filters.
-async fn selectable_villages(db: &Db, actor: &Actor) -> AppResult<Vec<Village>> {
-    let all = villages::list_villages(db).await?;
-    Ok(all
-        .into_iter()
-        .filter(|v| actor.can_see_village(Some(v.id)))
-        .collect())
 }
 
 /// The filters of the people list, as query parameters.

@@ -9,7 +9,11 @@ use super::csrf::CsrfForm;
 use super::error::AppResult;
 use super::forms::{ActionForm, VillageForm};
 use super::guards::{AdminUser, CurrentUser};
+use super::period::{chosen_year, today, year_choices};
 use super::render::Chrome;
+use crate::domain::activity::Place;
+use crate::domain::category::LEGAL_LITERATE_TARGET;
+use crate::domain::session::{SessionKind, SessionStatus};
 use crate::domain::VillageKind;
 use crate::services::villages::{self, VillageInput};
 use crate::services::ServiceError;
@@ -21,6 +25,66 @@ type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
 async fn list(_me: CurrentUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
     let villages = villages::list_villages(db).await?;
     Ok(chrome.render("villages/list", json!({ "villages": villages })))
+}
+
+/// One village's year: sessions, activities, material received, 法律明白人 against the
+/// target, and the months without any activity.
+#[rocket::get("/<id>?<year>", rank = 2)]
+async fn detail(
+    me: CurrentUser,
+    id: i64,
+    year: Option<i32>,
+    db: &State<Db>,
+    chrome: Chrome,
+) -> AppResult<Template> {
+    let year = chosen_year(year);
+    let report = villages::village_year(db, &me.actor, id, year, today()).await?;
+    let sessions: Vec<serde_json::Value> = report
+        .sessions
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "date": s.starts_at.format("%Y-%m-%d %H:%M").to_string(),
+                "kind": SessionKind::from_code(&s.kind).map(SessionKind::label_zh).unwrap_or("其他"),
+                "topic": s.topic,
+                "status": SessionStatus::from_code(&s.status).map(SessionStatus::label_zh).unwrap_or(""),
+                "hours": s.hours_credited,
+            })
+        })
+        .collect();
+    let activities: Vec<serde_json::Value> = report
+        .activities
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id, "held_on": a.held_on.to_string(), "topic": a.topic, "form": a.form.label_zh(),
+                "place": a.place().map(Place::label_zh), "audience_count": a.audience_count,
+            })
+        })
+        .collect();
+    let quiet: Vec<String> = report
+        .quiet_months
+        .iter()
+        .map(|m| format!("{m}月"))
+        .collect();
+    Ok(chrome.render(
+        "villages/detail",
+        json!({
+            "village": report.village,
+            "year": year,
+            "years": year_choices(),
+            "sessions": sessions,
+            "activities": activities,
+            "materials": report.materials_received,
+            "materials_total": report.materials_received.iter().map(|m| m.quantity).sum::<i64>(),
+            "audience_total": report.activities.iter().map(|a| a.audience_count).sum::<i64>(),
+            "legal_literates": report.legal_literates,
+            "literate_target": LEGAL_LITERATE_TARGET,
+            "literate_ok": report.meets_literate_target(),
+            "quiet_months": quiet,
+        }),
+    ))
 }
 
 fn form_page(
@@ -152,6 +216,7 @@ async fn delete(
 pub fn routes() -> Vec<Route> {
     rocket::routes![
         list,
+        detail,
         new_form,
         create,
         edit_form,

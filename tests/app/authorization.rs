@@ -20,6 +20,7 @@ enum Who {
 const EVERYONE_LOGGED_IN: &[Who] = &[Who::Admin, Who::Organizer, Who::Clerk, Who::Viewer];
 const EDITORS: &[Who] = &[Who::Admin, Who::Organizer, Who::Clerk];
 const ADMIN: &[Who] = &[Who::Admin];
+const CATALOGUE: &[Who] = &[Who::Admin, Who::Organizer];
 const ANYONE: &[Who] = &[
     Who::Anonymous,
     Who::Admin,
@@ -33,6 +34,14 @@ struct Ids {
     empty_village: i64,
     person: i64,
     other_user: i64,
+    /// A material with distributions, and one without (for the delete routes).
+    material: i64,
+    unused_material: i64,
+    receipt: i64,
+    distribution: i64,
+    spare_distribution: i64,
+    activity: i64,
+    spare_activity: i64,
 }
 
 /// One row: method, route as Rocket names it, concrete path, form fields, who is allowed.
@@ -66,7 +75,208 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         ]
     };
     let (p, u, ev) = (ids.person, ids.other_user, ids.empty_village);
-    vec![
+    let (m, um, r) = (ids.material, ids.unused_material, ids.receipt);
+    let (d, sd, a, sa) = (
+        ids.distribution,
+        ids.spare_distribution,
+        ids.activity,
+        ids.spare_activity,
+    );
+    let material_form = |title: &str| {
+        vec![
+            ("title", title.to_string()),
+            ("kind", "booklet".to_string()),
+            ("unit", "册".to_string()),
+            ("notes", String::new()),
+        ]
+    };
+    let distribution_form = vec![
+        ("material_id", m.to_string()),
+        ("distributed_on", "2021-03-05".to_string()),
+        ("village_id", v.clone()),
+        ("quantity", "20".to_string()),
+        ("recipients", String::new()),
+        ("place", String::new()),
+        ("handled_by", String::new()),
+        ("session_id", String::new()),
+        ("activity_id", String::new()),
+        ("notes", String::new()),
+    ];
+    let activity_form = vec![
+        ("held_on", "2021-03-05".to_string()),
+        ("village_id", v.clone()),
+        ("topic", "民法典宣传".to_string()),
+        ("form", "stall".to_string()),
+        ("place", "village".to_string()),
+        ("audience_groups", "villagers".to_string()),
+        ("audience_count", "50".to_string()),
+        ("speaker", String::new()),
+        ("venue", String::new()),
+        ("notes", String::new()),
+    ];
+    let receipt_form = vec![
+        ("received_on", "2021-01-05".to_string()),
+        ("quantity", "100".to_string()),
+        ("source", "县司法局".to_string()),
+        ("notes", String::new()),
+    ];
+    let get = |route: &'static str, path: String, who: &'static [Who]| -> Row {
+        ("GET", route, path, vec![], who)
+    };
+    let ledger_rows: Vec<Row> = vec![
+        get("/materials?<year>", "/materials".into(), EVERYONE_LOGGED_IN),
+        get(
+            "/materials/export.xlsx?<year>",
+            "/materials/export.xlsx".into(),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/materials/<id>?<year>",
+            format!("/materials/{m}"),
+            EVERYONE_LOGGED_IN,
+        ),
+        get("/materials/new", "/materials/new".into(), CATALOGUE),
+        (
+            "POST",
+            "/materials",
+            "/materials".into(),
+            material_form("新资料"),
+            CATALOGUE,
+        ),
+        get(
+            "/materials/<id>/edit",
+            format!("/materials/{m}/edit"),
+            CATALOGUE,
+        ),
+        (
+            "POST",
+            "/materials/<id>",
+            format!("/materials/{m}"),
+            material_form("改名资料"),
+            CATALOGUE,
+        ),
+        get(
+            "/materials/<id>/delete",
+            format!("/materials/{um}/delete"),
+            CATALOGUE,
+        ),
+        (
+            "POST",
+            "/materials/<id>/delete",
+            format!("/materials/{um}/delete"),
+            vec![],
+            CATALOGUE,
+        ),
+        (
+            "POST",
+            "/materials/<id>/receipts",
+            format!("/materials/{m}/receipts"),
+            receipt_form,
+            CATALOGUE,
+        ),
+        (
+            "POST",
+            "/materials/receipts/<id>/delete",
+            format!("/materials/receipts/{r}/delete"),
+            vec![],
+            CATALOGUE,
+        ),
+        get(
+            "/distributions?<query..>",
+            "/distributions?year=2021".into(),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/distributions/export.xlsx?<query..>",
+            "/distributions/export.xlsx?year=2021".into(),
+            EVERYONE_LOGGED_IN,
+        ),
+        get("/distributions/new", "/distributions/new".into(), EDITORS),
+        (
+            "POST",
+            "/distributions",
+            "/distributions".into(),
+            distribution_form.clone(),
+            EDITORS,
+        ),
+        get(
+            "/distributions/<id>/edit",
+            format!("/distributions/{d}/edit"),
+            EDITORS,
+        ),
+        (
+            "POST",
+            "/distributions/<id>",
+            format!("/distributions/{d}"),
+            distribution_form,
+            EDITORS,
+        ),
+        get(
+            "/distributions/<id>/delete",
+            format!("/distributions/{sd}/delete"),
+            EDITORS,
+        ),
+        (
+            "POST",
+            "/distributions/<id>/delete",
+            format!("/distributions/{sd}/delete"),
+            vec![],
+            EDITORS,
+        ),
+        get(
+            "/activities?<query..>",
+            "/activities?year=2021".into(),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/activities/export.xlsx?<query..>",
+            "/activities/export.xlsx?year=2021".into(),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/activities/<id>",
+            format!("/activities/{a}"),
+            EVERYONE_LOGGED_IN,
+        ),
+        get("/activities/new", "/activities/new".into(), EDITORS),
+        (
+            "POST",
+            "/activities",
+            "/activities".into(),
+            activity_form.clone(),
+            EDITORS,
+        ),
+        get(
+            "/activities/<id>/edit",
+            format!("/activities/{a}/edit"),
+            EDITORS,
+        ),
+        (
+            "POST",
+            "/activities/<id>",
+            format!("/activities/{a}"),
+            activity_form,
+            EDITORS,
+        ),
+        get(
+            "/activities/<id>/delete",
+            format!("/activities/{sa}/delete"),
+            EDITORS,
+        ),
+        (
+            "POST",
+            "/activities/<id>/delete",
+            format!("/activities/{sa}/delete"),
+            vec![],
+            EDITORS,
+        ),
+        get(
+            "/villages/<id>?<year>",
+            format!("/villages/{v}?year=2021"),
+            EVERYONE_LOGGED_IN,
+        ),
+    ];
+    let mut rows = vec![
         ("GET", "/login?<next>", "/login".into(), vec![], ANYONE),
         (
             "POST",
@@ -244,7 +454,9 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             &[],
         ),
         ("POST", "/logout", "/logout".into(), vec![], ANYONE),
-    ]
+    ];
+    rows.extend(ledger_rows);
+    rows
 }
 
 async fn session_for(app: &TestApp, who: Who, village: i64) -> Session {
@@ -303,6 +515,25 @@ async fn every_route_for_every_role(backend: Backend) {
             empty_village: app.village("空村").await,
             person: app.person("本村人员", Some(village)).await,
             other_user: app.user("other_user", Role::Organizer, None).await,
+            material: app.material("民法典手册").await,
+            unused_material: app.material("未用资料").await,
+            receipt: 0,
+            distribution: 0,
+            spare_distribution: 0,
+            activity: 0,
+            spare_activity: 0,
+        };
+        let ids = Ids {
+            receipt: app.receipt(ids.material, 100).await,
+            distribution: app
+                .distribution(ids.material, Some(village), "2021-03-01", 10)
+                .await,
+            spare_distribution: app
+                .distribution(ids.material, Some(village), "2021-03-02", 5)
+                .await,
+            activity: app.activity(Some(village), "2021-04-01", "宪法宣传").await,
+            spare_activity: app.activity(Some(village), "2021-04-02", "禁毒宣传").await,
+            ..ids
         };
         let session = session_for(&app, who, village).await;
         let table = matrix(&ids);

@@ -221,5 +221,60 @@ async fn drive(b: &Client, base: &str) -> Step {
         table.contains("王明白") && table.contains("龙凤村") && table.contains("法律明白人"),
         "{table}"
     );
+    record_activity_with_material(b, base).await
+}
+
+/// The admin adds a material, records an outreach activity handing it out, and sees the
+/// activity in the ledger and the material flagged 库存不足 (no receipt was recorded).
+async fn record_activity_with_material(b: &Client, base: &str) -> Step {
+    b.goto(&format!("{base}/materials/new")).await?;
+    type_into(b, "input[name=title]", "民法典宣传手册").await?;
+    click(b, "button.primary").await?;
+    wait_for(b, "p.flash-success").await?;
+
+    b.goto(&format!("{base}/activities/new")).await?;
+    type_into(b, "input[name=topic]", "民法典进农村").await?;
+    b.find(Locator::Css("select[name=village_id]"))
+        .await?
+        .select_by_label("龙凤村")
+        .await?;
+    b.find(Locator::Css("select[name=place]"))
+        .await?
+        .select_by_value("village")
+        .await?;
+    click(b, "input[name=audience_groups][value=remote_villages]").await?;
+    click(b, "input[name=audience_groups][value=villagers]").await?;
+    type_into(b, "input[name=audience_count]", "85").await?;
+    b.find(Locator::Css("select[name='materials[0].material_id']"))
+        .await?
+        .select_by_label("民法典宣传手册（份）")
+        .await?;
+    type_into(b, "input[name='materials[0].quantity']", "120").await?;
+    keep_screenshot(b, "activity_form").await?;
+    click(b, "button.primary").await?;
+    wait_for(b, "p.flash-success").await?;
+    let detail = b.source().await?;
+    assert!(detail.contains("边远山村群众、群众"), "groups shown");
+    assert!(detail.contains("120份"), "linked distribution shown");
+
+    b.goto(&format!("{base}/activities")).await?;
+    wait_for(b, "table").await?;
+    keep_screenshot(b, "activities_list").await?;
+    let table = b.find(Locator::Css("table")).await?.text().await?;
+    assert!(
+        table.contains("民法典进农村") && table.contains("85"),
+        "{table}"
+    );
+
+    b.goto(&format!("{base}/materials")).await?;
+    wait_for(b, ".warning-card").await?;
+    keep_screenshot(b, "materials_list").await?;
+    let warning = b.find(Locator::Css(".warning-card")).await?.text().await?;
+    assert!(warning.contains("缺 120份"), "{warning}");
+
+    b.goto(&format!("{base}/villages")).await?;
+    click(b, "table a").await?;
+    wait_for(b, ".figures").await?;
+    keep_screenshot(b, "village_page").await?;
     Ok(())
 }

@@ -4,12 +4,15 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use pufa::domain::activity::ActivityInput;
+use pufa::domain::material::{DistributionInput, MaterialInput, ReceiptInput};
 use pufa::domain::person::PersonInput;
 use pufa::domain::Role;
 use pufa::services::people::create_person;
 use pufa::services::users::{create_user, UserInput};
 use pufa::services::villages::{create_village, VillageInput};
 use pufa::services::Actor;
+use pufa::services::{activities, materials};
 use pufa::store::Db;
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Status};
@@ -133,6 +136,67 @@ impl TestApp {
             .expect("person")
     }
 
+    pub async fn material(&self, title: &str) -> i64 {
+        let input = MaterialInput {
+            title: title.into(),
+            kind: "booklet".into(),
+            unit: "册".into(),
+            notes: String::new(),
+        };
+        materials::create_material(&self.db, &Actor::operator(), &input)
+            .await
+            .expect("material")
+    }
+
+    pub async fn receipt(&self, material_id: i64, quantity: i64) -> i64 {
+        self.receipt_on(material_id, "2021-01-05", quantity).await
+    }
+
+    pub async fn receipt_on(&self, material_id: i64, date: &str, quantity: i64) -> i64 {
+        let input = ReceiptInput {
+            received_on: date.into(),
+            quantity: quantity.to_string(),
+            source: "县司法局".into(),
+            notes: String::new(),
+        };
+        materials::record_receipt(&self.db, &Actor::operator(), material_id, &input)
+            .await
+            .expect("receipt")
+    }
+
+    pub async fn distribution(
+        &self,
+        material_id: i64,
+        village_id: Option<i64>,
+        date: &str,
+        quantity: i64,
+    ) -> i64 {
+        let input = DistributionInput {
+            material_id: material_id.to_string(),
+            distributed_on: date.into(),
+            village_id,
+            quantity: quantity.to_string(),
+            ..DistributionInput::default()
+        };
+        materials::create_distribution(&self.db, &Actor::operator(), &input)
+            .await
+            .expect("distribution")
+    }
+
+    pub async fn activity(&self, village_id: Option<i64>, date: &str, topic: &str) -> i64 {
+        let input = ActivityInput {
+            held_on: date.into(),
+            village_id,
+            topic: topic.into(),
+            form: "lecture".into(),
+            audience_count: "30".into(),
+            ..ActivityInput::default()
+        };
+        activities::create_activity(&self.db, &Actor::operator(), &input)
+            .await
+            .expect("activity")
+    }
+
     /// A client logged in as `username` (created before with `user`).
     pub async fn session(&self, username: &str) -> Session {
         let session = self.anonymous().await;
@@ -227,6 +291,15 @@ impl Session {
             location: response.headers().get_one("Location").map(str::to_string),
             body: response.into_string().await.unwrap_or_default(),
         }
+    }
+
+    /// A download: status, content type and the raw bytes.
+    pub async fn get_bytes(&self, path: &str) -> (Status, Option<String>, Vec<u8>) {
+        let response = self.client.get(path.to_string()).dispatch().await;
+        let status = response.status();
+        let content_type = response.content_type().map(|c| c.to_string());
+        let bytes = response.into_bytes().await.unwrap_or_default();
+        (status, content_type, bytes)
     }
 
     /// Posts a form with this session's CSRF token added.

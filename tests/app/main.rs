@@ -5,6 +5,7 @@ mod authorization;
 mod browser;
 mod cli;
 mod helpers;
+mod ledgers;
 mod login;
 mod people;
 mod villages_and_users;

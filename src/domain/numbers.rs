@@ -1,0 +1,101 @@
+//! Numbers as clerks write them: “200份”, “２００”, “1,200”, “2.5小时”. Anything else is an
+//! error, never a silent zero.
+
+use super::text::to_half_width;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("“{0}” 不是有效的数字")]
+pub struct NumberError(pub String);
+
+/// Units that may trail a number; longer ones first so “人次” wins over “人”.
+const UNITS: &[&str] = &[
+    "小时", "人次", "份", "册", "张", "条", "本", "套", "人", "次", "场", "h", "H",
+];
+
+fn cleaned(input: &str) -> String {
+    let half = to_half_width(input);
+    let mut text: String = half
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '，' && !c.is_whitespace())
+        .collect();
+    for unit in UNITS {
+        if let Some(stripped) = text.strip_suffix(unit) {
+            text = stripped.to_string();
+            break;
+        }
+    }
+    text
+}
+
+/// A whole number such as a quantity or a head count.
+pub fn parse_whole_number(input: &str) -> Result<i64, NumberError> {
+    let text = cleaned(input);
+    let invalid = || NumberError(input.trim().to_string());
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        // “200.0” from a spreadsheet cell formatted as a number is still a whole number.
+        return match text.strip_suffix(".0") {
+            Some(whole) if !whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit()) => {
+                whole.parse().map_err(|_| invalid())
+            }
+            _ => Err(invalid()),
+        };
+    }
+    text.parse().map_err(|_| invalid())
+}
+
+/// Hours, with up to one decimal place in practice (“1.5”, “2小时”).
+pub fn parse_hours(input: &str) -> Result<f64, NumberError> {
+    let text = cleaned(input);
+    let invalid = || NumberError(input.trim().to_string());
+    let valid_shape = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && text.bytes().filter(|b| *b == b'.').count() <= 1
+        && !text.starts_with('.');
+    if !valid_shape {
+        return Err(invalid());
+    }
+    let hours: f64 = text.parse().map_err(|_| invalid())?;
+    if hours.is_finite() && hours <= 24.0 {
+        Ok(hours)
+    } else {
+        Err(invalid())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_in_every_spelling_of_the_spec() {
+        for (text, expected) in [
+            ("200", 200),
+            ("200份", 200),
+            ("２００", 200),
+            ("1,200", 1200),
+            ("1，200 册", 1200),
+            ("35人次", 35),
+            ("200.0", 200),
+        ] {
+            assert_eq!(parse_whole_number(text), Ok(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_an_error_not_zero() {
+        for text in ["", "约200", "两百", "-5", "2.5", "200箱", "1e3"] {
+            assert!(parse_whole_number(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn hours_accept_decimals_and_units() {
+        assert_eq!(parse_hours("1.5"), Ok(1.5));
+        assert_eq!(parse_hours("2小时"), Ok(2.0));
+        assert_eq!(parse_hours("２h"), Ok(2.0));
+        for text in ["", ".5", "1.2.3", "三", "25"] {
+            assert!(parse_hours(text).is_err(), "{text}");
+        }
+    }
+}

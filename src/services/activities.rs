@@ -1,0 +1,138 @@
+//! Outreach activities. Clerks record and edit their own village's; the material lines of
+//! an activity become linked distributions.
+
+use serde_json::json;
+
+use super::materials::can_edit_in;
+use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
+use crate::domain::activity::{ActivityDraft, ActivityInput};
+use crate::domain::dates::Period;
+use crate::domain::person::FieldErrors;
+use crate::store::activities::{self, ActivityFilter, ActivityRow};
+use crate::store::distributions::{self, DistributionRow};
+use crate::store::{materials, villages, Db, Subtotal};
+
+pub const PAGE_SIZE: i64 = 100;
+
+pub struct ActivityPage {
+    pub rows: Vec<ActivityRow>,
+    pub totals: Subtotal,
+    pub page: i64,
+    pub pages: i64,
+}
+
+pub fn scoped_activities(actor: &Actor, mut filter: ActivityFilter) -> ActivityFilter {
+    if let Some(own) = actor.confined_village() {
+        filter.village_id = Some(own);
+    }
+    filter
+}
+
+pub async fn list_activities(
+    db: &Db,
+    actor: &Actor,
+    filter: ActivityFilter,
+    page: i64,
+) -> ServiceResult<ActivityPage> {
+    let filter = scoped_activities(actor, filter);
+    let totals = activities::totals(db, &filter).await?;
+    let pages = ((totals.rows + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let rows = activities::list(db, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    Ok(ActivityPage {
+        rows,
+        totals,
+        page,
+        pages,
+    })
+}
+
+/// An activity with the distributions it created.
+pub struct ActivityDetail {
+    pub activity: ActivityRow,
+    pub distributions: Vec<DistributionRow>,
+}
+
+impl ActivityDetail {
+    /// What the audit log keeps of it.
+    pub fn for_audit(&self) -> serde_json::Value {
+        let a = &self.activity;
+        json!({
+            "held_on": a.held_on,
+            "village_id": a.village_id,
+            "topic": a.topic,
+            "form": a.form.code(),
+            "place": a.place,
+            "audience_groups": a.groups().iter().map(|g| g.code()).collect::<Vec<_>>(),
+            "audience_count": a.audience_count,
+            "speaker": a.speaker,
+            "venue": a.venue,
+            "notes": a.notes,
+            "materials": self.distributions.iter()
+                .map(|d| json!({ "distribution_id": d.id, "material_id": d.material_id, "quantity": d.quantity }))
+                .collect::<Vec<_>>(),
+        })
+    }
+}
+
+pub async fn get_activity(db: &Db, actor: &Actor, id: i64) -> ServiceResult<ActivityDetail> {
+    let activity = activities::get(db, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if !actor.can_see_village(activity.village_id) {
+        return Err(ServiceError::NotFound);
+    }
+    let distributions = distributions::for_activity(db, id).await?;
+    Ok(ActivityDetail {
+        activity,
+        distributions,
+    })
+}
+
+async fn validate(db: &Db, actor: &Actor, input: &ActivityInput) -> ServiceResult<ActivityDraft> {
+    actor.require(actor.role.can_edit_records())?;
+    if !actor.can_see_village(input.village_id) {
+        return Err(ServiceError::Forbidden);
+    }
+    let draft = input.parse().map_err(ServiceError::Invalid)?;
+    let mut errors = FieldErrors::new();
+    if let Some(village_id) = draft.village_id {
+        if villages::get(db, village_id).await?.is_none() {
+            errors.insert("village_id".into(), super::UNKNOWN_VILLAGE.into());
+        }
+    }
+    for (index, line) in draft.materials.iter().enumerate() {
+        if materials::get_with_stock(db, line.material_id, Period::everything())
+            .await?
+            .is_none()
+        {
+            errors.insert(format!("materials.{index}"), "所选资料不存在".into());
+        }
+    }
+    invalid_if_any(errors)?;
+    Ok(draft)
+}
+
+pub async fn create_activity(db: &Db, actor: &Actor, input: &ActivityInput) -> ServiceResult<i64> {
+    let draft = validate(db, actor, input).await?;
+    Ok(activities::create(db, &draft, actor.user_id).await?)
+}
+
+pub async fn update_activity(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &ActivityInput,
+) -> ServiceResult<()> {
+    let before = get_activity(db, actor, id).await?;
+    actor.require(can_edit_in(actor, before.activity.village_id))?;
+    let draft = validate(db, actor, input).await?;
+    Ok(activities::update(db, id, &before.for_audit(), &draft, actor.user_id).await?)
+}
+
+/// Deletes the activity and the distributions it created (the page asked first).
+pub async fn delete_activity(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+    let before = get_activity(db, actor, id).await?;
+    actor.require(can_edit_in(actor, before.activity.village_id))?;
+    Ok(activities::delete(db, id, &before.for_audit(), actor.user_id).await?)
+}

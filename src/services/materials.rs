@@ -1,0 +1,256 @@
+//! The material catalogue, stock receipts and distributions. Everybody logged in reads the
+//! catalogue; organizers and admins keep it; clerks record distributions for their village.
+
+use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
+use crate::domain::dates::Period;
+use crate::domain::material::{
+    DistributionDraft, DistributionInput, MaterialDraft, MaterialInput, ReceiptInput,
+};
+use crate::domain::person::FieldErrors;
+use crate::store::distributions::{self, DistributionFilter, DistributionRow};
+use crate::store::materials::{self, MaterialStock, Receipt};
+use crate::store::{activities, villages, Db, StoreError};
+
+pub async fn list_materials(db: &Db, period: Period) -> ServiceResult<Vec<MaterialStock>> {
+    Ok(materials::list_with_stock(db, period).await?)
+}
+
+pub async fn get_material(db: &Db, id: i64, period: Period) -> ServiceResult<MaterialStock> {
+    materials::get_with_stock(db, id, period)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+fn draft_of(material: &MaterialStock) -> MaterialDraft {
+    MaterialDraft {
+        title: material.title.clone(),
+        kind: material.kind,
+        unit: material.unit.clone(),
+        notes: material.notes.clone(),
+    }
+}
+
+async fn parse_material(
+    db: &Db,
+    input: &MaterialInput,
+    editing: Option<i64>,
+) -> ServiceResult<MaterialDraft> {
+    let draft = input.parse().map_err(ServiceError::Invalid)?;
+    if let Some(other) = materials::find_by_title(db, &draft.title).await? {
+        if Some(other) != editing {
+            return Err(title_taken());
+        }
+    }
+    Ok(draft)
+}
+
+fn title_taken() -> ServiceError {
+    let mut errors = FieldErrors::new();
+    errors.insert("title".into(), "已有同名的资料".into());
+    ServiceError::Invalid(errors)
+}
+
+/// A unique-index violation from a race becomes the same field message.
+fn unique_title(e: StoreError) -> ServiceError {
+    if e.is_unique_violation() {
+        title_taken()
+    } else {
+        e.into()
+    }
+}
+
+pub async fn create_material(db: &Db, actor: &Actor, input: &MaterialInput) -> ServiceResult<i64> {
+    actor.require(actor.role.can_manage_catalogue())?;
+    let draft = parse_material(db, input, None).await?;
+    materials::create(db, &draft, actor.user_id)
+        .await
+        .map_err(unique_title)
+}
+
+pub async fn update_material(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &MaterialInput,
+) -> ServiceResult<()> {
+    actor.require(actor.role.can_manage_catalogue())?;
+    let before = get_material(db, id, Period::everything()).await?;
+    let draft = parse_material(db, input, Some(id)).await?;
+    materials::update(db, id, &draft_of(&before), &draft, actor.user_id)
+        .await
+        .map_err(unique_title)
+}
+
+pub async fn delete_material(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+    actor.require(actor.role.can_manage_catalogue())?;
+    let before = get_material(db, id, Period::everything()).await?;
+    if materials::has_distributions(db, id).await? {
+        return Err(ServiceError::Refused(format!(
+            "“{}”已有发放记录，不能删除。",
+            before.title
+        )));
+    }
+    Ok(materials::delete(db, id, &draft_of(&before), actor.user_id).await?)
+}
+
+pub async fn receipts(db: &Db, material_id: i64) -> ServiceResult<Vec<Receipt>> {
+    Ok(materials::receipts(db, material_id).await?)
+}
+
+pub async fn record_receipt(
+    db: &Db,
+    actor: &Actor,
+    material_id: i64,
+    input: &ReceiptInput,
+) -> ServiceResult<i64> {
+    actor.require(actor.role.can_manage_catalogue())?;
+    let draft = input.parse().map_err(ServiceError::Invalid)?;
+    if materials::get_with_stock(db, material_id, Period::everything())
+        .await?
+        .is_none()
+    {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(materials::create_receipt(db, material_id, &draft, actor.user_id).await?)
+}
+
+pub async fn delete_receipt(db: &Db, actor: &Actor, receipt_id: i64) -> ServiceResult<Receipt> {
+    actor.require(actor.role.can_manage_catalogue())?;
+    let receipt = materials::get_receipt(db, receipt_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    materials::delete_receipt(db, &receipt, actor.user_id).await?;
+    Ok(receipt)
+}
+
+pub const PAGE_SIZE: i64 = 100;
+
+pub struct DistributionPage {
+    pub rows: Vec<DistributionRow>,
+    pub totals: crate::store::Subtotal,
+    pub page: i64,
+    pub pages: i64,
+}
+
+/// The filter as this actor may use it: a clerk always sees their own village only.
+pub fn scoped_distributions(actor: &Actor, mut filter: DistributionFilter) -> DistributionFilter {
+    if let Some(own) = actor.confined_village() {
+        filter.village_id = Some(own);
+    }
+    filter
+}
+
+pub async fn list_distributions(
+    db: &Db,
+    actor: &Actor,
+    filter: DistributionFilter,
+    page: i64,
+) -> ServiceResult<DistributionPage> {
+    let filter = scoped_distributions(actor, filter);
+    let totals = distributions::totals(db, &filter).await?;
+    let pages = ((totals.rows + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let rows = distributions::list(db, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    Ok(DistributionPage {
+        rows,
+        totals,
+        page,
+        pages,
+    })
+}
+
+pub async fn get_distribution(db: &Db, actor: &Actor, id: i64) -> ServiceResult<DistributionRow> {
+    let row = distributions::get(db, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if !actor.can_see_village(row.village_id) {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(row)
+}
+
+/// Whether the actor may change a record of this village (and so sees its edit buttons).
+pub fn can_edit_in(actor: &Actor, village_id: Option<i64>) -> bool {
+    actor.role.can_edit_records() && actor.can_see_village(village_id)
+}
+
+async fn validate_distribution(
+    db: &Db,
+    actor: &Actor,
+    input: &DistributionInput,
+) -> ServiceResult<DistributionDraft> {
+    actor.require(actor.role.can_edit_records())?;
+    // A clerk's form cannot name another village, nor the township.
+    if !actor.can_see_village(input.village_id) {
+        return Err(ServiceError::Forbidden);
+    }
+    let draft = input.parse().map_err(ServiceError::Invalid)?;
+    let mut errors = FieldErrors::new();
+    let any_period = Period::everything();
+    if materials::get_with_stock(db, draft.material_id, any_period)
+        .await?
+        .is_none()
+    {
+        errors.insert("material_id".into(), "所选资料不存在".into());
+    }
+    if let Some(village_id) = draft.village_id {
+        if villages::get(db, village_id).await?.is_none() {
+            errors.insert("village_id".into(), super::UNKNOWN_VILLAGE.into());
+        }
+    }
+    if let Some(activity_id) = draft.activity_id {
+        match activities::get(db, activity_id).await? {
+            Some(activity) if actor.can_see_village(activity.village_id) => {}
+            _ => {
+                errors.insert("activity_id".into(), "所选普法活动不存在".into());
+            }
+        }
+    }
+    if let Some(session_id) = draft.session_id {
+        if !crate::store::sessions::exists_visible(db, session_id, actor.confined_village()).await?
+        {
+            errors.insert("session_id".into(), "所选学法活动不存在".into());
+        }
+    }
+    invalid_if_any(errors)?;
+    Ok(draft)
+}
+
+pub async fn create_distribution(
+    db: &Db,
+    actor: &Actor,
+    input: &DistributionInput,
+) -> ServiceResult<i64> {
+    let draft = validate_distribution(db, actor, input).await?;
+    Ok(distributions::create(db, &draft, actor.user_id).await?)
+}
+
+pub async fn update_distribution(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &DistributionInput,
+) -> ServiceResult<()> {
+    let before = get_distribution(db, actor, id).await?;
+    actor.require(can_edit_in(actor, before.village_id))?;
+    let draft = validate_distribution(db, actor, input).await?;
+    Ok(distributions::update(db, &before, &draft, actor.user_id).await?)
+}
+
+pub async fn delete_distribution(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+    let before = get_distribution(db, actor, id).await?;
+    actor.require(can_edit_in(actor, before.village_id))?;
+    if before.activity_id.is_some() {
+        return Err(ServiceError::Refused(
+            "这条发放记录随普法活动登记，请在该活动中修改或删除。".into(),
+        ));
+    }
+    Ok(distributions::delete(db, &before, actor.user_id).await?)
+}
+
+/// The stock left after handing out, when it went below zero: the shortfall to show.
+pub async fn shortfall_of(db: &Db, material_id: i64) -> ServiceResult<Option<i64>> {
+    let any_period = Period::everything();
+    let material = get_material(db, material_id, any_period).await?;
+    Ok(material.is_short().then(|| -material.on_hand()))
+}

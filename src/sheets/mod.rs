@@ -1,0 +1,10 @@
+//! Spreadsheets in and out: turning uploaded sheets into typed rows (calamine) and lists
+//! and summaries into workbooks (rust_xlsxwriter). Nothing here knows HTTP or SQL.
+
+pub mod table;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SheetError {
+    #[error("生成表格失败：{0}")]
+    Write(#[from] rust_xlsxwriter::XlsxError),
+}

@@ -1,0 +1,334 @@
+//! Outreach activities (普法活动) with their audience groups and the material handed out.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::audit::{record_audit, AuditEntry};
+use super::distributions::insert_distribution;
+use super::{now, on_pool, Db, StoreResult, Subtotal};
+use crate::domain::activity::{ActivityDraft, ActivityForm, AudienceGroup, Place};
+use crate::domain::dates::Period;
+use crate::domain::material::DistributionDraft;
+
+#[derive(Debug, Clone)]
+pub struct ActivityFilter {
+    pub period: Period,
+    pub village_id: Option<i64>,
+    pub form: Option<ActivityForm>,
+    pub place: Option<Place>,
+    pub group: Option<AudienceGroup>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct ActivityRow {
+    pub id: i64,
+    pub held_on: NaiveDate,
+    pub village_id: Option<i64>,
+    pub village_name: Option<String>,
+    pub topic: String,
+    #[sqlx(try_from = "String")]
+    pub form: ActivityForm,
+    pub place: Option<String>,
+    pub audience_count: i64,
+    pub speaker: String,
+    pub venue: String,
+    pub notes: String,
+    pub group_codes: Option<String>,
+    pub materials_quantity: i64,
+}
+
+impl ActivityRow {
+    pub fn place(&self) -> Option<Place> {
+        self.place.as_deref().and_then(Place::from_code)
+    }
+
+    pub fn groups(&self) -> Vec<AudienceGroup> {
+        let mut groups: Vec<AudienceGroup> = self
+            .group_codes
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(AudienceGroup::from_code)
+            .collect();
+        groups.sort_by_key(|g| AudienceGroup::ALL.iter().position(|a| a == g));
+        groups
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityDimension {
+    Village,
+    Month,
+    Form,
+    Place,
+    AudienceGroup,
+}
+
+const FROM: &str = "FROM activities a LEFT JOIN villages v ON v.id = a.village_id";
+const FILTER: &str = "WHERE a.held_on >= $1 AND a.held_on < $2 \
+     AND ($3 IS NULL OR a.village_id = $3) AND ($4 IS NULL OR a.form = $4) \
+     AND ($5 IS NULL OR a.place = $5) \
+     AND ($6 IS NULL OR EXISTS (SELECT 1 FROM activity_audience_groups g \
+          WHERE g.activity_id = a.id AND g.audience_group = $6))";
+
+macro_rules! bind_filter {
+    ($query:expr, $filter:expr) => {
+        $query
+            .bind($filter.period.from)
+            .bind($filter.period.to)
+            .bind($filter.village_id)
+            .bind($filter.form.map(ActivityForm::code))
+            .bind($filter.place.map(Place::code))
+            .bind($filter.group.map(AudienceGroup::code))
+    };
+}
+
+fn select(db: &Db) -> String {
+    // The one difference between the backends here: the string aggregate's name.
+    let aggregate = match db {
+        Db::Sqlite(_) => "group_concat(g.audience_group, ',')",
+        Db::Postgres(_) => "string_agg(g.audience_group, ',')",
+    };
+    format!(
+        "SELECT a.id, a.held_on, a.village_id, v.name AS village_name, a.topic, a.form, a.place, \
+         a.audience_count, a.speaker, a.venue, a.notes, \
+         (SELECT {aggregate} FROM activity_audience_groups g WHERE g.activity_id = a.id) AS group_codes, \
+         COALESCE((SELECT CAST(SUM(d.quantity) AS BIGINT) FROM distributions d WHERE d.activity_id = a.id), 0) \
+           AS materials_quantity"
+    )
+}
+
+pub async fn list(
+    db: &Db,
+    filter: &ActivityFilter,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<ActivityRow>> {
+    let sql = format!(
+        "{} {FROM} {FILTER} ORDER BY a.held_on DESC, a.id DESC LIMIT $7 OFFSET $8",
+        select(db)
+    );
+    let rows = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, ActivityRow>(&sql), filter)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
+/// Number of activities and their audience (人次) over the whole filtered list.
+pub async fn totals(db: &Db, filter: &ActivityFilter) -> StoreResult<Subtotal> {
+    let sql = format!(
+        "SELECT NULL AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(a.audience_count) AS BIGINT), 0) AS quantity \
+         {FROM} {FILTER}"
+    );
+    let row = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, Subtotal>(&sql), filter)
+        .fetch_one(pool)
+        .await?);
+    Ok(row)
+}
+
+/// Subtotals (activities, audience) by village, month, form, 法律七进 place or audience
+/// group. By group, an activity reaching two groups counts once in each.
+pub async fn subtotals(
+    db: &Db,
+    filter: &ActivityFilter,
+    by: ActivityDimension,
+) -> StoreResult<Vec<Subtotal>> {
+    let month = "substr(CAST(a.held_on AS TEXT), 6, 2)";
+    let (key, join, group, order) = match by {
+        ActivityDimension::Village => (
+            "v.name",
+            "",
+            "v.id, v.name, v.display_order",
+            "v.display_order, v.name",
+        ),
+        ActivityDimension::Month => (month, "", month, "1"),
+        ActivityDimension::Form => ("a.form", "", "a.form", "1"),
+        ActivityDimension::Place => ("a.place", "", "a.place", "1"),
+        ActivityDimension::AudienceGroup => (
+            "ag.audience_group",
+            "JOIN activity_audience_groups ag ON ag.activity_id = a.id",
+            "ag.audience_group",
+            "1",
+        ),
+    };
+    let sql = format!(
+        "SELECT {key} AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(a.audience_count) AS BIGINT), 0) AS quantity \
+         {FROM} {join} {FILTER} GROUP BY {group} ORDER BY {order}"
+    );
+    let rows = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, Subtotal>(&sql), filter)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
+pub async fn get(db: &Db, id: i64) -> StoreResult<Option<ActivityRow>> {
+    let sql = format!("{} {FROM} WHERE a.id = $1", select(db));
+    let row = on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql).bind(id).fetch_optional(pool).await?);
+    Ok(row)
+}
+
+/// (id, date, topic) of recent activities of a village (or all), for drop-downs.
+pub async fn choices(
+    db: &Db,
+    village_id: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<(i64, NaiveDate, String)>> {
+    const SQL: &str =
+        "SELECT id, held_on, topic FROM activities WHERE ($1 IS NULL OR village_id = $1) \
+         ORDER BY held_on DESC, id DESC LIMIT $2";
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, (i64, NaiveDate, String)>(SQL)
+        .bind(village_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
+/// The distributions an activity's material lines become.
+fn linked_distributions(draft: &ActivityDraft, activity_id: i64) -> Vec<DistributionDraft> {
+    let recipients = draft
+        .audience_groups
+        .iter()
+        .map(|g| g.label_zh())
+        .collect::<Vec<_>>()
+        .join("、");
+    draft
+        .materials
+        .iter()
+        .map(|line| DistributionDraft {
+            material_id: line.material_id,
+            distributed_on: draft.held_on,
+            village_id: draft.village_id,
+            quantity: line.quantity,
+            recipients: recipients.clone(),
+            place: draft.venue.clone(),
+            handled_by: draft.speaker.clone(),
+            session_id: None,
+            activity_id: Some(activity_id),
+            notes: format!("随普法活动“{}”发放", draft.topic),
+        })
+        .collect()
+}
+
+const INSERT_GROUP: &str =
+    "INSERT INTO activity_audience_groups (activity_id, audience_group) VALUES ($1, $2)";
+
+/// Creates the activity, its audience groups and one distribution per material line, in
+/// one transaction.
+pub async fn create(db: &Db, draft: &ActivityDraft, by_user: Option<i64>) -> StoreResult<i64> {
+    const SQL: &str =
+        "INSERT INTO activities (held_on, village_id, topic, form, place, audience_count, \
+         speaker, venue, notes, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id";
+    let id = on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(SQL)
+            .bind(draft.held_on)
+            .bind(draft.village_id)
+            .bind(&draft.topic)
+            .bind(draft.form.code())
+            .bind(draft.place.map(Place::code))
+            .bind(draft.audience_count)
+            .bind(&draft.speaker)
+            .bind(&draft.venue)
+            .bind(&draft.notes)
+            .bind(by_user)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+        for group in &draft.audience_groups {
+            sqlx::query(INSERT_GROUP).bind(id).bind(group.code()).execute(&mut *tx).await?;
+        }
+        record_audit!(&mut *tx, &AuditEntry::new(by_user, "create", "activity", id).after(draft))?;
+        for distribution in linked_distributions(draft, id) {
+            insert_distribution!(tx, &distribution, by_user);
+        }
+        tx.commit().await?;
+        id
+    });
+    Ok(id)
+}
+
+/// Replaces the activity's fields, groups and linked distributions, in one transaction.
+pub async fn update(
+    db: &Db,
+    id: i64,
+    before: &serde_json::Value,
+    draft: &ActivityDraft,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    const SQL: &str = "UPDATE activities SET held_on = $1, village_id = $2, topic = $3, form = $4, place = $5, \
+         audience_count = $6, speaker = $7, venue = $8, notes = $9, updated_at = $10 WHERE id = $11";
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(SQL)
+            .bind(draft.held_on)
+            .bind(draft.village_id)
+            .bind(&draft.topic)
+            .bind(draft.form.code())
+            .bind(draft.place.map(Place::code))
+            .bind(draft.audience_count)
+            .bind(&draft.speaker)
+            .bind(&draft.venue)
+            .bind(&draft.notes)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM activity_audience_groups WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
+        for group in &draft.audience_groups {
+            sqlx::query(INSERT_GROUP).bind(id).bind(group.code()).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM distributions WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
+        let entry = AuditEntry::new(by_user, "update", "activity", id).before(before).after(draft);
+        record_audit!(&mut *tx, &entry)?;
+        for distribution in linked_distributions(draft, id) {
+            insert_distribution!(tx, &distribution, by_user);
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Deletes the activity; its groups and linked distributions go with it (ON DELETE
+/// CASCADE), and the audit entry keeps what they were.
+pub async fn delete(
+    db: &Db,
+    id: i64,
+    before: &serde_json::Value,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM distributions WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM activities WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        record_audit!(&mut *tx, &AuditEntry::new(by_user, "delete", "activity", id).before(before))?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// The months ("01".."12") of the period in which the village held an activity or a
+/// (not cancelled) session.
+pub async fn months_with_outreach(
+    db: &Db,
+    village_id: i64,
+    period: Period,
+) -> StoreResult<Vec<String>> {
+    const SQL: &str = "SELECT substr(CAST(held_on AS TEXT), 6, 2) AS month FROM activities \
+         WHERE village_id = $1 AND held_on >= $2 AND held_on < $3 \
+         UNION SELECT substr(CAST(starts_at AS TEXT), 6, 2) AS month FROM sessions \
+         WHERE village_id = $1 AND status <> 'cancelled' AND starts_at >= $4 AND starts_at < $5 \
+         ORDER BY 1";
+    let months = on_pool!(db, pool => sqlx::query_scalar::<_, String>(SQL)
+        .bind(village_id)
+        .bind(period.from)
+        .bind(period.to)
+        .bind(period.from.and_time(chrono::NaiveTime::MIN))
+        .bind(period.to.and_time(chrono::NaiveTime::MIN))
+        .fetch_all(pool)
+        .await?);
+    Ok(months)
+}

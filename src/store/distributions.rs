@@ -1,0 +1,251 @@
+//! Distributions (发放) of material: who got how much, where and when.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::audit::{record_audit, AuditEntry};
+use super::{now, on_pool, Db, StoreResult, Subtotal};
+use crate::domain::dates::Period;
+use crate::domain::material::{DistributionDraft, MaterialKind};
+
+#[derive(Debug, Clone)]
+pub struct DistributionFilter {
+    pub period: Period,
+    pub village_id: Option<i64>,
+    pub material_kind: Option<MaterialKind>,
+    pub material_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct DistributionRow {
+    pub id: i64,
+    pub material_id: i64,
+    pub material_title: String,
+    #[sqlx(try_from = "String")]
+    pub material_kind: MaterialKind,
+    pub unit: String,
+    pub distributed_on: NaiveDate,
+    pub village_id: Option<i64>,
+    pub village_name: Option<String>,
+    pub quantity: i64,
+    pub recipients: String,
+    pub place: String,
+    pub handled_by: String,
+    pub session_id: Option<i64>,
+    pub activity_id: Option<i64>,
+    pub activity_topic: Option<String>,
+    pub notes: String,
+}
+
+impl DistributionRow {
+    pub fn draft(&self) -> DistributionDraft {
+        DistributionDraft {
+            material_id: self.material_id,
+            distributed_on: self.distributed_on,
+            village_id: self.village_id,
+            quantity: self.quantity,
+            recipients: self.recipients.clone(),
+            place: self.place.clone(),
+            handled_by: self.handled_by.clone(),
+            session_id: self.session_id,
+            activity_id: self.activity_id,
+            notes: self.notes.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DistributionDimension {
+    Village,
+    Month,
+    MaterialKind,
+    Material,
+}
+
+const SELECT: &str =
+    "SELECT d.id, d.material_id, m.title AS material_title, m.kind AS material_kind, m.unit, \
+     d.distributed_on, d.village_id, v.name AS village_name, d.quantity, d.recipients, d.place, \
+     d.handled_by, d.session_id, d.activity_id, a.topic AS activity_topic, d.notes";
+const FROM: &str = "FROM distributions d JOIN materials m ON m.id = d.material_id \
+     LEFT JOIN villages v ON v.id = d.village_id LEFT JOIN activities a ON a.id = d.activity_id";
+const FILTER: &str = "WHERE d.distributed_on >= $1 AND d.distributed_on < $2 \
+     AND ($3 IS NULL OR d.village_id = $3) AND ($4 IS NULL OR m.kind = $4) \
+     AND ($5 IS NULL OR d.material_id = $5)";
+
+macro_rules! bind_filter {
+    ($query:expr, $filter:expr) => {
+        $query
+            .bind($filter.period.from)
+            .bind($filter.period.to)
+            .bind($filter.village_id)
+            .bind($filter.material_kind.map(MaterialKind::code))
+            .bind($filter.material_id)
+    };
+}
+
+pub async fn list(
+    db: &Db,
+    filter: &DistributionFilter,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<DistributionRow>> {
+    let sql = format!(
+        "{SELECT} {FROM} {FILTER} ORDER BY d.distributed_on DESC, d.id DESC LIMIT $6 OFFSET $7"
+    );
+    let rows = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, DistributionRow>(&sql), filter)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
+/// Number of rows and total quantity of the whole filtered list.
+pub async fn totals(db: &Db, filter: &DistributionFilter) -> StoreResult<Subtotal> {
+    let sql = format!(
+        "SELECT NULL AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(d.quantity) AS BIGINT), 0) AS quantity \
+         {FROM} {FILTER}"
+    );
+    let row = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, Subtotal>(&sql), filter)
+        .fetch_one(pool)
+        .await?);
+    Ok(row)
+}
+
+/// Subtotals of the filtered list by village, month or material kind, in display order.
+pub async fn subtotals(
+    db: &Db,
+    filter: &DistributionFilter,
+    by: DistributionDimension,
+) -> StoreResult<Vec<Subtotal>> {
+    let (key, group, order) = match by {
+        DistributionDimension::Village => (
+            "v.name",
+            "v.id, v.name, v.display_order",
+            "v.display_order, v.name",
+        ),
+        DistributionDimension::Month => (
+            "substr(CAST(d.distributed_on AS TEXT), 6, 2)",
+            "substr(CAST(d.distributed_on AS TEXT), 6, 2)",
+            "1",
+        ),
+        DistributionDimension::MaterialKind => ("m.kind", "m.kind", "1"),
+        DistributionDimension::Material => ("m.title", "m.id, m.title", "3 DESC, 1"),
+    };
+    let sql = format!(
+        "SELECT {key} AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(d.quantity) AS BIGINT), 0) AS quantity \
+         {FROM} {FILTER} GROUP BY {group} ORDER BY {order}"
+    );
+    let rows = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, Subtotal>(&sql), filter)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
+pub async fn get(db: &Db, id: i64) -> StoreResult<Option<DistributionRow>> {
+    let sql = format!("{SELECT} {FROM} WHERE d.id = $1");
+    let row = on_pool!(db, pool => sqlx::query_as::<_, DistributionRow>(&sql).bind(id).fetch_optional(pool).await?);
+    Ok(row)
+}
+
+pub async fn for_activity(db: &Db, activity_id: i64) -> StoreResult<Vec<DistributionRow>> {
+    let sql = format!("{SELECT} {FROM} WHERE d.activity_id = $1 ORDER BY d.id");
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, DistributionRow>(&sql).bind(activity_id).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Ids of materials of which more was handed out than received (库存不足).
+pub async fn short_material_ids(db: &Db) -> StoreResult<Vec<i64>> {
+    const SQL: &str = "SELECT m.id FROM materials m WHERE \
+         COALESCE((SELECT SUM(d.quantity) FROM distributions d WHERE d.material_id = m.id), 0) > \
+         COALESCE((SELECT SUM(r.quantity) FROM stock_receipts r WHERE r.material_id = m.id), 0)";
+    let ids = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL).fetch_all(pool).await?);
+    Ok(ids)
+}
+
+pub(crate) const INSERT: &str = "INSERT INTO distributions (material_id, distributed_on, village_id, quantity, \
+     recipients, place, handled_by, session_id, activity_id, notes, created_by, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id";
+
+/// Inserts a distribution on a connection or transaction and writes its audit entry.
+macro_rules! insert_distribution {
+    ($conn:expr, $draft:expr, $by_user:expr) => {{
+        let draft: &$crate::domain::material::DistributionDraft = $draft;
+        let id: i64 = sqlx::query_scalar($crate::store::distributions::INSERT)
+            .bind(draft.material_id)
+            .bind(draft.distributed_on)
+            .bind(draft.village_id)
+            .bind(draft.quantity)
+            .bind(&draft.recipients)
+            .bind(&draft.place)
+            .bind(&draft.handled_by)
+            .bind(draft.session_id)
+            .bind(draft.activity_id)
+            .bind(&draft.notes)
+            .bind($by_user)
+            .bind($crate::store::now())
+            .fetch_one(&mut *$conn)
+            .await?;
+        let entry = $crate::store::audit::AuditEntry::new($by_user, "create", "distribution", id)
+            .after(draft);
+        $crate::store::audit::record_audit!(&mut *$conn, &entry)?;
+        id
+    }};
+}
+pub(crate) use insert_distribution;
+
+pub async fn create(db: &Db, draft: &DistributionDraft, by_user: Option<i64>) -> StoreResult<i64> {
+    let id = on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let id = insert_distribution!(tx, draft, by_user);
+        tx.commit().await?;
+        id
+    });
+    Ok(id)
+}
+
+pub async fn update(
+    db: &Db,
+    before: &DistributionRow,
+    draft: &DistributionDraft,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    const SQL: &str = "UPDATE distributions SET material_id = $1, distributed_on = $2, village_id = $3, \
+         quantity = $4, recipients = $5, place = $6, handled_by = $7, session_id = $8, activity_id = $9, \
+         notes = $10, updated_at = $11 WHERE id = $12";
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(SQL)
+            .bind(draft.material_id)
+            .bind(draft.distributed_on)
+            .bind(draft.village_id)
+            .bind(draft.quantity)
+            .bind(&draft.recipients)
+            .bind(&draft.place)
+            .bind(&draft.handled_by)
+            .bind(draft.session_id)
+            .bind(draft.activity_id)
+            .bind(&draft.notes)
+            .bind(now())
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        let entry = AuditEntry::new(by_user, "update", "distribution", before.id)
+            .before(&before.draft())
+            .after(draft);
+        record_audit!(&mut *tx, &entry)?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn delete(db: &Db, before: &DistributionRow, by_user: Option<i64>) -> StoreResult<()> {
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM distributions WHERE id = $1").bind(before.id).execute(&mut *tx).await?;
+        let entry = AuditEntry::new(by_user, "delete", "distribution", before.id).before(&before.draft());
+        record_audit!(&mut *tx, &entry)?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
