@@ -11,6 +11,7 @@ pub mod numbers;
 pub mod person;
 pub mod phone;
 pub mod role;
+pub mod schedule;
 pub mod session;
 pub mod text;
 pub mod village;

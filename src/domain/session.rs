@@ -21,3 +21,40 @@ coded_enum! {
         Cancelled => ("cancelled", "已取消"),
     }
 }
+
+coded_enum! {
+    AttendanceStatus {
+        Present => ("present", "出勤"),
+        Late => ("late", "迟到"),
+        Excused => ("excused", "请假"),
+        Absent => ("absent", "缺席"),
+    }
+}
+
+impl AttendanceStatus {
+    /// Present or late: counts as a person-time (人次) and earns hours.
+    pub fn attended(self) -> bool {
+        matches!(self, AttendanceStatus::Present | AttendanceStatus::Late)
+    }
+
+    /// The words clerks write in a sign-in column (spec: imports.md); empty is present.
+    pub fn from_word(word: &str) -> Option<Self> {
+        match word.trim() {
+            "" | "出勤" | "到" | "已到" | "√" | "✓" | "是" | "签到" => {
+                Some(AttendanceStatus::Present)
+            }
+            "迟到" => Some(AttendanceStatus::Late),
+            "请假" | "事假" | "病假" | "公假" => Some(AttendanceStatus::Excused),
+            "缺席" | "缺勤" | "未到" | "×" | "✗" | "否" => Some(AttendanceStatus::Absent),
+            other => Self::from_code(other),
+        }
+    }
+}
+
+coded_enum! {
+    AttendanceSource {
+        Manual => ("manual", "手工登记"),
+        Import => ("import", "表格导入"),
+        SelfCheckin => ("self_checkin", "扫码签到"),
+    }
+}

@@ -2,9 +2,11 @@
 //! every rule about who may do what lives here, once.
 
 pub mod activities;
+pub mod attendance;
 pub mod auth;
 pub mod materials;
 pub mod people;
+pub mod sessions;
 pub mod users;
 pub mod villages;
 

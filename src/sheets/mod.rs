@@ -1,6 +1,7 @@
 //! Spreadsheets in and out: turning uploaded sheets into typed rows (calamine) and lists
 //! and summaries into workbooks (rust_xlsxwriter). Nothing here knows HTTP or SQL.
 
+pub mod signin;
 pub mod table;
 
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,7 @@
 //! use, and the few places where the SQL differs branch on `Db` explicitly.
 
 pub mod activities;
+pub mod attendance;
 pub mod audit;
 pub mod distributions;
 pub mod materials;

@@ -1,10 +1,175 @@
-//! Law-study sessions (学法活动), as far as other parts of pufa need them.
+//! Law-study sessions (学法活动), their series and invitees.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, NaiveTime};
 use serde::Serialize;
 
-use super::{on_pool, Db, StoreResult};
+use super::audit::{record_audit, AuditEntry};
+use super::{now, on_pool, Db, StoreResult};
 use crate::domain::dates::Period;
+use crate::domain::schedule::{Recurrence, SessionDraft};
+use crate::domain::session::{SessionKind, SessionStatus};
+use crate::domain::Category;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Session {
+    pub id: i64,
+    pub series_id: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub kind: SessionKind,
+    pub topic: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub venue: String,
+    pub speaker: String,
+    pub organizer: String,
+    pub village_id: Option<i64>,
+    pub village_name: Option<String>,
+    pub hours_credited: f64,
+    #[sqlx(try_from = "String")]
+    pub status: SessionStatus,
+    pub notes: String,
+    pub checkin_token: String,
+    pub checkin_reopened_until: Option<NaiveDateTime>,
+}
+
+impl Session {
+    pub fn draft(&self) -> SessionDraft {
+        SessionDraft {
+            kind: self.kind,
+            topic: self.topic.clone(),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            venue: self.venue.clone(),
+            speaker: self.speaker.clone(),
+            organizer: self.organizer.clone(),
+            village_id: self.village_id,
+            hours_credited: self.hours_credited,
+            notes: self.notes.clone(),
+        }
+    }
+
+    /// The number printed on the sign-in sheet, which brings a filled-in sheet back here.
+    pub fn number(&self) -> String {
+        format!("XF-{:06}", self.id)
+    }
+}
+
+/// Reads a session number as printed (XF-000123), or a bare id.
+pub fn parse_session_number(text: &str) -> Option<i64> {
+    let text = crate::domain::text::to_half_width(text);
+    let text = text.trim();
+    let digits = text
+        .strip_prefix("XF-")
+        .or_else(|| text.strip_prefix("xf-"))
+        .unwrap_or(text);
+    digits.parse().ok().filter(|id| *id > 0)
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionFilter {
+    pub period: Period,
+    /// A village; with `include_township` also the township-level sessions (a clerk's view).
+    pub village_id: Option<i64>,
+    pub include_township: bool,
+    pub kind: Option<SessionKind>,
+    pub status: Option<SessionStatus>,
+}
+
+const SELECT: &str = "SELECT s.id, s.series_id, s.kind, s.topic, s.starts_at, s.ends_at, s.venue, s.speaker, \
+     s.organizer, s.village_id, v.name AS village_name, s.hours_credited, s.status, s.notes, s.checkin_token, \
+     s.checkin_reopened_until";
+const FROM: &str = "FROM sessions s LEFT JOIN villages v ON v.id = s.village_id";
+const FILTER: &str = "WHERE s.starts_at >= $1 AND s.starts_at < $2 \
+     AND ($3 IS NULL OR s.village_id = $3 OR ($4 AND s.village_id IS NULL)) \
+     AND ($5 IS NULL OR s.kind = $5) AND ($6 IS NULL OR s.status = $6)";
+
+fn midnight(day: chrono::NaiveDate) -> NaiveDateTime {
+    day.and_time(NaiveTime::MIN)
+}
+
+macro_rules! bind_filter {
+    ($query:expr, $filter:expr) => {
+        $query
+            .bind(midnight($filter.period.from))
+            .bind(midnight($filter.period.to))
+            .bind($filter.village_id)
+            .bind($filter.include_township)
+            .bind($filter.kind.map(SessionKind::code))
+            .bind($filter.status.map(SessionStatus::code))
+    };
+}
+
+pub async fn list(
+    db: &Db,
+    filter: &SessionFilter,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<Session>> {
+    let sql = format!("{SELECT} {FROM} {FILTER} ORDER BY s.starts_at, s.id LIMIT $7 OFFSET $8");
+    let rows = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, Session>(&sql), filter)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
+pub async fn count(db: &Db, filter: &SessionFilter) -> StoreResult<i64> {
+    let sql = format!("SELECT COUNT(*) {FROM} {FILTER}");
+    let n = on_pool!(db, pool => bind_filter!(sqlx::query_scalar::<_, i64>(&sql), filter).fetch_one(pool).await?);
+    Ok(n)
+}
+
+pub async fn get(db: &Db, id: i64) -> StoreResult<Option<Session>> {
+    let sql = format!("{SELECT} {FROM} WHERE s.id = $1");
+    let row = on_pool!(db, pool => sqlx::query_as::<_, Session>(&sql).bind(id).fetch_optional(pool).await?);
+    Ok(row)
+}
+
+pub async fn find_by_checkin_token(db: &Db, token: &str) -> StoreResult<Option<Session>> {
+    let sql = format!("{SELECT} {FROM} WHERE s.checkin_token = $1");
+    let row = on_pool!(db, pool => sqlx::query_as::<_, Session>(&sql).bind(token).fetch_optional(pool).await?);
+    Ok(row)
+}
+
+/// Sessions of the same series from `from` on, oldest first.
+pub async fn series_from(
+    db: &Db,
+    series_id: i64,
+    from: NaiveDateTime,
+) -> StoreResult<Vec<Session>> {
+    let sql = format!(
+        "{SELECT} {FROM} WHERE s.series_id = $1 AND s.starts_at >= $2 ORDER BY s.starts_at, s.id"
+    );
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, Session>(&sql).bind(series_id).bind(from).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Sessions (not cancelled) that overlap the time range; touching ends do not overlap.
+pub async fn overlapping(
+    db: &Db,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+    except: &[i64],
+) -> StoreResult<Vec<Session>> {
+    let sql = format!(
+        "{SELECT} {FROM} WHERE s.status <> 'cancelled' AND s.starts_at < $1 AND s.ends_at > $2 ORDER BY s.starts_at"
+    );
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, Session>(&sql).bind(ends_at).bind(starts_at).fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .filter(|s| !except.contains(&s.id))
+        .collect())
+}
+
+/// Whether the session exists and, for a clerk (`confined` = their village), belongs to
+/// their village.
+pub async fn exists_visible(db: &Db, id: i64, confined: Option<i64>) -> StoreResult<bool> {
+    const SQL: &str =
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND ($2 IS NULL OR village_id = $2))";
+    let found = on_pool!(db, pool => sqlx::query_scalar::<_, bool>(SQL).bind(id).bind(confined).fetch_one(pool).await?);
+    Ok(found)
+}
 
 /// A session in a list: enough to name it and link to it.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -17,15 +182,6 @@ pub struct SessionBrief {
     pub hours_credited: f64,
 }
 
-/// Whether the session exists and, for a clerk (`confined` = their village), belongs to
-/// their village.
-pub async fn exists_visible(db: &Db, id: i64, confined: Option<i64>) -> StoreResult<bool> {
-    const SQL: &str =
-        "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND ($2 IS NULL OR village_id = $2))";
-    let found = on_pool!(db, pool => sqlx::query_scalar::<_, bool>(SQL).bind(id).bind(confined).fetch_one(pool).await?);
-    Ok(found)
-}
-
 /// The sessions a village held or planned in the period, oldest first.
 pub async fn for_village(
     db: &Db,
@@ -36,9 +192,282 @@ pub async fn for_village(
          WHERE village_id = $1 AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at, id";
     let rows = on_pool!(db, pool => sqlx::query_as::<_, SessionBrief>(SQL)
         .bind(village_id)
-        .bind(period.from.and_time(chrono::NaiveTime::MIN))
-        .bind(period.to.and_time(chrono::NaiveTime::MIN))
+        .bind(midnight(period.from))
+        .bind(midnight(period.to))
         .fetch_all(pool)
         .await?);
     Ok(rows)
+}
+
+const INSERT: &str = "INSERT INTO sessions (series_id, kind, topic, starts_at, ends_at, venue, speaker, organizer, \
+     village_id, hours_credited, status, notes, checkin_token, created_by, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'planned', $11, $12, $13, $14, $14) RETURNING id";
+
+macro_rules! insert_session {
+    ($conn:expr, $series_id:expr, $draft:expr, $by_user:expr) => {{
+        let draft: &SessionDraft = $draft;
+        let id: i64 = sqlx::query_scalar(INSERT)
+            .bind($series_id)
+            .bind(draft.kind.code())
+            .bind(&draft.topic)
+            .bind(draft.starts_at)
+            .bind(draft.ends_at)
+            .bind(&draft.venue)
+            .bind(&draft.speaker)
+            .bind(&draft.organizer)
+            .bind(draft.village_id)
+            .bind(draft.hours_credited)
+            .bind(&draft.notes)
+            .bind(crate::random_token())
+            .bind($by_user)
+            .bind(now())
+            .fetch_one(&mut *$conn)
+            .await?;
+        record_audit!(
+            &mut *$conn,
+            &AuditEntry::new($by_user, "create", "session", id).after(draft)
+        )?;
+        id
+    }};
+}
+
+pub async fn create(db: &Db, draft: &SessionDraft, by_user: Option<i64>) -> StoreResult<i64> {
+    let id = on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let id = insert_session!(tx, None::<i64>, draft, by_user);
+        tx.commit().await?;
+        id
+    });
+    Ok(id)
+}
+
+/// Creates a series and one session per date, in one transaction; returns the session ids.
+pub async fn create_series(
+    db: &Db,
+    draft: &SessionDraft,
+    rule: &Recurrence,
+    dates: &[chrono::NaiveDate],
+    by_user: Option<i64>,
+) -> StoreResult<Vec<i64>> {
+    const SERIES: &str = "INSERT INTO session_series (kind, topic, rule, first_date, until_date, occurrences, \
+         village_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+    let rule_json = serde_json::to_string(rule).unwrap_or_default();
+    let ids = on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let series_id: i64 = sqlx::query_scalar(SERIES)
+            .bind(draft.kind.code())
+            .bind(&draft.topic)
+            .bind(&rule_json)
+            .bind(dates.first().copied())
+            .bind(dates.last().copied())
+            .bind(dates.len() as i64)
+            .bind(draft.village_id)
+            .bind(by_user)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut ids = Vec::with_capacity(dates.len());
+        for day in dates {
+            ids.push(insert_session!(tx, Some(series_id), &draft.on(*day), by_user));
+        }
+        tx.commit().await?;
+        ids
+    });
+    Ok(ids)
+}
+
+/// The series rule, for showing how the series repeats.
+pub async fn series_rule(db: &Db, series_id: i64) -> StoreResult<Option<Recurrence>> {
+    const SQL: &str = "SELECT rule FROM session_series WHERE id = $1";
+    let rule = on_pool!(db, pool => sqlx::query_scalar::<_, String>(SQL).bind(series_id).fetch_optional(pool).await?);
+    Ok(rule.and_then(|r| serde_json::from_str(&r).ok()))
+}
+
+const UPDATE: &str = "UPDATE sessions SET kind = $1, topic = $2, starts_at = $3, ends_at = $4, venue = $5, \
+     speaker = $6, organizer = $7, village_id = $8, hours_credited = $9, notes = $10, updated_at = $11 WHERE id = $12";
+
+/// Saves new values for each (session, draft) pair in one transaction, with audit entries.
+pub async fn update_many(
+    db: &Db,
+    changes: &[(Session, SessionDraft)],
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for (before, draft) in changes {
+            sqlx::query(UPDATE)
+                .bind(draft.kind.code())
+                .bind(&draft.topic)
+                .bind(draft.starts_at)
+                .bind(draft.ends_at)
+                .bind(&draft.venue)
+                .bind(&draft.speaker)
+                .bind(&draft.organizer)
+                .bind(draft.village_id)
+                .bind(draft.hours_credited)
+                .bind(&draft.notes)
+                .bind(now())
+                .bind(before.id)
+                .execute(&mut *tx)
+                .await?;
+            let entry = AuditEntry::new(by_user, "update", "session", before.id).before(&before.draft()).after(draft);
+            record_audit!(&mut *tx, &entry)?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Sets the status of these sessions, in one transaction, with audit entries.
+pub async fn set_status(
+    db: &Db,
+    sessions: &[Session],
+    status: SessionStatus,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for s in sessions {
+            sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(status.code())
+                .bind(now())
+                .bind(s.id)
+                .execute(&mut *tx)
+                .await?;
+            let entry = AuditEntry::new(by_user, "status", "session", s.id)
+                .before(&serde_json::json!({ "status": s.status.code() }))
+                .after(&serde_json::json!({ "status": status.code() }));
+            record_audit!(&mut *tx, &entry)?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn reopen_checkin(
+    db: &Db,
+    id: i64,
+    until: NaiveDateTime,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE sessions SET checkin_reopened_until = $1 WHERE id = $2")
+            .bind(until)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let entry = AuditEntry::new(by_user, "reopen_checkin", "session", id)
+            .after(&serde_json::json!({ "until": until }));
+        record_audit!(&mut *tx, &entry)?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// An invitee (or walk-in) of a session, as the attendance grid and sign-in sheet show it.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Invitee {
+    pub person_id: i64,
+    pub name: String,
+    pub village_id: Option<i64>,
+    pub village_name: Option<String>,
+    pub post: String,
+    pub phone: Option<String>,
+}
+
+pub async fn invitees(db: &Db, session_id: i64) -> StoreResult<Vec<Invitee>> {
+    const SQL: &str = "SELECT p.id AS person_id, p.name, p.village_id, v.name AS village_name, p.post, p.phone \
+         FROM session_invitees i JOIN people p ON p.id = i.person_id LEFT JOIN villages v ON v.id = p.village_id \
+         WHERE i.session_id = $1 ORDER BY v.display_order, p.village_id, p.name, p.id";
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, Invitee>(SQL).bind(session_id).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Active people of the given villages (empty: everyone) who hold the category (none: any).
+pub async fn people_matching(
+    db: &Db,
+    village_ids: &[i64],
+    category: Option<Category>,
+) -> StoreResult<Vec<i64>> {
+    const SQL: &str = "SELECT p.id FROM people p WHERE p.active = TRUE AND ($1 IS NULL OR p.village_id = $1) \
+         AND ($2 IS NULL OR EXISTS (SELECT 1 FROM person_categories c WHERE c.person_id = p.id AND c.category = $2)) \
+         ORDER BY p.id";
+    let villages: Vec<Option<i64>> = if village_ids.is_empty() {
+        vec![None]
+    } else {
+        village_ids.iter().copied().map(Some).collect()
+    };
+    let mut ids = Vec::new();
+    for village in villages {
+        let found = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL)
+            .bind(village)
+            .bind(category.map(Category::code))
+            .fetch_all(pool)
+            .await?);
+        ids.extend(found);
+    }
+    Ok(ids)
+}
+
+/// Adds invitees (ignoring those already invited), with one audit entry.
+pub async fn add_invitees(
+    db: &Db,
+    session_id: i64,
+    person_ids: &[i64],
+    by_user: Option<i64>,
+) -> StoreResult<usize> {
+    const SQL: &str = "INSERT INTO session_invitees (session_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+    let added = on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let mut added = 0;
+        for person_id in person_ids {
+            added += sqlx::query(SQL).bind(session_id).bind(person_id).execute(&mut *tx).await?.rows_affected() as usize;
+        }
+        let entry = AuditEntry::new(by_user, "invite", "session", session_id)
+            .after(&serde_json::json!({ "added": person_ids }));
+        record_audit!(&mut *tx, &entry)?;
+        tx.commit().await?;
+        added
+    });
+    Ok(added)
+}
+
+pub async fn remove_invitee(
+    db: &Db,
+    session_id: i64,
+    person_id: i64,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM session_invitees WHERE session_id = $1 AND person_id = $2")
+            .bind(session_id)
+            .bind(person_id)
+            .execute(&mut *tx)
+            .await?;
+        let entry = AuditEntry::new(by_user, "uninvite", "session", session_id)
+            .before(&serde_json::json!({ "person_id": person_id }));
+        record_audit!(&mut *tx, &entry)?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Invitees of other sessions (given by id) that are also in `person_ids`:
+/// (session id, person name).
+pub async fn shared_invitees(
+    db: &Db,
+    session_ids: &[i64],
+    person_ids: &[i64],
+) -> StoreResult<Vec<(i64, String)>> {
+    let mut shared = Vec::new();
+    for session_id in session_ids {
+        for invitee in invitees(db, *session_id).await? {
+            if person_ids.contains(&invitee.person_id) {
+                shared.push((*session_id, invitee.name));
+            }
+        }
+    }
+    Ok(shared)
 }

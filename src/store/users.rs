@@ -185,3 +185,27 @@ pub async fn count_active_admins(db: &Db) -> StoreResult<i64> {
     let n = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL).fetch_one(pool).await?);
     Ok(n)
 }
+
+/// The user's calendar-feed token, if one was made.
+pub async fn calendar_token(db: &Db, id: i64) -> StoreResult<Option<String>> {
+    const SQL: &str = "SELECT calendar_token FROM users WHERE id = $1";
+    let token = on_pool!(db, pool => sqlx::query_scalar::<_, Option<String>>(SQL).bind(id).fetch_optional(pool).await?);
+    Ok(token.flatten())
+}
+
+/// Gives the user a new calendar-feed token (the old feed address stops working).
+pub async fn set_calendar_token(db: &Db, id: i64, token: &str) -> StoreResult<()> {
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE users SET calendar_token = $1 WHERE id = $2").bind(token).bind(id).execute(&mut *tx).await?;
+        record_audit!(&mut *tx, &AuditEntry::new(Some(id), "rotate_calendar_token", "user", id))?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn find_by_calendar_token(db: &Db, token: &str) -> StoreResult<Option<User>> {
+    let sql = format!("{SELECT} WHERE u.calendar_token = $1 AND u.active = TRUE");
+    let row = on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).bind(token).fetch_optional(pool).await?);
+    Ok(row)
+}

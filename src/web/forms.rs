@@ -141,6 +141,87 @@ pub struct OutreachForm {
     pub materials: Vec<MaterialLineFields>,
 }
 
+#[derive(FromForm)]
+pub struct SessionForm {
+    pub csrf_token: String,
+    pub kind: String,
+    pub topic: String,
+    pub date: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub venue: String,
+    pub speaker: String,
+    pub organizer: String,
+    pub village_id: String,
+    pub hours_credited: String,
+    pub notes: String,
+    pub repeat: Option<String>,
+    pub weekdays: Vec<String>,
+    pub month_day: Option<String>,
+    pub nth: Option<String>,
+    pub nth_weekday: Option<String>,
+    pub end: Option<String>,
+    pub until: Option<String>,
+    pub count: Option<String>,
+    /// "this" or "following" when editing an occurrence of a series.
+    pub scope: Option<String>,
+    /// The user saw the conflict warning and saves anyway.
+    pub confirm: bool,
+}
+
+#[derive(FromForm)]
+pub struct ScopeForm {
+    pub csrf_token: String,
+    pub scope: Option<String>,
+}
+
+#[derive(FromForm)]
+pub struct InviteForm {
+    pub csrf_token: String,
+    pub by_group: bool,
+    pub villages: Vec<String>,
+    pub category: Option<String>,
+    pub person_ids: Vec<String>,
+    pub confirm: bool,
+}
+
+#[derive(FromForm, Default, Clone)]
+pub struct GridLine {
+    pub person_id: String,
+    pub status: Option<String>,
+    pub hours: String,
+}
+
+#[derive(FromForm)]
+pub struct GridForm {
+    pub csrf_token: String,
+    pub rows: Vec<GridLine>,
+}
+
+#[derive(FromForm)]
+pub struct WalkInForm {
+    pub csrf_token: String,
+    pub person_id: String,
+    pub name: String,
+    pub phone: String,
+}
+
+#[derive(FromForm)]
+pub struct CheckinForm {
+    pub csrf_token: String,
+    pub name: String,
+    pub phone_last4: String,
+}
+
+#[derive(FromForm)]
+pub struct RequirementForm {
+    pub csrf_token: String,
+    pub category: String,
+    pub session_kind: String,
+    pub min_sessions: String,
+    pub min_hours: String,
+}
+
 macro_rules! csrf_protected {
     ($($form:ty),+) => {
         $(impl CsrfProtected for $form {
@@ -163,7 +244,14 @@ csrf_protected!(
     MaterialForm,
     ReceiptForm,
     DistributionForm,
-    OutreachForm
+    OutreachForm,
+    SessionForm,
+    ScopeForm,
+    InviteForm,
+    GridForm,
+    WalkInForm,
+    CheckinForm,
+    RequirementForm
 );
 
 /// A `<select>` of villages: empty means none (township level). Anything that is not a

@@ -4,7 +4,9 @@
 
 mod activities;
 mod assets;
+mod attendance;
 mod auth;
+mod checkin;
 mod choices;
 mod csrf;
 mod distributions;
@@ -12,11 +14,14 @@ mod download;
 mod error;
 mod forms;
 mod guards;
+mod history;
 mod home;
 mod materials;
 mod people;
 mod period;
 mod render;
+mod sessions;
+mod settings;
 mod users;
 mod villages;
 
@@ -42,5 +47,9 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .mount("/materials", materials::routes())
         .mount("/distributions", distributions::routes())
         .mount("/activities", activities::routes())
+        .mount("/sessions", sessions::routes())
+        .mount("/sessions", attendance::routes())
+        .mount("/", checkin::routes())
+        .mount("/settings", settings::routes())
         .register("/", error::catchers())
 }

@@ -129,9 +129,35 @@ async fn list(
     ))
 }
 
-#[rocket::get("/<id>")]
-async fn detail(me: CurrentUser, id: i64, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
+#[rocket::get("/<id>?<year>")]
+async fn detail(
+    me: CurrentUser,
+    id: i64,
+    year: Option<i32>,
+    db: &State<Db>,
+    chrome: Chrome,
+) -> AppResult<Template> {
     let snapshot = people::get_person(db, &me.actor, id).await?;
+    let year = super::period::chosen_year(year);
+    let study = crate::services::attendance::study_year(db, id, year).await?;
+    let lines: Vec<Value> = study
+        .lines
+        .iter()
+        .map(|l| {
+            let status = l
+                .status
+                .as_deref()
+                .and_then(crate::domain::session::AttendanceStatus::from_code);
+            json!({
+                "session_id": l.session_id,
+                "when": l.starts_at.format("%Y-%m-%d %H:%M").to_string(),
+                "kind": l.kind.label_zh(),
+                "topic": l.topic,
+                "status": status.map(|s| s.label_zh()).unwrap_or("未登记"),
+                "hours": l.hours_credited.unwrap_or(0.0),
+            })
+        })
+        .collect();
     let categories: Vec<Value> = snapshot.categories.iter().map(category_view).collect();
     Ok(chrome.render(
         "people/detail",
@@ -139,6 +165,15 @@ async fn detail(me: CurrentUser, id: i64, db: &State<Db>, chrome: Chrome) -> App
             "person": person_view(&snapshot.person),
             "categories": categories,
             "can_edit": can_edit_person(&me.actor, snapshot.person.village_id),
+            "year": year,
+            "years": super::period::year_choices(),
+            "study": {
+                "lines": lines,
+                "attended": study.attended,
+                "expected": study.expected,
+                "hours": study.hours,
+                "rate": study.rate_percent,
+            },
         }),
     ))
 }

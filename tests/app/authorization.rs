@@ -42,6 +42,11 @@ struct Ids {
     spare_distribution: i64,
     activity: i64,
     spare_activity: i64,
+    session: i64,
+    spare_session: i64,
+    checkin_token: String,
+    feed_token: String,
+    requirement: i64,
 }
 
 /// One row: method, route as Rocket names it, concrete path, form fields, who is allowed.
@@ -276,6 +281,184 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             EVERYONE_LOGGED_IN,
         ),
     ];
+    let (s, ss) = (ids.session, ids.spare_session);
+    let session_form = vec![
+        ("kind", "lecture".to_string()),
+        ("topic", "法治讲座".to_string()),
+        ("date", "2021-05-10".to_string()),
+        ("start_time", "14:00".to_string()),
+        ("end_time", "16:00".to_string()),
+        ("venue", String::new()),
+        ("speaker", String::new()),
+        ("organizer", String::new()),
+        ("village_id", v.clone()),
+        ("hours_credited", String::new()),
+        ("notes", String::new()),
+    ];
+    let post = |route: &'static str,
+                path: String,
+                fields: Vec<(&'static str, String)>,
+                who: &'static [Who]|
+     -> Row { ("POST", route, path, fields, who) };
+    let session_rows: Vec<Row> = vec![
+        get(
+            "/sessions?<query..>",
+            "/sessions?year=2021".into(),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/sessions/calendar?<year>&<month>",
+            "/sessions/calendar?year=2021&month=3".into(),
+            EVERYONE_LOGGED_IN,
+        ),
+        get("/sessions/new?<date>", "/sessions/new".into(), EDITORS),
+        post(
+            "/sessions",
+            "/sessions".into(),
+            session_form.clone(),
+            EDITORS,
+        ),
+        get(
+            "/sessions/<id>",
+            format!("/sessions/{s}"),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/sessions/<id>/edit",
+            format!("/sessions/{s}/edit"),
+            EDITORS,
+        ),
+        post(
+            "/sessions/<id>",
+            format!("/sessions/{s}"),
+            session_form,
+            EDITORS,
+        ),
+        get(
+            "/sessions/<id>/cancel",
+            format!("/sessions/{ss}/cancel"),
+            EDITORS,
+        ),
+        post(
+            "/sessions/<id>/cancel",
+            format!("/sessions/{ss}/cancel"),
+            vec![],
+            EDITORS,
+        ),
+        get(
+            "/sessions/<id>/invite?<village>",
+            format!("/sessions/{s}/invite"),
+            EDITORS,
+        ),
+        post(
+            "/sessions/<id>/invite",
+            format!("/sessions/{s}/invite"),
+            vec![("person_ids", p.to_string())],
+            EDITORS,
+        ),
+        post(
+            "/sessions/<id>/attendance",
+            format!("/sessions/{s}/attendance"),
+            vec![
+                ("rows[0].person_id", p.to_string()),
+                ("rows[0].status", "present".into()),
+                ("rows[0].hours", String::new()),
+            ],
+            EDITORS,
+        ),
+        post(
+            "/sessions/<id>/all-present",
+            format!("/sessions/{s}/all-present"),
+            vec![],
+            EDITORS,
+        ),
+        post(
+            "/sessions/<id>/walk-in",
+            format!("/sessions/{s}/walk-in"),
+            vec![
+                ("person_id", p.to_string()),
+                ("name", String::new()),
+                ("phone", String::new()),
+            ],
+            EDITORS,
+        ),
+        post(
+            "/sessions/<id>/checkin/reopen",
+            format!("/sessions/{s}/checkin/reopen"),
+            vec![],
+            EDITORS,
+        ),
+        post(
+            "/sessions/<id>/invitees/<person_id>/remove",
+            format!("/sessions/{s}/invitees/{p}/remove"),
+            vec![],
+            EDITORS,
+        ),
+        get(
+            "/sessions/<id>/signin.xlsx",
+            format!("/sessions/{s}/signin.xlsx"),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/sessions/<id>/signin",
+            format!("/sessions/{s}/signin"),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/sessions/requirements?<year>&<village>",
+            "/sessions/requirements?year=2021".into(),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/sessions/requirements.xlsx?<year>&<village>",
+            "/sessions/requirements.xlsx?year=2021".into(),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/checkin/<token>",
+            format!("/checkin/{}", ids.checkin_token),
+            ANYONE,
+        ),
+        post(
+            "/checkin/<token>",
+            format!("/checkin/{}", ids.checkin_token),
+            vec![("name", "本村人员".into()), ("phone_last4", "0000".into())],
+            ANYONE,
+        ),
+        get(
+            "/sessions.ics?<token>",
+            format!("/sessions.ics?token={}", ids.feed_token),
+            ANYONE,
+        ),
+        post(
+            "/sessions/feed-token",
+            "/sessions/feed-token".into(),
+            vec![],
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/settings/requirements",
+            "/settings/requirements".into(),
+            ADMIN,
+        ),
+        post(
+            "/settings/requirements",
+            "/settings/requirements".into(),
+            vec![
+                ("category", "village_cadre".into()),
+                ("session_kind", String::new()),
+                ("min_sessions", "4".into()),
+                ("min_hours", "8".into()),
+            ],
+            ADMIN,
+        ),
+        post(
+            "/settings/requirements/<id>/delete",
+            format!("/settings/requirements/{}/delete", ids.requirement),
+            vec![],
+            ADMIN,
+        ),
+    ];
     let mut rows = vec![
         ("GET", "/login?<next>", "/login".into(), vec![], ANYONE),
         (
@@ -313,7 +496,7 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         ),
         (
             "GET",
-            "/people/<id>",
+            "/people/<id>?<year>",
             format!("/people/{p}"),
             vec![],
             EVERYONE_LOGGED_IN,
@@ -456,6 +639,7 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         ("POST", "/logout", "/logout".into(), vec![], ANYONE),
     ];
     rows.extend(ledger_rows);
+    rows.extend(session_rows);
     rows
 }
 
@@ -522,6 +706,11 @@ async fn every_route_for_every_role(backend: Backend) {
             spare_distribution: 0,
             activity: 0,
             spare_activity: 0,
+            session: 0,
+            spare_session: 0,
+            checkin_token: String::new(),
+            feed_token: String::new(),
+            requirement: 0,
         };
         let ids = Ids {
             receipt: app.receipt(ids.material, 100).await,
@@ -533,6 +722,43 @@ async fn every_route_for_every_role(backend: Backend) {
                 .await,
             activity: app.activity(Some(village), "2021-04-01", "宪法宣传").await,
             spare_activity: app.activity(Some(village), "2021-04-02", "禁毒宣传").await,
+            ..ids
+        };
+        let session = app
+            .study_session(Some(village), "2021-03-01", "09:00", "会前学法")
+            .await;
+        let checkin_token = pufa::store::sessions::get(&app.db, session)
+            .await
+            .unwrap()
+            .unwrap()
+            .checkin_token;
+        let feed_token = pufa::random_token();
+        let feed_user = app.user("feed_user", Role::Viewer, None).await;
+        pufa::store::users::set_calendar_token(&app.db, feed_user, &feed_token)
+            .await
+            .unwrap();
+        pufa::store::attendance::save_requirement(
+            &app.db,
+            pufa::domain::Category::TownshipCadre,
+            None,
+            12,
+            40.0,
+            None,
+        )
+        .await
+        .unwrap();
+        let requirement = pufa::store::attendance::requirements(&app.db)
+            .await
+            .unwrap()[0]
+            .id;
+        let ids = Ids {
+            session,
+            spare_session: app
+                .study_session(Some(village), "2021-03-08", "09:00", "会前学法")
+                .await,
+            checkin_token,
+            feed_token,
+            requirement,
             ..ids
         };
         let session = session_for(&app, who, village).await;

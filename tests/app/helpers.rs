@@ -7,12 +7,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use pufa::domain::activity::ActivityInput;
 use pufa::domain::material::{DistributionInput, MaterialInput, ReceiptInput};
 use pufa::domain::person::PersonInput;
+use pufa::domain::schedule::{RecurrenceInput, SessionInput};
 use pufa::domain::Role;
 use pufa::services::people::create_person;
 use pufa::services::users::{create_user, UserInput};
 use pufa::services::villages::{create_village, VillageInput};
 use pufa::services::Actor;
-use pufa::services::{activities, materials};
+use pufa::services::{activities, materials, sessions};
 use pufa::store::Db;
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Status};
@@ -195,6 +196,42 @@ impl TestApp {
         activities::create_activity(&self.db, &Actor::operator(), &input)
             .await
             .expect("activity")
+    }
+
+    /// A one-hour law-study session on `date` at `time` (e.g. "2021-03-01", "09:00").
+    pub async fn study_session(
+        &self,
+        village_id: Option<i64>,
+        date: &str,
+        time: &str,
+        topic: &str,
+    ) -> i64 {
+        let start = chrono::NaiveTime::parse_from_str(time, "%H:%M").expect("time");
+        let end = (start + chrono::Duration::hours(1))
+            .format("%H:%M")
+            .to_string();
+        let input = SessionInput {
+            kind: "pre_meeting".into(),
+            topic: topic.into(),
+            date: date.into(),
+            start_time: time.into(),
+            end_time: end,
+            village_id,
+            ..SessionInput::default()
+        };
+        match sessions::schedule(
+            &self.db,
+            &Actor::operator(),
+            &input,
+            &RecurrenceInput::default(),
+            true,
+        )
+        .await
+        .expect("session")
+        {
+            sessions::Saved::Done(ids) => ids[0],
+            sessions::Saved::Conflicts(_) => unreachable!("conflicts are overridden"),
+        }
     }
 
     /// A client logged in as `username` (created before with `user`).

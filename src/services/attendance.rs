@@ -1,0 +1,405 @@
+//! Taking attendance: the grid, “all present”, walk-ins, QR self check-in, and what it
+//! adds up to per person and against the yearly requirements.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use serde::Serialize;
+
+use super::sessions::{can_manage_session, get_session};
+use super::{Actor, ServiceError, ServiceResult};
+use crate::domain::dates::Period;
+use crate::domain::numbers::parse_hours;
+use crate::domain::person::{FieldErrors, PersonInput};
+use crate::domain::session::{AttendanceSource, AttendanceStatus, SessionKind, SessionStatus};
+use crate::domain::text::non_empty;
+use crate::domain::Category;
+use crate::store::attendance::{self, GridRow, Mark, Requirement, Shortfall, StudyLine};
+use crate::store::sessions::Session;
+use crate::store::{people, rate_limits, sessions, Db};
+
+/// The grid an actor sees: a clerk at a township session sees only their village's people.
+pub async fn grid(db: &Db, actor: &Actor, session: &Session) -> ServiceResult<Vec<GridRow>> {
+    let only = if session.village_id.is_none() {
+        actor.confined_village()
+    } else {
+        None
+    };
+    Ok(attendance::grid(db, session.id, only).await?)
+}
+
+/// One submitted grid line, as text.
+#[derive(Debug, Clone, Default)]
+pub struct MarkInput {
+    pub person_id: String,
+    pub status: String,
+    pub hours: String,
+}
+
+/// Saves the grid in one transaction; one invalid line and nothing is saved.
+pub async fn save_grid(
+    db: &Db,
+    actor: &Actor,
+    session_id: i64,
+    lines: &[MarkInput],
+) -> ServiceResult<usize> {
+    let session = get_session(db, actor, session_id).await?;
+    actor.require(can_manage_session(actor, session.village_id))?;
+    if session.status == SessionStatus::Cancelled {
+        return Err(ServiceError::Refused(
+            "该学法活动已取消，不能登记考勤。".into(),
+        ));
+    }
+    let allowed: Vec<i64> = attendance::grid(db, session_id, None)
+        .await?
+        .iter()
+        .map(|r| r.person_id)
+        .collect();
+    let mut errors = FieldErrors::new();
+    let mut marks = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let Ok(person_id) = line.person_id.trim().parse::<i64>() else {
+            errors.insert(format!("rows.{index}"), "人员不存在".into());
+            continue;
+        };
+        if !allowed.contains(&person_id) {
+            errors.insert(
+                format!("rows.{index}"),
+                "该人员不在本次学法活动的名单中".into(),
+            );
+            continue;
+        }
+        if line.status.trim().is_empty() {
+            continue; // not marked yet
+        }
+        let Some(status) = AttendanceStatus::from_code(line.status.trim()) else {
+            errors.insert(
+                format!("rows.{index}"),
+                format!("“{}”不是有效的考勤状态", line.status.trim()),
+            );
+            continue;
+        };
+        let hours = match non_empty(&line.hours) {
+            None if status.attended() => session.hours_credited,
+            None => 0.0,
+            Some(text) => match parse_hours(&text) {
+                Ok(h) if h <= session.hours_credited + 1e-9 || session.hours_credited == 0.0 => h,
+                Ok(_) => {
+                    errors.insert(
+                        format!("rows.{index}"),
+                        format!("学时不能超过本次的 {} 学时", session.hours_credited),
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    errors.insert(format!("rows.{index}"), format!("学时：{e}"));
+                    continue;
+                }
+            },
+        };
+        let hours = if status.attended() { hours } else { 0.0 };
+        marks.push(Mark {
+            person_id,
+            status,
+            hours_credited: hours,
+        });
+    }
+    super::invalid_if_any(errors)?;
+    Ok(attendance::save_marks(
+        db,
+        session_id,
+        &marks,
+        AttendanceSource::Manual,
+        actor.user_id,
+    )
+    .await?)
+}
+
+/// Marks every invitee without a mark as present with the session's hours.
+pub async fn all_present(db: &Db, actor: &Actor, session_id: i64) -> ServiceResult<usize> {
+    let session = get_session(db, actor, session_id).await?;
+    actor.require(can_manage_session(actor, session.village_id))?;
+    let marks: Vec<Mark> = attendance::grid(db, session_id, None)
+        .await?
+        .into_iter()
+        .filter(|r| r.status.is_none())
+        .map(|r| Mark {
+            person_id: r.person_id,
+            status: AttendanceStatus::Present,
+            hours_credited: session.hours_credited,
+        })
+        .collect();
+    Ok(attendance::save_marks(
+        db,
+        session_id,
+        &marks,
+        AttendanceSource::Manual,
+        actor.user_id,
+    )
+    .await?)
+}
+
+/// A walk-in: someone from the registry, or a new person registered on the spot.
+pub async fn walk_in(
+    db: &Db,
+    actor: &Actor,
+    session_id: i64,
+    person_id: Option<i64>,
+    new_person: Option<PersonInput>,
+) -> ServiceResult<i64> {
+    let session = get_session(db, actor, session_id).await?;
+    actor.require(can_manage_session(actor, session.village_id))?;
+    let person_id = match (person_id, new_person) {
+        (Some(id), _) => {
+            let person = people::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+            if !actor.can_see_village(person.village_id) {
+                return Err(ServiceError::NotFound);
+            }
+            id
+        }
+        (None, Some(input)) => super::people::create_person(db, actor, &input).await?,
+        (None, None) => {
+            let mut errors = FieldErrors::new();
+            errors.insert(
+                "name".into(),
+                "请从名册中选择人员，或填写新人员的姓名".into(),
+            );
+            return Err(ServiceError::Invalid(errors));
+        }
+    };
+    let mark = Mark {
+        person_id,
+        status: AttendanceStatus::Present,
+        hours_credited: session.hours_credited,
+    };
+    attendance::save_marks(
+        db,
+        session_id,
+        &[mark],
+        AttendanceSource::Manual,
+        actor.user_id,
+    )
+    .await?;
+    Ok(person_id)
+}
+
+/// Check-in opens this long before the start.
+pub const CHECKIN_OPENS_BEFORE_MINUTES: i64 = 30;
+
+/// Whether self check-in is open at `now` (local time), and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Window {
+    Open,
+    NotYet(NaiveDateTime),
+    Closed,
+    Cancelled,
+}
+
+pub fn checkin_window(session: &Session, now: NaiveDateTime) -> Window {
+    if session.status == SessionStatus::Cancelled {
+        return Window::Cancelled;
+    }
+    let opens = session.starts_at - Duration::minutes(CHECKIN_OPENS_BEFORE_MINUTES);
+    let closes = session
+        .checkin_reopened_until
+        .map_or(session.ends_at, |r| r.max(session.ends_at));
+    if now < opens {
+        Window::NotYet(opens)
+    } else if now > closes {
+        Window::Closed
+    } else {
+        Window::Open
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckinOutcome {
+    Marked(String),
+    AlreadyMarked(String),
+    /// Name and phone digits did not match; the same answer whether or not the name exists.
+    NoMatch,
+    Throttled(i64),
+    NotOpen(Window),
+}
+
+/// A self check-in from the QR page: name + last four digits of the phone.
+pub async fn self_checkin(
+    db: &Db,
+    token: &str,
+    name: &str,
+    phone_last4: &str,
+    client: &str,
+    now_local: NaiveDateTime,
+    now_utc: DateTime<Utc>,
+) -> ServiceResult<CheckinOutcome> {
+    let session = sessions::find_by_checkin_token(db, token)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let window = checkin_window(&session, now_local);
+    if window != Window::Open {
+        return Ok(CheckinOutcome::NotOpen(window));
+    }
+    let key = format!("checkin:{client}");
+    if let Some(f) = rate_limits::get(db, &key).await? {
+        if let Some(wait) = super::auth::wait_after_failures(f.failures, f.last_failed_at, now_utc)
+        {
+            return Ok(CheckinOutcome::Throttled(wait));
+        }
+    }
+    let name = non_empty(name).unwrap_or_default();
+    let digits: String = crate::domain::text::to_half_width(phone_last4)
+        .trim()
+        .to_string();
+    let candidates =
+        attendance::checkin_candidates(db, session.id, session.village_id, &name).await?;
+    let matched = candidates.into_iter().find(|(_, phone)| {
+        digits.len() == 4
+            && phone
+                .as_deref()
+                .and_then(|p| crate::domain::Phone::parse(p).ok())
+                .is_some_and(|p| p.last_four() == digits)
+    });
+    let Some((person_id, _)) = matched else {
+        rate_limits::record_failure(db, &key, now_utc).await?;
+        return Ok(CheckinOutcome::NoMatch);
+    };
+    if attendance::has_attended(db, session.id, person_id).await? {
+        return Ok(CheckinOutcome::AlreadyMarked(name));
+    }
+    let mark = Mark {
+        person_id,
+        status: AttendanceStatus::Present,
+        hours_credited: session.hours_credited,
+    };
+    attendance::save_marks(db, session.id, &[mark], AttendanceSource::SelfCheckin, None).await?;
+    Ok(CheckinOutcome::Marked(name))
+}
+
+pub async fn reopen_checkin(
+    db: &Db,
+    actor: &Actor,
+    session_id: i64,
+    now_local: NaiveDateTime,
+) -> ServiceResult<NaiveDateTime> {
+    let session = get_session(db, actor, session_id).await?;
+    actor.require(can_manage_session(actor, session.village_id))?;
+    let until = now_local + Duration::minutes(30);
+    sessions::reopen_checkin(db, session_id, until, actor.user_id).await?;
+    Ok(until)
+}
+
+/// A person's year of study: every session, the hours, the attendance rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudyYear {
+    pub lines: Vec<StudyLine>,
+    pub attended: i64,
+    pub expected: i64,
+    pub hours: f64,
+    /// Attended ÷ expected, as a percentage; `None` when nothing was expected.
+    pub rate_percent: Option<f64>,
+}
+
+pub async fn study_year(db: &Db, person_id: i64, year: i32) -> ServiceResult<StudyYear> {
+    let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
+    let lines = attendance::study_record(db, person_id, period).await?;
+    let attended_line = |l: &&StudyLine| {
+        l.status
+            .as_deref()
+            .and_then(AttendanceStatus::from_code)
+            .is_some_and(AttendanceStatus::attended)
+    };
+    let attended = lines.iter().filter(attended_line).count() as i64;
+    let hours = lines
+        .iter()
+        .filter(attended_line)
+        .filter_map(|l| l.hours_credited)
+        .sum();
+    let expected = lines.len() as i64;
+    let rate_percent =
+        (expected > 0).then(|| (attended as f64 * 1000.0 / expected as f64).round() / 10.0);
+    Ok(StudyYear {
+        lines,
+        attended,
+        expected,
+        hours,
+        rate_percent,
+    })
+}
+
+pub async fn requirements(db: &Db) -> ServiceResult<Vec<Requirement>> {
+    Ok(attendance::requirements(db).await?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RequirementInput {
+    pub category: String,
+    pub session_kind: String,
+    pub min_sessions: String,
+    pub min_hours: String,
+}
+
+pub async fn save_requirement(
+    db: &Db,
+    actor: &Actor,
+    input: &RequirementInput,
+) -> ServiceResult<()> {
+    actor.require(actor.role.can_administer())?;
+    let mut f = crate::domain::fields::Fields::new();
+    let category = f.coded(
+        "category",
+        "身份类别",
+        &input.category,
+        Category::from_code,
+        Category::from_zh,
+    );
+    if category.is_none() && !f.errors.contains_key("category") {
+        f.error("category", "请选择身份类别");
+    }
+    let kind = f.coded(
+        "session_kind",
+        "学法类型",
+        &input.session_kind,
+        SessionKind::from_code,
+        SessionKind::from_zh,
+    );
+    let min_sessions = if non_empty(&input.min_sessions).is_some() {
+        f.whole_number("min_sessions", "最少次数", &input.min_sessions, 0)
+    } else {
+        0
+    };
+    let min_hours = match non_empty(&input.min_hours) {
+        None => 0.0,
+        Some(text) => match text.trim().parse::<f64>() {
+            Ok(h) if (0.0..=1000.0).contains(&h) => h,
+            _ => {
+                f.error("min_hours", format!("“{text}”不是有效的学时"));
+                0.0
+            }
+        },
+    };
+    let Some(category) = category else {
+        return Err(ServiceError::Invalid(f.errors));
+    };
+    f.finish(()).map_err(ServiceError::Invalid)?;
+    Ok(
+        attendance::save_requirement(db, category, kind, min_sessions, min_hours, actor.user_id)
+            .await?,
+    )
+}
+
+pub async fn delete_requirement(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+    actor.require(actor.role.can_administer())?;
+    Ok(attendance::delete_requirement(db, id, actor.user_id).await?)
+}
+
+/// Who is below a requirement for the year so far (a clerk: their village only).
+pub async fn shortfalls(
+    db: &Db,
+    actor: &Actor,
+    year: i32,
+    today: NaiveDate,
+    village_id: Option<i64>,
+) -> ServiceResult<Vec<Shortfall>> {
+    let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
+    let village = actor.confined_village().or(village_id);
+    let as_of = period.last_day().min(today);
+    Ok(attendance::shortfalls(db, period, as_of, village).await?)
+}

@@ -1,0 +1,343 @@
+//! Scheduling law-study sessions: single sessions and series, conflicts, invitees.
+//! Clerks manage their own village's sessions; township-level ones they only read.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
+use crate::domain::person::FieldErrors;
+use crate::domain::schedule::{RecurrenceInput, SessionDraft, SessionInput};
+use crate::domain::session::SessionStatus;
+use crate::domain::Category;
+use crate::store::sessions::{self, Session, SessionFilter};
+use crate::store::{villages, Db};
+
+pub const PAGE_SIZE: i64 = 100;
+
+/// A clerk sees their village's sessions and the township-level ones.
+pub fn can_see_session(actor: &Actor, village_id: Option<i64>) -> bool {
+    village_id.is_none() || actor.can_see_village(village_id)
+}
+
+/// Scheduling, editing and taking attendance: township-level sessions are organizer and
+/// admin work; a clerk manages their own village's.
+pub fn can_manage_session(actor: &Actor, village_id: Option<i64>) -> bool {
+    actor.role.can_edit_records() && actor.can_see_village(village_id)
+}
+
+pub fn scoped_sessions(actor: &Actor, mut filter: SessionFilter) -> SessionFilter {
+    if let Some(own) = actor.confined_village() {
+        filter.village_id = Some(own);
+        filter.include_township = true;
+    }
+    filter
+}
+
+pub struct SessionPage {
+    pub rows: Vec<Session>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+pub async fn list_sessions(
+    db: &Db,
+    actor: &Actor,
+    filter: SessionFilter,
+    page: i64,
+) -> ServiceResult<SessionPage> {
+    let filter = scoped_sessions(actor, filter);
+    let total = sessions::count(db, &filter).await?;
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let rows = sessions::list(db, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    Ok(SessionPage {
+        rows,
+        total,
+        page,
+        pages,
+    })
+}
+
+pub async fn get_session(db: &Db, actor: &Actor, id: i64) -> ServiceResult<Session> {
+    let session = sessions::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    if !can_see_session(actor, session.village_id) {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(session)
+}
+
+/// Another session that clashes with the one being saved, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conflict {
+    pub session_id: i64,
+    pub topic: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub reasons: Vec<String>,
+}
+
+/// Sessions at the same time with the same venue, the same speaker, or shared invitees.
+pub async fn conflicts_for(
+    db: &Db,
+    draft: &SessionDraft,
+    except: &[i64],
+    invitee_ids: &[i64],
+) -> ServiceResult<Vec<Conflict>> {
+    let mut found = Vec::new();
+    for other in sessions::overlapping(db, draft.starts_at, draft.ends_at, except).await? {
+        let mut reasons = Vec::new();
+        if !draft.venue.is_empty() && other.venue == draft.venue {
+            reasons.push(format!("同一地点（{}）", draft.venue));
+        }
+        if !draft.speaker.is_empty() && other.speaker == draft.speaker {
+            reasons.push(format!("同一主讲人（{}）", draft.speaker));
+        }
+        if !invitee_ids.is_empty() {
+            let shared = sessions::shared_invitees(db, &[other.id], invitee_ids).await?;
+            if !shared.is_empty() {
+                let names: Vec<String> = shared.into_iter().map(|(_, name)| name).take(5).collect();
+                reasons.push(format!("参学人员重叠（{}等）", names.join("、")));
+            }
+        }
+        if !reasons.is_empty() {
+            found.push(Conflict {
+                session_id: other.id,
+                topic: other.topic,
+                starts_at: other.starts_at,
+                ends_at: other.ends_at,
+                reasons,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// What saving did: saved (the ids), or stopped to show conflicts the user may override.
+pub enum Saved {
+    Done(Vec<i64>),
+    Conflicts(Vec<Conflict>),
+}
+
+async fn validate(db: &Db, actor: &Actor, input: &SessionInput) -> ServiceResult<SessionDraft> {
+    actor.require(actor.role.can_edit_records())?;
+    if !actor.can_see_village(input.village_id) {
+        return Err(ServiceError::Forbidden);
+    }
+    let draft = input.parse().map_err(ServiceError::Invalid)?;
+    let mut errors = FieldErrors::new();
+    if let Some(village_id) = draft.village_id {
+        if villages::get(db, village_id).await?.is_none() {
+            errors.insert("village_id".into(), super::UNKNOWN_VILLAGE.into());
+        }
+    }
+    invalid_if_any(errors)?;
+    Ok(draft)
+}
+
+/// Schedules one session, or a series when `repeat` says so.
+pub async fn schedule(
+    db: &Db,
+    actor: &Actor,
+    input: &SessionInput,
+    repeat: &RecurrenceInput,
+    save_despite_conflicts: bool,
+) -> ServiceResult<Saved> {
+    let draft = validate(db, actor, input).await?;
+    let recurrence = repeat.parse().map_err(ServiceError::Invalid)?;
+    let dates = match &recurrence {
+        None => vec![draft.starts_at.date()],
+        Some((rule, end)) => {
+            let dates = rule.dates(draft.starts_at.date(), *end);
+            if dates.is_empty() {
+                let mut errors = FieldErrors::new();
+                errors.insert(
+                    "repeat".into(),
+                    "按此规则在截止日期前没有任何一次活动".into(),
+                );
+                return Err(ServiceError::Invalid(errors));
+            }
+            dates
+        }
+    };
+    if !save_despite_conflicts {
+        let mut all = Vec::new();
+        for day in &dates {
+            all.extend(conflicts_for(db, &draft.on(*day), &[], &[]).await?);
+        }
+        if !all.is_empty() {
+            return Ok(Saved::Conflicts(all));
+        }
+    }
+    let ids = match &recurrence {
+        None => vec![sessions::create(db, &draft, actor.user_id).await?],
+        Some((rule, _)) => sessions::create_series(db, &draft, rule, &dates, actor.user_id).await?,
+    };
+    Ok(Saved::Done(ids))
+}
+
+/// Which occurrences an edit or a cancellation applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    This,
+    ThisAndFollowing,
+}
+
+impl Scope {
+    pub fn from_form(value: &str) -> Scope {
+        if value == "following" {
+            Scope::ThisAndFollowing
+        } else {
+            Scope::This
+        }
+    }
+}
+
+/// The sessions a scoped change applies to: this one, or it and the later ones of its
+/// series that have not been held.
+async fn in_scope(db: &Db, session: &Session, scope: Scope) -> ServiceResult<Vec<Session>> {
+    match (scope, session.series_id) {
+        (Scope::ThisAndFollowing, Some(series_id)) => {
+            Ok(sessions::series_from(db, series_id, session.starts_at)
+                .await?
+                .into_iter()
+                .filter(|s| s.id == session.id || s.status == SessionStatus::Planned)
+                .collect())
+        }
+        _ => Ok(vec![session.clone()]),
+    }
+}
+
+pub async fn update_session(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &SessionInput,
+    scope: Scope,
+    save_despite_conflicts: bool,
+) -> ServiceResult<Saved> {
+    let session = get_session(db, actor, id).await?;
+    actor.require(can_manage_session(actor, session.village_id))?;
+    let draft = validate(db, actor, input).await?;
+    let targets = in_scope(db, &session, scope).await?;
+    let day_shift = draft.starts_at.date() - session.starts_at.date();
+    let changes: Vec<(Session, SessionDraft)> = targets
+        .into_iter()
+        .map(|s| {
+            // Later occurrences keep their own day (moved by the same number of days).
+            let day = s.starts_at.date() + day_shift;
+            let new = if s.id == session.id {
+                draft.clone()
+            } else {
+                draft.on(day)
+            };
+            (s, new)
+        })
+        .collect();
+    if !save_despite_conflicts {
+        let except: Vec<i64> = changes.iter().map(|(s, _)| s.id).collect();
+        let mut all = Vec::new();
+        for (s, new) in &changes {
+            let invitees: Vec<i64> = sessions::invitees(db, s.id)
+                .await?
+                .iter()
+                .map(|i| i.person_id)
+                .collect();
+            all.extend(conflicts_for(db, new, &except, &invitees).await?);
+        }
+        if !all.is_empty() {
+            return Ok(Saved::Conflicts(all));
+        }
+    }
+    sessions::update_many(db, &changes, actor.user_id).await?;
+    Ok(Saved::Done(changes.iter().map(|(s, _)| s.id).collect()))
+}
+
+/// Cancels the session (or it and the later planned ones of its series); held sessions
+/// are never touched. Returns how many were cancelled.
+pub async fn cancel_session(db: &Db, actor: &Actor, id: i64, scope: Scope) -> ServiceResult<usize> {
+    let session = get_session(db, actor, id).await?;
+    actor.require(can_manage_session(actor, session.village_id))?;
+    if session.status == SessionStatus::Held {
+        return Err(ServiceError::Refused(
+            "该学法活动已举行并有考勤记录，不能取消。".into(),
+        ));
+    }
+    let targets: Vec<Session> = in_scope(db, &session, scope)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == SessionStatus::Planned)
+        .collect();
+    sessions::set_status(db, &targets, SessionStatus::Cancelled, actor.user_id).await?;
+    Ok(targets.len())
+}
+
+/// Who to invite: by village and category, or one by one.
+#[derive(Debug, Clone, Default)]
+pub struct InviteSelection {
+    pub village_ids: Vec<i64>,
+    pub category: Option<Category>,
+    pub person_ids: Vec<i64>,
+    /// Whether the village/category selection is used (otherwise only `person_ids`).
+    pub by_group: bool,
+}
+
+pub enum Invited {
+    Added(usize),
+    Conflicts(Vec<Conflict>),
+}
+
+pub async fn invite(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    selection: &InviteSelection,
+    save_despite_conflicts: bool,
+) -> ServiceResult<Invited> {
+    let session = get_session(db, actor, id).await?;
+    actor.require(can_manage_session(actor, session.village_id))?;
+    let mut village_ids = selection.village_ids.clone();
+    if let Some(own) = actor.confined_village() {
+        if village_ids.iter().any(|v| *v != own) {
+            return Err(ServiceError::Forbidden);
+        }
+        village_ids = vec![own];
+    }
+    let mut person_ids = Vec::new();
+    if selection.by_group {
+        person_ids.extend(sessions::people_matching(db, &village_ids, selection.category).await?);
+    }
+    for person_id in &selection.person_ids {
+        let person = crate::store::people::get(db, *person_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if !actor.can_see_village(person.village_id) {
+            return Err(ServiceError::NotFound);
+        }
+        person_ids.push(*person_id);
+    }
+    person_ids.sort_unstable();
+    person_ids.dedup();
+    if person_ids.is_empty() {
+        return Err(ServiceError::Refused("没有符合所选条件的在册人员。".into()));
+    }
+    if !save_despite_conflicts {
+        let conflicts = conflicts_for(db, &session.draft(), &[session.id], &person_ids).await?;
+        let invitee_conflicts: Vec<Conflict> = conflicts
+            .into_iter()
+            .filter(|c| c.reasons.iter().any(|r| r.starts_with("参学人员重叠")))
+            .collect();
+        if !invitee_conflicts.is_empty() {
+            return Ok(Invited::Conflicts(invitee_conflicts));
+        }
+    }
+    Ok(Invited::Added(
+        sessions::add_invitees(db, id, &person_ids, actor.user_id).await?,
+    ))
+}
+
+pub async fn uninvite(db: &Db, actor: &Actor, id: i64, person_id: i64) -> ServiceResult<()> {
+    let session = get_session(db, actor, id).await?;
+    actor.require(can_manage_session(actor, session.village_id))?;
+    Ok(sessions::remove_invitee(db, id, person_id, actor.user_id).await?)
+}

@@ -1,0 +1,107 @@
+//! The change history of a record, from the audit log, in words.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use crate::domain::session::AttendanceStatus;
+use crate::store::audit::AuditRecord;
+
+fn action_label(action: &str) -> &str {
+    match action {
+        "create" => "创建",
+        "update" => "修改",
+        "delete" => "删除",
+        "status" => "状态变更",
+        "attendance" => "考勤",
+        "invite" => "加入名单",
+        "uninvite" => "移出名单",
+        "reopen_checkin" => "重新开放扫码签到",
+        other => other,
+    }
+}
+
+fn status_label(value: Option<&Value>) -> String {
+    value
+        .and_then(Value::as_str)
+        .and_then(|code| {
+            AttendanceStatus::from_code(code)
+                .map(|s| s.label_zh().to_string())
+                .or_else(|| {
+                    crate::domain::session::SessionStatus::from_code(code)
+                        .map(|s| s.label_zh().to_string())
+                })
+        })
+        .unwrap_or_else(|| "—".into())
+}
+
+/// One line of what changed, readable for attendance and status changes, JSON otherwise.
+fn describe(record: &AuditRecord, names: &HashMap<i64, String>) -> String {
+    let parse = |text: &Option<String>| {
+        text.as_deref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+    };
+    let (before, after) = (parse(&record.before), parse(&record.after));
+    match record.action.as_str() {
+        "attendance" => {
+            let person = after
+                .as_ref()
+                .and_then(|a| a.get("person_id"))
+                .and_then(Value::as_i64)
+                .map(|id| {
+                    names
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("人员#{id}"))
+                })
+                .unwrap_or_default();
+            let hours = |v: &Option<Value>| {
+                v.as_ref()
+                    .and_then(|v| v.get("hours_credited"))
+                    .and_then(Value::as_f64)
+                    .map(|h| format!("{h}学时"))
+                    .unwrap_or_default()
+            };
+            format!(
+                "{person}：{} {} → {} {}",
+                status_label(before.as_ref().and_then(|b| b.get("status"))),
+                hours(&before),
+                status_label(after.as_ref().and_then(|a| a.get("status"))),
+                hours(&after)
+            )
+        }
+        "status" => format!(
+            "{} → {}",
+            status_label(before.as_ref().and_then(|b| b.get("status"))),
+            status_label(after.as_ref().and_then(|a| a.get("status")))
+        ),
+        _ => match (&before, &after) {
+            (Some(b), Some(a)) => changed_fields(b, a),
+            _ => String::new(),
+        },
+    }
+}
+
+/// The fields that differ between two JSON objects, as “field: old → new”.
+fn changed_fields(before: &Value, after: &Value) -> String {
+    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else {
+        return String::new();
+    };
+    a.iter()
+        .filter(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k}: {} → {}", b.get(k).unwrap_or(&Value::Null), v))
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+pub fn history_views(records: &[AuditRecord], names: &HashMap<i64, String>) -> Vec<Value> {
+    records
+        .iter()
+        .map(|r| json!({
+            "at": r.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string(),
+            "who": r.username.clone().unwrap_or_else(|| if r.user_id.is_none() { "扫码签到/系统".into() } else { "—".into() }),
+            "action": action_label(&r.action),
+            "detail": describe(r, names),
+        }))
+        .collect()
+}

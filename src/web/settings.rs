@@ -1,0 +1,76 @@
+//! /settings: the admin's yearly study requirements per category.
+
+use rocket::response::{Flash, Redirect};
+use rocket::{Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+use super::csrf::CsrfForm;
+use super::error::AppResult;
+use super::forms::{ActionForm, RequirementForm};
+use super::guards::AdminUser;
+use super::render::Chrome;
+use crate::domain::session::SessionKind;
+use crate::domain::Category;
+use crate::services::attendance::{self, RequirementInput};
+use crate::services::ServiceError;
+use crate::store::Db;
+
+#[rocket::get("/requirements")]
+async fn requirements(_admin: AdminUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
+    let rows: Vec<serde_json::Value> = attendance::requirements(db)
+        .await?
+        .iter()
+        .map(|r| json!({
+            "id": r.id, "category": r.category.label_zh(),
+            "kind": SessionKind::from_code(&r.session_kind).map(SessionKind::label_zh).unwrap_or("全部学法活动"),
+            "min_sessions": r.min_sessions, "min_hours": r.min_hours,
+        }))
+        .collect();
+    Ok(chrome.render(
+        "settings/requirements",
+        json!({ "rows": rows, "categories": Category::options(), "kinds": SessionKind::options() }),
+    ))
+}
+
+#[rocket::post("/requirements", data = "<form>")]
+async fn save(
+    admin: AdminUser,
+    form: CsrfForm<RequirementForm>,
+    db: &State<Db>,
+) -> AppResult<Flash<Redirect>> {
+    let form = form.0;
+    let input = RequirementInput {
+        category: form.category,
+        session_kind: form.session_kind,
+        min_sessions: form.min_sessions,
+        min_hours: form.min_hours,
+    };
+    let to = Redirect::to("/settings/requirements");
+    match attendance::save_requirement(db, &admin.0.actor, &input).await {
+        Ok(()) => Ok(Flash::success(to, "已保存学法要求。")),
+        Err(ServiceError::Invalid(errors)) => Ok(Flash::error(
+            to,
+            errors.values().cloned().collect::<Vec<_>>().join("；"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[rocket::post("/requirements/<id>/delete", data = "<_form>")]
+async fn delete(
+    admin: AdminUser,
+    id: i64,
+    _form: CsrfForm<ActionForm>,
+    db: &State<Db>,
+) -> AppResult<Flash<Redirect>> {
+    attendance::delete_requirement(db, &admin.0.actor, id).await?;
+    Ok(Flash::success(
+        Redirect::to("/settings/requirements"),
+        "已删除该要求。",
+    ))
+}
+
+pub fn routes() -> Vec<Route> {
+    rocket::routes![requirements, save, delete]
+}
