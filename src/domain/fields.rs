@@ -24,7 +24,8 @@ impl Fields {
             .or_insert_with(|| message.into());
     }
 
-    /// Trimmed text; empty is an error when `required`; longer than `max_chars` is an error.
+    /// Trimmed text, kept as typed (full-width punctuation in a topic stays); empty is an
+    /// error when `required`; longer than `max_chars` is an error.
     pub fn text(
         &mut self,
         field: &str,
@@ -33,7 +34,7 @@ impl Fields {
         required: bool,
         max_chars: usize,
     ) -> String {
-        let text = non_empty(value).unwrap_or_default();
+        let text = value.trim_matches(|c: char| c.is_whitespace()).to_string();
         if required && text.is_empty() {
             self.error(field, format!("请填写{label}"));
         } else if text.chars().count() > max_chars {

@@ -237,7 +237,8 @@ pub async fn self_checkin(
     if window != Window::Open {
         return Ok(CheckinOutcome::NotOpen(window));
     }
-    let key = format!("checkin:{client}");
+    // Per session and address: wrong answers for one meeting do not lock out another.
+    let key = format!("checkin:{}:{client}", session.id);
     if let Some(f) = rate_limits::get(db, &key).await? {
         if let Some(wait) = super::auth::wait_after_failures(f.failures, f.last_failed_at, now_utc)
         {

@@ -62,13 +62,11 @@ fn describe(record: &AuditRecord, names: &HashMap<i64, String>) -> String {
                     .map(|h| format!("{h}学时"))
                     .unwrap_or_default()
             };
-            format!(
-                "{person}：{} {} → {} {}",
-                status_label(before.as_ref().and_then(|b| b.get("status"))),
-                hours(&before),
-                status_label(after.as_ref().and_then(|a| a.get("status"))),
-                hours(&after)
-            )
+            let side = |v: &Option<Value>| {
+                let status = status_label(v.as_ref().and_then(|x| x.get("status")));
+                format!("{status} {}", hours(v)).trim_end().to_string()
+            };
+            format!("{person}：{} → {}", side(&before), side(&after))
         }
         "status" => format!(
             "{} → {}",

@@ -8,4 +8,5 @@ mod helpers;
 mod ledgers;
 mod login;
 mod people;
+mod sessions;
 mod villages_and_users;

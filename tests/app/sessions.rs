@@ -1,0 +1,911 @@
+//! Law-study sessions: series, conflicts, attendance and hours, self check-in, the
+//! sign-in sheet, the calendar feed and what a clerk may see.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::{Duration, Local, NaiveDate};
+use pufa::domain::person::PersonInput;
+use pufa::domain::schedule::SessionDraft;
+use pufa::domain::session::{SessionKind, SessionStatus};
+use pufa::domain::Role;
+use pufa::services::{people, Actor};
+use pufa::store;
+use rocket::http::Status;
+
+use crate::helpers::{on_both_backends, Backend, Session, TestApp};
+
+on_both_backends!(
+    monthly_series_with_following_edits_and_cancellation,
+    conflicts_warn_and_can_be_overridden,
+    attendance_adds_up_on_the_person_page_and_in_the_requirement_list,
+    a_grid_with_one_invalid_row_changes_nothing,
+    self_checkin_by_name_and_phone_digits,
+    sign_in_sheet_carries_the_session_number,
+    clerk_sees_township_sessions_read_only,
+    calendar_feed_needs_the_token,
+);
+
+fn session_form<'a>(
+    topic: &'a str,
+    date: &'a str,
+    start: &'a str,
+    end: &'a str,
+    venue: &'a str,
+    speaker: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("kind", "pre_meeting"),
+        ("topic", topic),
+        ("date", date),
+        ("start_time", start),
+        ("end_time", end),
+        ("venue", venue),
+        ("speaker", speaker),
+        ("organizer", ""),
+        ("village_id", ""),
+        ("hours_credited", ""),
+        ("notes", ""),
+    ]
+}
+
+async fn organizer(app: &TestApp) -> Session {
+    app.user("organizer", Role::Organizer, None).await;
+    app.session("organizer").await
+}
+
+async fn all_sessions(app: &TestApp) -> Vec<store::sessions::Session> {
+    let filter = store::sessions::SessionFilter {
+        period: pufa::domain::dates::Period::everything(),
+        village_id: None,
+        include_township: false,
+        kind: None,
+        status: None,
+    };
+    store::sessions::list(&app.db, &filter, 1000, 0)
+        .await
+        .unwrap()
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+async fn monthly_series_with_following_edits_and_cancellation(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "monthly_series").await else {
+        return;
+    };
+    let cadre = app.person("镇干部甲", None).await;
+    let organizer = organizer(&app).await;
+    let mut form = session_form(
+        "会前学法",
+        "2021-01-01",
+        "08:30",
+        "09:00",
+        "镇政府三楼会议室",
+        "",
+    );
+    form.extend([
+        ("repeat", "monthly_nth"),
+        ("nth", "1"),
+        ("nth_weekday", "1"),
+        ("end", "count"),
+        ("count", "6"),
+    ]);
+    let reply = organizer.post("/sessions", &form).await;
+    assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+    let sessions = all_sessions(&app).await;
+    let dates: Vec<NaiveDate> = sessions.iter().map(|s| s.starts_at.date()).collect();
+    assert_eq!(
+        dates,
+        vec![
+            day(2021, 1, 4),
+            day(2021, 2, 1),
+            day(2021, 3, 1),
+            day(2021, 4, 5),
+            day(2021, 5, 3),
+            day(2021, 6, 7)
+        ]
+    );
+    assert!(sessions
+        .iter()
+        .all(|s| s.series_id.is_some() && s.hours_credited == 0.5));
+    let page = organizer
+        .get(&format!("/sessions/{}", sessions[0].id))
+        .await;
+    assert!(page.body.contains("每月第一个周一"), "{}", page.body);
+
+    // April is held (attendance recorded) before the organizer changes “this and following” from March.
+    let april = sessions[3].id;
+    organizer
+        .post(
+            &format!("/sessions/{april}/invite"),
+            &[("person_ids", &cadre.to_string())],
+        )
+        .await;
+    let c = cadre.to_string();
+    let reply = organizer
+        .post(
+            &format!("/sessions/{april}/attendance"),
+            &[
+                ("rows[0].person_id", c.as_str()),
+                ("rows[0].status", "present"),
+                ("rows[0].hours", ""),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, Status::SeeOther);
+    let march = sessions[2].id;
+    let mut edit = session_form(
+        "会前学法（宪法）",
+        "2021-03-01",
+        "09:00",
+        "10:00",
+        "党群服务中心",
+        "",
+    );
+    edit.push(("scope", "following"));
+    let reply = organizer.post(&format!("/sessions/{march}"), &edit).await;
+    assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+    let after = all_sessions(&app).await;
+    let summary: Vec<(NaiveDate, String, String, SessionStatus)> = after
+        .iter()
+        .map(|s| {
+            (
+                s.starts_at.date(),
+                s.starts_at.format("%H:%M").to_string(),
+                s.venue.clone(),
+                s.status,
+            )
+        })
+        .collect();
+    let old = || "镇政府三楼会议室".to_string();
+    let new = || "党群服务中心".to_string();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                day(2021, 1, 4),
+                "08:30".into(),
+                old(),
+                SessionStatus::Planned
+            ),
+            (
+                day(2021, 2, 1),
+                "08:30".into(),
+                old(),
+                SessionStatus::Planned
+            ),
+            (
+                day(2021, 3, 1),
+                "09:00".into(),
+                new(),
+                SessionStatus::Planned
+            ),
+            (day(2021, 4, 5), "08:30".into(), old(), SessionStatus::Held),
+            (
+                day(2021, 5, 3),
+                "09:00".into(),
+                new(),
+                SessionStatus::Planned
+            ),
+            (
+                day(2021, 6, 7),
+                "09:00".into(),
+                new(),
+                SessionStatus::Planned
+            ),
+        ]
+    );
+    assert_eq!(after[2].hours_credited, 1.0);
+
+    // Editing only one occurrence leaves the others alone.
+    let mut one = session_form(
+        "二月特别学法",
+        "2021-02-01",
+        "08:30",
+        "09:00",
+        "镇政府三楼会议室",
+        "",
+    );
+    one.push(("scope", "this"));
+    organizer
+        .post(&format!("/sessions/{}", after[1].id), &one)
+        .await;
+    let topics: Vec<String> = all_sessions(&app)
+        .await
+        .iter()
+        .map(|s| s.topic.clone())
+        .collect();
+    assert_eq!(topics[1], "二月特别学法");
+    assert_eq!(topics[0], "会前学法");
+    assert_eq!(topics[4], "会前学法（宪法）");
+
+    // Cancelling February and the following ones does not touch the held April session.
+    let reply = organizer
+        .post(
+            &format!("/sessions/{}/cancel", after[1].id),
+            &[("scope", "following")],
+        )
+        .await;
+    assert_eq!(reply.status, Status::SeeOther);
+    let statuses: Vec<SessionStatus> = all_sessions(&app).await.iter().map(|s| s.status).collect();
+    use SessionStatus::*;
+    assert_eq!(
+        statuses,
+        vec![Planned, Cancelled, Cancelled, Held, Cancelled, Cancelled]
+    );
+    // A held session cannot be cancelled.
+    let reply = organizer
+        .post(&format!("/sessions/{april}/cancel"), &[("scope", "this")])
+        .await;
+    assert_eq!(reply.status, Status::SeeOther);
+    assert_eq!(
+        store::sessions::get(&app.db, april)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        Held
+    );
+}
+
+async fn conflicts_warn_and_can_be_overridden(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "conflicts_warn").await else {
+        return;
+    };
+    let organizer = organizer(&app).await;
+    let first = session_form(
+        "党委会专题学法",
+        "2021-03-01",
+        "09:00",
+        "10:00",
+        "镇政府三楼会议室",
+        "王律师",
+    );
+    assert_eq!(
+        organizer.post("/sessions", &first).await.status,
+        Status::SeeOther
+    );
+
+    // Same venue, overlapping: a warning naming the other session; nothing saved.
+    let clash = session_form(
+        "法治讲座",
+        "2021-03-01",
+        "09:30",
+        "11:00",
+        "镇政府三楼会议室",
+        "",
+    );
+    let reply = organizer.post("/sessions", &clash).await;
+    assert_eq!(reply.status, Status::Ok);
+    assert!(
+        reply.body.contains("时间冲突")
+            && reply.body.contains("党委会专题学法")
+            && reply.body.contains("同一地点"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(all_sessions(&app).await.len(), 1);
+    // Same speaker elsewhere at the same time.
+    let speaker = session_form(
+        "法治讲座",
+        "2021-03-01",
+        "09:30",
+        "11:00",
+        "村委会",
+        "王律师",
+    );
+    let reply = organizer.post("/sessions", &speaker).await;
+    assert!(reply.body.contains("同一主讲人"), "{}", reply.body);
+    // Back to back in the same room only touches: no warning.
+    let next = session_form(
+        "法治讲座",
+        "2021-03-01",
+        "10:00",
+        "11:00",
+        "镇政府三楼会议室",
+        "王律师",
+    );
+    assert_eq!(
+        organizer.post("/sessions", &next).await.status,
+        Status::SeeOther
+    );
+    // The organizer may save anyway.
+    let mut anyway = clash.clone();
+    anyway.push(("confirm", "true"));
+    assert_eq!(
+        organizer.post("/sessions", &anyway).await.status,
+        Status::SeeOther
+    );
+    assert_eq!(all_sessions(&app).await.len(), 3);
+
+    // Invitee overlap: the same person invited to two sessions at the same time.
+    let person = app.person("李四", None).await.to_string();
+    let sessions = all_sessions(&app).await;
+    let (a, b) = (
+        sessions[0].id,
+        sessions
+            .iter()
+            .find(|s| s.topic == "法治讲座" && s.starts_at.format("%H:%M").to_string() == "09:30")
+            .unwrap()
+            .id,
+    );
+    assert_eq!(
+        organizer
+            .post(&format!("/sessions/{a}/invite"), &[("person_ids", &person)])
+            .await
+            .status,
+        Status::SeeOther
+    );
+    let reply = organizer
+        .post(&format!("/sessions/{b}/invite"), &[("person_ids", &person)])
+        .await;
+    assert_eq!(reply.status, Status::Ok);
+    assert!(
+        reply.body.contains("参学人员重叠") && reply.body.contains("李四"),
+        "{}",
+        reply.body
+    );
+    assert!(store::sessions::invitees(&app.db, b)
+        .await
+        .unwrap()
+        .is_empty());
+    let reply = organizer
+        .post(
+            &format!("/sessions/{b}/invite"),
+            &[("person_ids", &person), ("confirm", "true")],
+        )
+        .await;
+    assert_eq!(reply.status, Status::SeeOther);
+    assert_eq!(
+        store::sessions::invitees(&app.db, b).await.unwrap().len(),
+        1
+    );
+}
+
+async fn person_with(
+    app: &TestApp,
+    name: &str,
+    village: Option<i64>,
+    category: &str,
+    phone: &str,
+) -> i64 {
+    let input = PersonInput {
+        name: name.into(),
+        village_id: village,
+        phone: phone.into(),
+        categories: vec![(category.into(), String::new(), String::new())],
+        ..PersonInput::default()
+    };
+    people::create_person(&app.db, &Actor::operator(), &input)
+        .await
+        .unwrap()
+}
+
+async fn attendance_adds_up_on_the_person_page_and_in_the_requirement_list(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "attendance_adds_up").await else {
+        return;
+    };
+    let a = person_with(&app, "张镇干", None, "township_cadre", "").await;
+    let b = person_with(&app, "赵镇干", None, "township_cadre", "").await;
+    let organizer = organizer(&app).await;
+    let s1 = app
+        .study_session(None, "2021-03-01", "09:00", "第一次")
+        .await;
+    let s2 = app
+        .study_session(None, "2021-04-01", "09:00", "第二次")
+        .await;
+    let s3 = app
+        .study_session(None, "2021-05-01", "09:00", "第三次")
+        .await;
+    let (a_id, b_id) = (a.to_string(), b.to_string());
+    for s in [s1, s2, s3] {
+        let reply = organizer
+            .post(
+                &format!("/sessions/{s}/invite"),
+                &[("by_group", "true"), ("category", "township_cadre")],
+            )
+            .await;
+        assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+    }
+    let mark = |s: i64, status_a: &'static str, hours_a: &'static str| {
+        let (a_id, b_id) = (a_id.clone(), b_id.clone());
+        let organizer = &organizer;
+        async move {
+            let reply = organizer
+                .post(
+                    &format!("/sessions/{s}/attendance"),
+                    &[
+                        ("rows[0].person_id", a_id.as_str()),
+                        ("rows[0].status", status_a),
+                        ("rows[0].hours", hours_a),
+                        ("rows[1].person_id", b_id.as_str()),
+                        ("rows[1].status", "absent"),
+                        ("rows[1].hours", ""),
+                    ],
+                )
+                .await;
+            assert_eq!(reply.status, Status::SeeOther);
+        }
+    };
+    mark(s1, "present", "").await; // 1 hour by default
+    mark(s2, "late", "0.5").await;
+    mark(s3, "excused", "").await;
+    let study = pufa::services::attendance::study_year(&app.db, a, 2021)
+        .await
+        .unwrap();
+    assert_eq!((study.attended, study.expected), (2, 3));
+    assert_eq!(study.hours, 1.5);
+    assert_eq!(study.rate_percent, Some(66.7));
+    let page = organizer.get(&format!("/people/{a}?year=2021")).await;
+    assert!(
+        page.body.contains("<strong>1.5</strong>") && page.body.contains("66.7%"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("迟到") && page.body.contains("请假"));
+
+    // Requirement: 2 sessions and 3 hours a year. A has 2 sessions but 1.5 hours; B nothing.
+    let admin_id = app.user("admin", Role::Admin, None).await;
+    let _ = admin_id;
+    let admin = app.session("admin").await;
+    let reply = admin
+        .post(
+            "/settings/requirements",
+            &[
+                ("category", "township_cadre"),
+                ("session_kind", ""),
+                ("min_sessions", "2"),
+                ("min_hours", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, Status::SeeOther);
+    let today = day(2021, 12, 31);
+    let rows =
+        pufa::services::attendance::shortfalls(&app.db, &Actor::operator(), 2021, today, None)
+            .await
+            .unwrap();
+    let found: Vec<(i64, i64, f64)> = rows
+        .iter()
+        .map(|r| (r.person_id, r.sessions_attended, r.hours))
+        .collect();
+    assert_eq!(found, vec![(a, 2, 1.5), (b, 0, 0.0)]);
+    // Only 会前学法 counted when the requirement names it; lectures do not count.
+    admin
+        .post(
+            "/settings/requirements",
+            &[
+                ("category", "township_cadre"),
+                ("session_kind", "lecture"),
+                ("min_sessions", "1"),
+                ("min_hours", "0"),
+            ],
+        )
+        .await;
+    let rows =
+        pufa::services::attendance::shortfalls(&app.db, &Actor::operator(), 2021, today, None)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows.iter().filter(|r| r.session_kind == "lecture").count(),
+        2
+    );
+    let page = organizer.get("/sessions/requirements?year=2021").await;
+    assert!(page.body.contains("张镇干") && page.body.contains("赵镇干"));
+    let (status, _, bytes) = organizer
+        .get_bytes("/sessions/requirements.xlsx?year=2021")
+        .await;
+    assert_eq!(status, Status::Ok);
+    let mut book = Xlsx::new(Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range("2021年学法未达标人员").unwrap();
+    assert_eq!(
+        range.get_value((1, 0)),
+        Some(&Data::String("张镇干".into()))
+    );
+}
+
+async fn a_grid_with_one_invalid_row_changes_nothing(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "grid_invalid_row").await else {
+        return;
+    };
+    let a = app.person("甲", None).await.to_string();
+    let b = app.person("乙", None).await.to_string();
+    let s = app.study_session(None, "2021-03-01", "09:00", "学法").await;
+    let organizer = organizer(&app).await;
+    organizer
+        .post(
+            &format!("/sessions/{s}/invite"),
+            &[("person_ids", &a), ("person_ids", &b)],
+        )
+        .await;
+    let reply = organizer
+        .post(
+            &format!("/sessions/{s}/attendance"),
+            &[
+                ("rows[0].person_id", a.as_str()),
+                ("rows[0].status", "present"),
+                ("rows[0].hours", "1"),
+                ("rows[1].person_id", b.as_str()),
+                ("rows[1].status", "present"),
+                ("rows[1].hours", "一小时"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, Status::SeeOther);
+    let page = organizer.get(&format!("/sessions/{s}")).await;
+    assert!(
+        page.body.contains("考勤未保存") && page.body.contains("第2行"),
+        "{}",
+        page.body
+    );
+    let grid = store::attendance::grid(&app.db, s, None).await.unwrap();
+    assert!(grid.iter().all(|r| r.status.is_none()), "nothing saved");
+    assert_eq!(
+        store::sessions::get(&app.db, s)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        SessionStatus::Planned
+    );
+    // Somebody not on the list cannot be slipped into the grid either.
+    let stranger = app.person("丙", None).await.to_string();
+    organizer
+        .post(
+            &format!("/sessions/{s}/attendance"),
+            &[
+                ("rows[0].person_id", stranger.as_str()),
+                ("rows[0].status", "present"),
+                ("rows[0].hours", ""),
+            ],
+        )
+        .await;
+    assert!(store::attendance::grid(&app.db, s, None)
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| r.status.is_none()));
+    // The history names who changed what once it is saved.
+    organizer
+        .post(
+            &format!("/sessions/{s}/attendance"),
+            &[
+                ("rows[0].person_id", a.as_str()),
+                ("rows[0].status", "late"),
+                ("rows[0].hours", "0.5"),
+            ],
+        )
+        .await;
+    let page = organizer.get(&format!("/sessions/{s}")).await;
+    assert!(
+        page.body.contains("甲：— → 迟到 0.5学时") && page.body.contains("organizer"),
+        "{}",
+        page.body
+    );
+}
+
+async fn insert_session_around_now(
+    app: &TestApp,
+    village: Option<i64>,
+    from_now_minutes: i64,
+) -> store::sessions::Session {
+    let start = Local::now().naive_local() + Duration::minutes(from_now_minutes);
+    let draft = SessionDraft {
+        kind: SessionKind::Collective,
+        topic: "集中学法".into(),
+        starts_at: start,
+        ends_at: start + Duration::hours(1),
+        venue: String::new(),
+        speaker: String::new(),
+        organizer: String::new(),
+        village_id: village,
+        hours_credited: 1.0,
+        notes: String::new(),
+    };
+    let id = store::sessions::create(&app.db, &draft, None)
+        .await
+        .unwrap();
+    store::sessions::get(&app.db, id).await.unwrap().unwrap()
+}
+
+async fn self_checkin_by_name_and_phone_digits(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "self_checkin").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    let other = app.village("石桥村").await;
+    let member = person_with(&app, "王五", Some(village), "villager", "13812345678").await;
+    person_with(&app, "外村人", Some(other), "villager", "13900001111").await;
+    let now_session = insert_session_around_now(&app, Some(village), 10).await;
+    let phone = app.anonymous().await;
+    let path = format!("/checkin/{}", now_session.checkin_token);
+    let page = phone.get(&path).await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(page.body.contains("手机号后四位"));
+
+    let reply = phone
+        .post(&path, &[("name", "王五"), ("phone_last4", "5678")])
+        .await;
+    assert!(reply.body.contains("签到成功"), "{}", reply.body);
+    let grid = store::attendance::grid(&app.db, now_session.id, None)
+        .await
+        .unwrap();
+    assert_eq!(grid.len(), 1);
+    assert_eq!(
+        (
+            grid[0].person_id,
+            grid[0].status.as_deref(),
+            grid[0].source.as_deref()
+        ),
+        (member, Some("present"), Some("self_checkin"))
+    );
+    let again = phone
+        .post(&path, &[("name", "王五"), ("phone_last4", "5678")])
+        .await;
+    assert!(
+        again.body.contains("您已签到，无需重复签到"),
+        "{}",
+        again.body
+    );
+    assert_eq!(
+        store::attendance::grid(&app.db, now_session.id, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Wrong digits, an unknown name and another village's person get the same answer.
+    let wrong = phone
+        .post(&path, &[("name", "王五"), ("phone_last4", "0000")])
+        .await;
+    let unknown = phone
+        .post(&path, &[("name", "不存在的人"), ("phone_last4", "5678")])
+        .await;
+    let outsider = phone
+        .post(&path, &[("name", "外村人"), ("phone_last4", "1111")])
+        .await;
+    let message = "姓名或手机号后四位不正确";
+    assert!(
+        wrong.body.contains(message)
+            && unknown.body.contains(message)
+            && outsider.body.contains(message)
+    );
+    assert_eq!(
+        store::attendance::grid(&app.db, now_session.id, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Repeated wrong answers from one address are slowed down.
+    for _ in 0..3 {
+        phone
+            .post(&path, &[("name", "王五"), ("phone_last4", "0001")])
+            .await;
+    }
+    let throttled = phone
+        .post(&path, &[("name", "王五"), ("phone_last4", "5678")])
+        .await;
+    assert!(
+        throttled.body.contains("尝试次数过多"),
+        "{}",
+        throttled.body
+    );
+
+    // Outside the window: not yet open, or closed.
+    let tomorrow = insert_session_around_now(&app, Some(village), 24 * 60).await;
+    let page = phone
+        .get(&format!("/checkin/{}", tomorrow.checkin_token))
+        .await;
+    assert!(page.body.contains("签到尚未开始"), "{}", page.body);
+    let fresh = app.anonymous().await;
+    let early = fresh
+        .post(
+            &format!("/checkin/{}", tomorrow.checkin_token),
+            &[("name", "王五"), ("phone_last4", "5678")],
+        )
+        .await;
+    assert!(early.body.contains("签到尚未开始"));
+    let past = insert_session_around_now(&app, Some(village), -3 * 60).await;
+    let page = fresh.get(&format!("/checkin/{}", past.checkin_token)).await;
+    assert!(page.body.contains("签到已结束"), "{}", page.body);
+    assert!(store::attendance::grid(&app.db, tomorrow.id, None)
+        .await
+        .unwrap()
+        .is_empty());
+    // The organizer reopens it.
+    let organizer = organizer(&app).await;
+    organizer
+        .post(&format!("/sessions/{}/checkin/reopen", past.id), &[])
+        .await;
+    let reply = fresh
+        .post(
+            &format!("/checkin/{}", past.checkin_token),
+            &[("name", "王五"), ("phone_last4", "5678")],
+        )
+        .await;
+    assert!(reply.body.contains("签到成功"), "{}", reply.body);
+    assert_eq!(
+        fresh.get("/checkin/not-a-token").await.status,
+        Status::NotFound
+    );
+}
+
+async fn sign_in_sheet_carries_the_session_number(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "sign_in_sheet").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    let s = app
+        .study_session(Some(village), "2021-03-01", "09:00", "民法典学习")
+        .await;
+    let organizer = organizer(&app).await;
+    let a = app
+        .person("=HYPERLINK(\"x\")", Some(village))
+        .await
+        .to_string();
+    organizer
+        .post(&format!("/sessions/{s}/invite"), &[("person_ids", &a)])
+        .await;
+    let (status, _, bytes) = organizer
+        .get_bytes(&format!("/sessions/{s}/signin.xlsx"))
+        .await;
+    assert_eq!(status, Status::Ok);
+    let mut book = Xlsx::new(Cursor::new(bytes)).expect("xlsx");
+    let range = book.worksheet_range("签到表").unwrap();
+    let text = |r: u32, c: u32| match range.get_value((r, c)) {
+        Some(Data::String(s)) => s.clone(),
+        other => format!("{other:?}"),
+    };
+    assert_eq!(text(1, 0), pufa::sheets::signin::NUMBER_LABEL);
+    let number = text(1, 1);
+    assert_eq!(store::sessions::parse_session_number(&number), Some(s));
+    assert_eq!(text(1, 3), "民法典学习");
+    let header_row = pufa::sheets::signin::HEADER_ROW;
+    assert_eq!(text(header_row, 4), "签名");
+    assert_eq!(text(header_row + 1, 1), "=HYPERLINK(\"x\")");
+    let print = organizer.get(&format!("/sessions/{s}/signin")).await;
+    assert!(print.body.contains(&number) && print.body.contains("签名"));
+}
+
+async fn clerk_sees_township_sessions_read_only(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "clerk_township_sessions").await else {
+        return;
+    };
+    let own = app.village("龙凤村").await;
+    let other = app.village("石桥村").await;
+    let mine = app.person("本村干部", Some(own)).await.to_string();
+    let theirs = app.person("外村干部", Some(other)).await.to_string();
+    let township = app
+        .study_session(None, "2021-03-01", "09:00", "全镇集中学法")
+        .await;
+    let other_village = app
+        .study_session(Some(other), "2021-03-02", "09:00", "石桥村学法")
+        .await;
+    let organizer = organizer(&app).await;
+    organizer
+        .post(
+            &format!("/sessions/{township}/invite"),
+            &[("person_ids", &mine), ("person_ids", &theirs)],
+        )
+        .await;
+    app.user("clerk", Role::Clerk, Some(own)).await;
+    let clerk = app.session("clerk").await;
+    let page = clerk.get(&format!("/sessions/{township}")).await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(
+        page.body.contains("本村干部") && !page.body.contains("外村干部"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("保存考勤"));
+    let reply = clerk
+        .post(
+            &format!("/sessions/{township}/attendance"),
+            &[
+                ("rows[0].person_id", mine.as_str()),
+                ("rows[0].status", "present"),
+                ("rows[0].hours", ""),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, Status::Forbidden);
+    assert_eq!(
+        clerk
+            .get(&format!("/sessions/{other_village}"))
+            .await
+            .status,
+        Status::NotFound
+    );
+    assert_eq!(
+        clerk
+            .get(&format!("/sessions/{township}/edit"))
+            .await
+            .status,
+        Status::Forbidden
+    );
+    let list = clerk.get("/sessions?year=2021").await;
+    assert!(list.body.contains("全镇集中学法") && !list.body.contains("石桥村学法"));
+    let (_, _, bytes) = clerk
+        .get_bytes(&format!("/sessions/{township}/signin.xlsx"))
+        .await;
+    let mut book = Xlsx::new(Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range("签到表").unwrap();
+    let names: Vec<String> = range
+        .rows()
+        .skip(6)
+        .filter_map(|r| r.get(1).map(|c| c.to_string()))
+        .filter(|n| !n.is_empty())
+        .collect();
+    assert_eq!(names, vec!["本村干部".to_string()]);
+    // Their own village's session they manage.
+    let form = session_form("本村学法", "2021-04-01", "09:00", "10:00", "", "");
+    let mut form: Vec<(&str, &str)> = form
+        .into_iter()
+        .filter(|(k, _)| *k != "village_id")
+        .collect();
+    let own_id = own.to_string();
+    form.push(("village_id", &own_id));
+    assert_eq!(
+        clerk.post("/sessions", &form).await.status,
+        Status::SeeOther
+    );
+    let mut township_form = form.clone();
+    township_form.retain(|(k, _)| *k != "village_id");
+    township_form.push(("village_id", ""));
+    assert_eq!(
+        clerk.post("/sessions", &township_form).await.status,
+        Status::Forbidden
+    );
+}
+
+async fn calendar_feed_needs_the_token(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "calendar_feed").await else {
+        return;
+    };
+    let today = Local::now().date_naive().format("%Y-%m-%d").to_string();
+    app.study_session(None, &today, "09:00", "法治讲座：民法典")
+        .await;
+    let organizer = organizer(&app).await;
+    assert_eq!(
+        organizer.post("/sessions/feed-token", &[]).await.status,
+        Status::SeeOther
+    );
+    let user = store::users::find_by_username(&app.db, "organizer")
+        .await
+        .unwrap()
+        .unwrap();
+    let token = store::users::calendar_token(&app.db, user.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let anonymous = app.anonymous().await;
+    let feed = anonymous.get(&format!("/sessions.ics?token={token}")).await;
+    assert_eq!(feed.status, Status::Ok);
+    // Long lines are folded (RFC 5545); unfold before looking for the text.
+    let unfolded = feed.body.replace("\r\n ", "");
+    assert!(
+        unfolded.starts_with("BEGIN:VCALENDAR") && unfolded.contains("法治讲座：民法典"),
+        "{}",
+        unfolded
+    );
+    assert_eq!(
+        anonymous
+            .get("/sessions.ics?token=wrong-token-000000000000")
+            .await
+            .status,
+        Status::NotFound
+    );
+    // A new token replaces the old one.
+    organizer.post("/sessions/feed-token", &[]).await;
+    assert_eq!(
+        anonymous
+            .get(&format!("/sessions.ics?token={token}"))
+            .await
+            .status,
+        Status::NotFound
+    );
+}
