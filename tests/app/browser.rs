@@ -278,3 +278,115 @@ async fn record_activity_with_material(b: &Client, base: &str) -> Step {
     keep_screenshot(b, "village_page").await?;
     Ok(())
 }
+
+#[rocket::async_test]
+async fn organizer_schedules_a_series_and_takes_attendance_in_the_browser() {
+    let test = "organizer_schedules_a_series_and_takes_attendance_in_the_browser";
+    let Some((driver, chromium)) = browser_programs(test) else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite, test)
+        .await
+        .expect("sqlite is always there");
+    app.user("organizer", Role::Organizer, None).await;
+    let input = pufa::domain::person::PersonInput {
+        name: "刘镇干".into(),
+        post: "党政办主任".into(),
+        categories: vec![("township_cadre".into(), String::new(), String::new())],
+        ..Default::default()
+    };
+    let cadre =
+        pufa::services::people::create_person(&app.db, &pufa::services::Actor::operator(), &input)
+            .await
+            .expect("cadre");
+    let base = serve(&app).await;
+    let (_driver, browser) = start_browser(&chromium, &driver).await;
+    let result = schedule_and_take_attendance(&browser, &base, cadre).await;
+    let _ = browser.close().await;
+    result.expect("the organizer's story in the browser");
+}
+
+async fn set_value(b: &Client, css: &str, value: &str) -> Step {
+    // Date and time inputs take typed text in the browser's locale; set the value itself.
+    let script = "document.querySelector(arguments[0]).value = arguments[1];";
+    b.execute(script, vec![css.into(), value.into()])
+        .await
+        .map(|_| ())
+}
+
+async fn schedule_and_take_attendance(b: &Client, base: &str, cadre: i64) -> Step {
+    b.goto(&format!("{base}/login")).await?;
+    type_into(b, "input[name=username]", "organizer").await?;
+    type_into(b, "input[name=password]", PASSWORD).await?;
+    click(b, "button[type=submit].primary").await?;
+    wait_for(b, "h1").await?;
+
+    b.goto(&format!("{base}/sessions/new")).await?;
+    type_into(
+        b,
+        "input[name=topic]",
+        "会前学法：学习《中华人民共和国宪法》",
+    )
+    .await?;
+    set_value(b, "input[name=date]", "2021-01-04").await?;
+    set_value(b, "input[name=start_time]", "08:30").await?;
+    set_value(b, "input[name=end_time]", "09:30").await?;
+    type_into(b, "input[name=venue]", "镇政府三楼会议室").await?;
+    click(b, "input[name=repeat][value=monthly_nth]").await?;
+    b.find(Locator::Css("select[name=nth]"))
+        .await?
+        .select_by_value("1")
+        .await?;
+    b.find(Locator::Css("select[name=nth_weekday]"))
+        .await?
+        .select_by_value("1")
+        .await?;
+    set_value(b, "input[name=until]", "2021-12-31").await?;
+    keep_screenshot(b, "session_form").await?;
+    click(b, "button.primary").await?;
+    wait_for(b, "p.flash-success").await?;
+    let flash = b
+        .find(Locator::Css("p.flash-success"))
+        .await?
+        .text()
+        .await?;
+    assert!(flash.contains("12 次"), "{flash}");
+
+    // The first occurrence: invite the township cadres, mark attendance in the grid.
+    click(b, ".buttons a[href$='/invite']").await?;
+    wait_for(b, "input[name=by_group]").await?;
+    click(b, "input[name=by_group]").await?;
+    b.find(Locator::Css("select[name=category]"))
+        .await?
+        .select_by_value("township_cadre")
+        .await?;
+    click(b, "button.primary").await?;
+    wait_for(b, "table.grid").await?;
+    click(b, "input[name='rows[0].status'][value=late]").await?;
+    b.find(Locator::Css("input[name='rows[0].hours']"))
+        .await?
+        .send_keys("0.5")
+        .await?;
+    click(b, "#grid button.primary").await?;
+    wait_for(b, "p.flash-success").await?;
+    keep_screenshot(b, "session_detail").await?;
+    let history = b.source().await?;
+    assert!(
+        history.contains("刘镇干：— → 迟到 0.5学时"),
+        "the change is in the history"
+    );
+
+    b.goto(&format!("{base}/people/{cadre}?year=2021")).await?;
+    wait_for(b, ".study-summary").await?;
+    keep_screenshot(b, "person_study").await?;
+    let summary = b.find(Locator::Css(".study-summary")).await?.text().await?;
+    assert!(summary.contains("累计学时 0.5"), "{summary}");
+
+    b.goto(&format!("{base}/sessions/calendar?year=2021&month=1"))
+        .await?;
+    wait_for(b, "table.calendar").await?;
+    keep_screenshot(b, "session_calendar").await?;
+    let calendar = b.find(Locator::Css("table.calendar")).await?.text().await?;
+    assert!(calendar.contains("08:30 会前学法"), "{calendar}");
+    Ok(())
+}
