@@ -40,6 +40,8 @@ pub enum Command {
     /// 村(社区)管理
     #[command(subcommand)]
     Village(VillageCommand),
+    /// 导入表格：pufa import 文件 [--kind …] [--village …] [--as …] [--dry-run] [--allow-partial] [--json]；pufa import undo 批次号
+    Import(crate::import_cli::ImportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -104,7 +106,20 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 pub async fn run(cli: Cli) -> ExitCode {
     let config = AppConfig::from_env(cli.database_url.clone());
-    let outcome = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Import(args) = command {
+        let db = match open_db(&config).await {
+            Ok(db) => db,
+            Err(Failure(message)) => {
+                eprintln!("错误：{message}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let code = crate::import_cli::run(&db, args).await;
+        db.close().await;
+        return code;
+    }
+    let outcome = match command {
         Command::Serve => serve(&config).await,
         Command::Migrate => migrate(&config).await,
         Command::User(UserCommand::Add {
@@ -116,6 +131,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Village(VillageCommand::Add { name, kind }) => {
             add_village(&config, name, kind).await
         }
+        Command::Import(_) => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ pub mod category;
 pub mod dates;
 pub mod fields;
 pub mod id_number;
+pub mod import;
 pub mod labels;
 pub mod material;
 pub mod numbers;

@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod attendance;
 pub mod auth;
+pub mod imports;
 pub mod materials;
 pub mod people;
 pub mod sessions;

@@ -1,6 +1,8 @@
 //! Spreadsheets in and out: turning uploaded sheets into typed rows (calamine) and lists
 //! and summaries into workbooks (rust_xlsxwriter). Nothing here knows HTTP or SQL.
 
+pub mod import_files;
+pub mod read;
 pub mod signin;
 pub mod table;
 

@@ -6,6 +6,7 @@ pub mod activities;
 pub mod attendance;
 pub mod audit;
 pub mod distributions;
+pub mod imports;
 pub mod materials;
 pub mod people;
 pub mod rate_limits;

@@ -222,6 +222,20 @@ pub struct RequirementForm {
     pub min_hours: String,
 }
 
+#[derive(FromForm)]
+pub struct UploadForm<'r> {
+    pub csrf_token: String,
+    pub file: rocket::fs::TempFile<'r>,
+    pub kind: Option<String>,
+    pub village_id: Option<String>,
+}
+
+#[derive(FromForm)]
+pub struct CommitForm {
+    pub csrf_token: String,
+    pub allow_partial: bool,
+}
+
 macro_rules! csrf_protected {
     ($($form:ty),+) => {
         $(impl CsrfProtected for $form {
@@ -251,8 +265,15 @@ csrf_protected!(
     GridForm,
     WalkInForm,
     CheckinForm,
-    RequirementForm
+    RequirementForm,
+    CommitForm
 );
+
+impl CsrfProtected for UploadForm<'_> {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
 
 /// A `<select>` of villages: empty means none (township level). Anything that is not a
 /// number can only come from a forged form; it gets the same message as an unknown id.

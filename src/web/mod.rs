@@ -16,6 +16,7 @@ mod forms;
 mod guards;
 mod history;
 mod home;
+mod imports;
 mod materials;
 mod people;
 mod period;
@@ -35,6 +36,11 @@ pub use guards::CurrentUser;
 
 /// The application on an already migrated database.
 pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
+    // Uploads up to the import limit (20 MiB) plus the form around them.
+    let limits = rocket::data::Limits::default()
+        .limit("file", rocket::data::ToByteUnit::mebibytes(21))
+        .limit("data-form", rocket::data::ToByteUnit::mebibytes(22));
+    let figment = figment.merge(("limits", limits));
     rocket::custom(figment)
         .manage(db)
         .attach(Template::fairing())
@@ -51,5 +57,6 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .mount("/sessions", attendance::routes())
         .mount("/", checkin::routes())
         .mount("/settings", settings::routes())
+        .mount("/imports", imports::routes())
         .register("/", error::catchers())
 }

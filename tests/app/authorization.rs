@@ -47,6 +47,8 @@ struct Ids {
     checkin_token: String,
     feed_token: String,
     requirement: i64,
+    pending: i64,
+    batch: i64,
 }
 
 /// One row: method, route as Rocket names it, concrete path, form fields, who is allowed.
@@ -459,6 +461,58 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             ADMIN,
         ),
     ];
+    let (pending, batch) = (ids.pending, ids.batch);
+    let import_rows: Vec<Row> = vec![
+        get("/imports", "/imports".into(), EDITORS),
+        post(
+            "/imports",
+            "/imports".into(),
+            vec![("file", String::new())],
+            EDITORS,
+        ),
+        get(
+            "/imports/preview/<id>",
+            format!("/imports/preview/{pending}"),
+            EDITORS,
+        ),
+        get(
+            "/imports/preview/<id>/rejected.xlsx",
+            format!("/imports/preview/{pending}/rejected.xlsx"),
+            EDITORS,
+        ),
+        post(
+            "/imports/preview/<id>/commit",
+            format!("/imports/preview/{pending}/commit"),
+            vec![],
+            EDITORS,
+        ),
+        get(
+            "/imports/history",
+            "/imports/history".into(),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/imports/batches/<id>",
+            format!("/imports/batches/{batch}"),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/imports/batches/<id>/undo",
+            format!("/imports/batches/{batch}/undo"),
+            ADMIN,
+        ),
+        post(
+            "/imports/batches/<id>/undo",
+            format!("/imports/batches/{batch}/undo"),
+            vec![],
+            ADMIN,
+        ),
+        get(
+            "/imports/templates/<file>",
+            "/imports/templates/roster.xlsx".into(),
+            EVERYONE_LOGGED_IN,
+        ),
+    ];
     let mut rows = vec![
         ("GET", "/login?<next>", "/login".into(), vec![], ANYONE),
         (
@@ -640,6 +694,7 @@ fn matrix(ids: &Ids) -> Vec<Row> {
     ];
     rows.extend(ledger_rows);
     rows.extend(session_rows);
+    rows.extend(import_rows);
     rows
 }
 
@@ -692,7 +747,7 @@ async fn every_route_for_every_role(backend: Backend) {
             return;
         };
         // The setup link is spent: an admin exists.
-        app.user("first_admin", Role::Admin, None).await;
+        let first_admin = app.user("first_admin", Role::Admin, None).await;
         let village = app.village("龙凤村").await;
         let ids = Ids {
             village,
@@ -711,6 +766,8 @@ async fn every_route_for_every_role(backend: Backend) {
             checkin_token: String::new(),
             feed_token: String::new(),
             requirement: 0,
+            pending: 0,
+            batch: 0,
         };
         let ids = Ids {
             receipt: app.receipt(ids.material, 100).await,
@@ -762,6 +819,52 @@ async fn every_route_for_every_role(backend: Backend) {
             ..ids
         };
         let session = session_for(&app, who, village).await;
+        // An upload waiting for preview belongs to whoever uploaded it: here, this role.
+        let uploader = match who {
+            Who::Anonymous => first_admin,
+            _ => {
+                let name = format!("m_{}", format!("{who:?}").to_lowercase());
+                pufa::store::users::find_by_username(&app.db, &name)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id
+            }
+        };
+        let csv = "发放日期,资料名称,数量\n2021-03-05,民法典手册,10\n".as_bytes();
+        let pending = pufa::store::imports::save_pending(
+            &app.db,
+            uploader,
+            "发放.csv",
+            None,
+            Some(village),
+            csv,
+        )
+        .await
+        .unwrap();
+        let admin = pufa::store::users::get(&app.db, first_admin)
+            .await
+            .unwrap()
+            .unwrap();
+        let upload = pufa::services::imports::Upload {
+            file_name: "已导入.csv",
+            bytes: "发放日期,资料名称,数量\n2021-03-06,宪法读本,5\n".as_bytes(),
+            kind: None,
+            village_id: Some(village),
+        };
+        let (batch, _) = pufa::services::imports::commit(
+            &app.db,
+            &pufa::services::Actor::from_user(&admin),
+            &upload,
+            false,
+        )
+        .await
+        .unwrap();
+        let ids = Ids {
+            pending,
+            batch,
+            ..ids
+        };
         let table = matrix(&ids);
 
         // Every mounted route must be in the table.

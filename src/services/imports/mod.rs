@@ -1,0 +1,236 @@
+//! Spreadsheet intake: preview (parse, validate, plan; nothing written), commit (one
+//! transaction, recorded so it can be undone), undo. Web and CLI both call these.
+
+mod cells;
+mod plan;
+
+use chrono::{DateTime, Datelike, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Actor, ServiceError};
+use crate::domain::import::ImportKind;
+use crate::sheets::read::{self, ReadError, SourceRow};
+use crate::store::imports::{self as store, NewBatch, Op};
+use crate::store::{villages, Db};
+
+pub use plan::Issue;
+
+/// An uploaded file and what the uploader chose.
+pub struct Upload<'a> {
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+    pub kind: Option<ImportKind>,
+    /// The village an organizer chose; a clerk's is always their own.
+    pub village_id: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file cannot be read at all.
+    #[error("{0}")]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<crate::store::StoreError> for ImportError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ImportError::Service(e.into())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SheetSummary {
+    pub name: String,
+    pub header_row: usize,
+}
+
+/// A rejected row: its sheet's headers and cells as uploaded, and what is wrong.
+#[derive(Debug, Clone)]
+pub struct RejectedRow {
+    pub row: SourceRow,
+    pub message: String,
+}
+
+/// What an import would do (or did).
+#[derive(Debug)]
+pub struct Preview {
+    pub kind: ImportKind,
+    pub sheets: Vec<SheetSummary>,
+    pub rows_total: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    pub errors: Vec<Issue>,
+    pub warnings: Vec<Issue>,
+    /// The same file was committed before: (batch id, when).
+    pub already_imported: Option<(i64, DateTime<Utc>)>,
+    pub sha256: String,
+    pub village_id: Option<i64>,
+    pub rejected_rows: Vec<RejectedRow>,
+    /// Header texts per sheet, for the rejected-rows file.
+    pub headers: Vec<(String, Vec<String>)>,
+    ops: Vec<Op>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Parses and validates the upload and plans what it would change. Nothing is written.
+pub async fn preview(db: &Db, actor: &Actor, upload: &Upload<'_>) -> Result<Preview, ImportError> {
+    actor.require(actor.role.can_edit_records())?;
+    if let (Some(own), Some(chosen)) = (actor.confined_village(), upload.village_id) {
+        if own != chosen {
+            return Err(ServiceError::Forbidden.into());
+        }
+    }
+    let all_villages = villages::list(db).await?;
+    let names: Vec<String> = all_villages.iter().map(|v| v.name.clone()).collect();
+    let file_name = upload.file_name.to_string();
+    let bytes = upload.bytes.to_vec();
+    let hint = upload.kind;
+    // Parsing is CPU work; keep it off the async workers.
+    let tables = tokio::task::spawn_blocking(move || {
+        let grids = read::read_grids(&file_name, &bytes)?;
+        read::find_table(&grids, hint, &names)
+    })
+    .await
+    .map_err(|e| ServiceError::Refused(format!("读取文件时出错：{e}")))??;
+    let sha256 = sha256_hex(upload.bytes);
+    let already_imported = store::committed_with_sha(db, &sha256)
+        .await?
+        .map(|b| (b.id, b.uploaded_at));
+    let default_village = actor.confined_village().or(upload.village_id);
+    let mut planner =
+        plan::Planner::new(db, actor, tables.kind, all_villages, default_village).await?;
+    for sheet in &tables.sheets {
+        planner.plan_sheet(sheet).await?;
+    }
+    let village_id = default_village.or_else(|| planner.single_village());
+    let result = planner.finish();
+    Ok(Preview {
+        kind: tables.kind,
+        sheets: tables
+            .sheets
+            .iter()
+            .map(|s| SheetSummary {
+                name: s.name.clone(),
+                header_row: s.header_row,
+            })
+            .collect(),
+        rows_total: tables.sheets.iter().map(|s| s.rows.len()).sum(),
+        created: result.created,
+        updated: result.updated,
+        unchanged: result.unchanged,
+        rejected: result.rejected.len(),
+        errors: result.errors,
+        warnings: result.warnings,
+        already_imported,
+        sha256,
+        village_id,
+        rejected_rows: result.rejected,
+        headers: tables
+            .sheets
+            .iter()
+            .map(|s| (s.name.clone(), s.headers.clone()))
+            .collect(),
+        ops: result.ops,
+    })
+}
+
+/// Commits the upload: all accepted rows in one transaction. Rejected rows block the
+/// commit unless `allow_partial` (“只导入正确的行”).
+pub async fn commit(
+    db: &Db,
+    actor: &Actor,
+    upload: &Upload<'_>,
+    allow_partial: bool,
+) -> Result<(i64, Preview), ImportError> {
+    let Some(user_id) = actor.user_id else {
+        return Err(ServiceError::Refused(
+            "导入需要以某个账号的身份进行（命令行请用 --as 用户名）".into(),
+        )
+        .into());
+    };
+    let preview = preview(db, actor, upload).await?;
+    if let Some((batch, at)) = preview.already_imported {
+        return Err(ServiceError::Refused(format!(
+            "该文件已于 {} 导入（批次 #{batch}），本次未做任何修改。",
+            at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")
+        ))
+        .into());
+    }
+    if preview.rejected > 0 && !allow_partial {
+        return Err(ServiceError::Refused(format!(
+            "有 {} 行有错误，未导入任何数据。请修改后重新上传，或选择“只导入正确的行”。",
+            preview.rejected
+        ))
+        .into());
+    }
+    let report = serde_json::json!({
+        "sheets": preview.sheets, "errors": preview.errors, "warnings": preview.warnings,
+    });
+    let batch = NewBatch {
+        kind: preview.kind.code().into(),
+        village_id: preview.village_id,
+        file_name: upload.file_name.chars().take(200).collect(),
+        file_sha256: preview.sha256.clone(),
+        uploaded_by: user_id,
+        rows_total: preview.rows_total as i64,
+        created: preview.created as i64,
+        updated: preview.updated as i64,
+        unchanged: preview.unchanged as i64,
+        rejected: preview.rejected as i64,
+        report: report.to_string(),
+    };
+    let id = store::commit(db, &batch, &preview.ops).await?;
+    Ok((id, preview))
+}
+
+/// Who may undo: an admin, or the uploader within the year of the upload.
+pub fn can_undo(actor: &Actor, batch: &store::Batch, today: chrono::NaiveDate) -> bool {
+    batch.status == "committed"
+        && (actor.role.can_administer()
+            || (actor.user_id == Some(batch.uploaded_by)
+                && batch.uploaded_at.with_timezone(&chrono::Local).year() == today.year()))
+}
+
+pub async fn get_batch(db: &Db, actor: &Actor, id: i64) -> Result<store::Batch, ServiceError> {
+    let batch = store::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    if actor.confined_village().is_some() && batch.village_id != actor.confined_village() {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(batch)
+}
+
+pub async fn list_batches(db: &Db, actor: &Actor) -> Result<Vec<store::Batch>, ServiceError> {
+    Ok(store::list(db, actor.confined_village(), 500).await?)
+}
+
+pub async fn undo(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    today: chrono::NaiveDate,
+) -> Result<(), ServiceError> {
+    let batch = get_batch(db, actor, id).await?;
+    if batch.status != "committed" {
+        return Err(ServiceError::Refused("该批次已撤销。".into()));
+    }
+    actor.require(can_undo(actor, &batch, today))?;
+    store::undo(db, id, actor.user_id).await.map_err(|e| {
+        if e.is_foreign_key_violation() {
+            ServiceError::Refused(
+                "该批次导入的数据已被后来的记录使用（如新的考勤或发放），不能撤销。".into(),
+            )
+        } else {
+            e.into()
+        }
+    })
+}

@@ -1,0 +1,322 @@
+//! Reading what clerks upload: the limits checked first, then the workbook (or CSV) as a
+//! grid of cells with merged regions filled in, then the header row and the data rows.
+
+pub mod header;
+pub mod zip_check;
+
+use calamine::{Data, Dimensions, Range, Reader, Sheets};
+use chrono::{NaiveDate, NaiveDateTime};
+use std::io::Cursor;
+
+pub use header::{find_table, SheetTable, SourceRow, TableSet};
+
+/// Uploads larger than this are refused before they are read.
+pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+/// Workbooks (zip containers) that unpack to more than this are refused unread.
+pub const MAX_UNPACKED_BYTES: u64 = 200 * 1024 * 1024;
+/// Sheets with more data rows than this are refused.
+pub const MAX_DATA_ROWS: usize = 200_000;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReadError {
+    #[error("文件太大（{0:.1} MB），单个文件不能超过 20 MB，请按月或按村拆分后再上传")]
+    TooLarge(f64),
+    #[error("文件解压后超过 200 MB，可能已损坏或不是正常的表格文件，已拒绝读取")]
+    UnpacksTooLarge,
+    #[error("工作表“{sheet}”有 {rows} 行数据，超过 200000 行的上限，请拆分后再上传")]
+    TooManyRows { sheet: String, rows: usize },
+    #[error("文件不完整或已损坏，无法读取：{0}")]
+    Damaged(String),
+    #[error("不支持的文件类型“{0}”，请上传 .xlsx、.xlsm、.xls、.ods 或 .csv 文件")]
+    Unsupported(String),
+    #[error("没有找到可识别的表头。请确认表头中有这些列：{0}")]
+    NoHeader(String),
+    #[error("文件是空的")]
+    Empty,
+}
+
+/// A cell as pufa sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellValue {
+    Empty,
+    Text(String),
+    Number(f64),
+    DateTime(NaiveDateTime),
+    Bool(bool),
+}
+
+impl CellValue {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            CellValue::Empty => true,
+            CellValue::Text(t) => t.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The value as the clerk sees it, for messages and the rejected-rows file.
+    pub fn display(&self) -> String {
+        match self {
+            CellValue::Empty => String::new(),
+            CellValue::Text(t) => t.trim().to_string(),
+            CellValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
+            CellValue::Number(n) => n.to_string(),
+            CellValue::DateTime(d) if d.time() == chrono::NaiveTime::MIN => d.date().to_string(),
+            CellValue::DateTime(d) => d.format("%Y-%m-%d %H:%M").to_string(),
+            CellValue::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+        }
+    }
+}
+
+/// A worksheet as rows of cells; `first_row`/`first_col` are where the range starts.
+#[derive(Debug, Clone)]
+pub struct SheetGrid {
+    pub name: String,
+    pub first_row: u32,
+    pub first_col: u32,
+    pub rows: Vec<Vec<CellValue>>,
+}
+
+impl SheetGrid {
+    pub fn cell(&self, row: usize, col: usize) -> &CellValue {
+        self.rows
+            .get(row)
+            .and_then(|r| r.get(col))
+            .unwrap_or(&CellValue::Empty)
+    }
+
+    /// The row number as Excel shows it (1-based) for an index into `rows`.
+    pub fn excel_row(&self, row: usize) -> usize {
+        self.first_row as usize + row + 1
+    }
+
+    /// The column index as Excel counts it (0 = A) for an index into a row.
+    pub fn excel_col(&self, col: usize) -> usize {
+        self.first_col as usize + col
+    }
+}
+
+/// An Excel serial day number (1900 system) as a date and time.
+pub fn excel_serial_to_datetime(serial: f64) -> Option<NaiveDateTime> {
+    if !(1.0..2_958_466.0).contains(&serial) {
+        return None;
+    }
+    let base = NaiveDate::from_ymd_opt(1899, 12, 30)?.and_hms_opt(0, 0, 0)?;
+    let seconds = (serial * 86_400.0).round() as i64;
+    base.checked_add_signed(chrono::Duration::seconds(seconds))
+}
+
+fn cell_of(data: &Data) -> CellValue {
+    match data {
+        Data::Empty => CellValue::Empty,
+        Data::String(s) => CellValue::Text(s.clone()),
+        Data::Float(f) => CellValue::Number(*f),
+        Data::Int(i) => CellValue::Number(*i as f64),
+        Data::Bool(b) => CellValue::Bool(*b),
+        Data::DateTime(dt) => excel_serial_to_datetime(dt.as_f64())
+            .map(CellValue::DateTime)
+            .unwrap_or_else(|| CellValue::Number(dt.as_f64())),
+        Data::DateTimeIso(s) => NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
+            .or_else(|_| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN))
+            })
+            .map(CellValue::DateTime)
+            .unwrap_or_else(|_| CellValue::Text(s.clone())),
+        Data::DurationIso(s) => CellValue::Text(s.clone()),
+        Data::Error(_) => CellValue::Empty,
+    }
+}
+
+fn grid_of(name: &str, range: &Range<Data>, merged: &[Dimensions]) -> Result<SheetGrid, ReadError> {
+    let height = range.height();
+    if height > MAX_DATA_ROWS + 20 {
+        return Err(ReadError::TooManyRows {
+            sheet: name.to_string(),
+            rows: height.saturating_sub(1),
+        });
+    }
+    let (first_row, first_col) = range.start().unwrap_or((0, 0));
+    let mut rows: Vec<Vec<CellValue>> = range
+        .rows()
+        .map(|r| r.iter().map(cell_of).collect())
+        .collect();
+    // A merged region's value belongs to every cell of it (calamine gives it to the first).
+    for region in merged {
+        let (r0, c0) = region.start;
+        let (r1, c1) = region.end;
+        let (Some(r0i), Some(c0i)) = (
+            (r0 as usize).checked_sub(first_row as usize),
+            (c0 as usize).checked_sub(first_col as usize),
+        ) else {
+            continue;
+        };
+        let value = rows
+            .get(r0i)
+            .and_then(|r| r.get(c0i))
+            .cloned()
+            .unwrap_or(CellValue::Empty);
+        if value.is_empty() {
+            continue;
+        }
+        for r in r0..=r1 {
+            for c in c0..=c1 {
+                let (ri, ci) = ((r - first_row) as usize, (c - first_col) as usize);
+                if let Some(cell) = rows.get_mut(ri).and_then(|row| row.get_mut(ci)) {
+                    *cell = value.clone();
+                }
+            }
+        }
+    }
+    Ok(SheetGrid {
+        name: name.to_string(),
+        first_row,
+        first_col,
+        rows,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Zip,
+    Xls,
+    Csv,
+}
+
+fn format_of(file_name: &str, bytes: &[u8]) -> Result<Format, ReadError> {
+    let extension = file_name
+        .rsplit('.')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match extension.as_str() {
+        "xlsx" | "xlsm" | "ods" => Ok(Format::Zip),
+        "xls" => Ok(Format::Xls),
+        "csv" => Ok(Format::Csv),
+        _ if bytes.starts_with(b"PK\x03\x04") => Ok(Format::Zip),
+        _ if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) => Ok(Format::Xls),
+        other => Err(ReadError::Unsupported(if other.is_empty() {
+            file_name.to_string()
+        } else {
+            format!(".{other}")
+        })),
+    }
+}
+
+/// Every worksheet of the file as a grid. Limits are checked before calamine is called.
+pub fn read_grids(file_name: &str, bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadError> {
+    if bytes.is_empty() {
+        return Err(ReadError::Empty);
+    }
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(ReadError::TooLarge(bytes.len() as f64 / 1024.0 / 1024.0));
+    }
+    match format_of(file_name, bytes)? {
+        Format::Csv => read_csv(file_name, bytes).map(|g| vec![g]),
+        Format::Zip => {
+            zip_check::check_unpacked_size(bytes, MAX_UNPACKED_BYTES)?;
+            read_workbook(bytes)
+        }
+        Format::Xls => read_workbook(bytes),
+    }
+}
+
+fn damaged(e: impl std::fmt::Display) -> ReadError {
+    ReadError::Damaged(e.to_string())
+}
+
+fn read_workbook(bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadError> {
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(damaged)?;
+    let names = workbook.sheet_names().to_vec();
+    let mut grids = Vec::new();
+    for name in names {
+        let range = workbook.worksheet_range(&name).map_err(damaged)?;
+        let merged = match &mut workbook {
+            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+            Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+            // calamine does not report merged regions of .ods and .xlsb files.
+            _ => Vec::new(),
+        };
+        grids.push(grid_of(&name, &range, &merged)?);
+    }
+    Ok(grids)
+}
+
+/// UTF-8 (with or without BOM), else GB18030 — what Excel and WPS on Chinese Windows save.
+pub fn decode_text(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    }
+}
+
+fn read_csv(file_name: &str, bytes: &[u8]) -> Result<SheetGrid, ReadError> {
+    let text = decode_text(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(damaged)?;
+        rows.push(
+            record
+                .iter()
+                .map(|v| CellValue::Text(v.to_string()))
+                .collect(),
+        );
+        if rows.len() > MAX_DATA_ROWS + 20 {
+            return Err(ReadError::TooManyRows {
+                sheet: file_name.to_string(),
+                rows: rows.len(),
+            });
+        }
+    }
+    let name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    let name = name
+        .strip_suffix(".csv")
+        .or_else(|| name.strip_suffix(".CSV"))
+        .unwrap_or(name);
+    Ok(SheetGrid {
+        name: name.to_string(),
+        first_row: 0,
+        first_col: 0,
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gb18030_csv_is_decoded() {
+        let (bytes, _, _) = encoding_rs::GB18030.encode("姓名,村(社区)\n张三,龙凤村\n");
+        assert_eq!(decode_text(&bytes), "姓名,村(社区)\n张三,龙凤村\n");
+        let with_bom = [&[0xEF, 0xBB, 0xBF][..], "姓名".as_bytes()].concat();
+        assert_eq!(decode_text(&with_bom), "姓名");
+    }
+
+    #[test]
+    fn excel_serials_are_dates() {
+        let d = excel_serial_to_datetime(44260.0).unwrap();
+        assert_eq!(d.date(), NaiveDate::from_ymd_opt(2021, 3, 5).unwrap());
+        assert!(excel_serial_to_datetime(-3.0).is_none());
+    }
+
+    #[test]
+    fn unknown_types_and_empty_files_are_refused() {
+        assert!(matches!(
+            read_grids("a.pdf", b"%PDF"),
+            Err(ReadError::Unsupported(_))
+        ));
+        assert_eq!(read_grids("a.xlsx", b"").unwrap_err(), ReadError::Empty);
+        let big = vec![b'a'; MAX_UPLOAD_BYTES + 1];
+        assert!(matches!(
+            read_grids("a.csv", &big),
+            Err(ReadError::TooLarge(_))
+        ));
+    }
+}
