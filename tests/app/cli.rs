@@ -99,3 +99,111 @@ fn village_and_user_commands_create_what_they_say() {
             .is_none());
     });
 }
+
+#[test]
+fn import_command_exit_codes_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cli.db").display());
+    assert!(pufa(&url, "village add 龙凤村", "").status.success());
+    assert!(pufa(
+        &url,
+        "user add --username admin --role admin",
+        "普法password1\n"
+    )
+    .status
+    .success());
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "发放日期,村(社区),资料名称,数量\n2021-03-05,龙凤村,民法典手册,200\n2021-03-06,龙凤村,宪法读本,100份\n").unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "发放日期,村(社区),资料名称,数量\n2021-03-05,龙凤村,民法典手册,200\n2021-13-06,龙凤村,宪法读本,很多\n").unwrap();
+    let unreadable = dir.path().join("broken.xlsx");
+    std::fs::write(&unreadable, b"PK\x03\x04 broken").unwrap();
+    let json = |output: &Output| -> serde_json::Value {
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+            panic!(
+                "one JSON object: {}",
+                String::from_utf8_lossy(&output.stdout)
+            )
+        })
+    };
+
+    // A dry run of a clean file: exit 0, nothing written.
+    let dry = pufa(
+        &url,
+        &format!("import {} --dry-run --json", good.display()),
+        "",
+    );
+    assert_eq!(dry.status.code(), Some(0), "{:?}", stderr_lines(&dry));
+    let report = json(&dry);
+    assert_eq!(report["kind"], "materials");
+    assert_eq!(
+        (report["created"].as_u64(), report["rows_total"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert!(report["batch_id"].is_null());
+    assert_eq!(report["sheets"][0]["header_row"], 1);
+
+    // Rejected rows: exit 1, nothing written, errors name the cells.
+    let rejected = pufa(&url, &format!("import {} --json", bad.display()), "");
+    assert_eq!(rejected.status.code(), Some(1));
+    let report = json(&rejected);
+    assert_eq!(report["rejected"], 1);
+    assert!(report["batch_id"].is_null());
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2);
+    assert_eq!(
+        (
+            errors[0]["row"].as_u64(),
+            errors[0]["column"].as_str(),
+            errors[0]["header"].as_str()
+        ),
+        (Some(3), Some("A"), Some("发放日期"))
+    );
+    for key in ["sheet", "row", "column", "header", "value", "message"] {
+        assert!(errors[0].get(key).is_some(), "{key}");
+    }
+
+    // The file cannot be read at all: exit 2.
+    let broken = pufa(&url, &format!("import {} --json", unreadable.display()), "");
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(json(&broken)["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("文件"));
+    let missing = pufa(&url, "import /no/such/file.xlsx", "");
+    assert_eq!(missing.status.code(), Some(2));
+
+    // Committing: exit 0 with a batch id; --allow-partial imports the good rows.
+    let committed = pufa(
+        &url,
+        &format!("import {} --json --as admin", good.display()),
+        "",
+    );
+    assert_eq!(
+        committed.status.code(),
+        Some(0),
+        "{:?}",
+        stderr_lines(&committed)
+    );
+    let batch = json(&committed)["batch_id"].as_i64().expect("batch id");
+    let partial = pufa(
+        &url,
+        &format!("import {} --allow-partial", bad.display()),
+        "",
+    );
+    assert_eq!(
+        partial.status.code(),
+        Some(0),
+        "{:?}",
+        stderr_lines(&partial)
+    );
+    // The same file again: nothing changes, says so.
+    let again = pufa(&url, &format!("import {}", good.display()), "");
+    assert_eq!(again.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&again.stdout).contains(&format!("批次 #{batch}")));
+    // Undo.
+    let undo = pufa(&url, &format!("import undo {batch}"), "");
+    assert_eq!(undo.status.code(), Some(0), "{:?}", stderr_lines(&undo));
+    let twice = pufa(&url, &format!("import undo {batch}"), "");
+    assert_eq!(twice.status.code(), Some(1));
+}

@@ -5,6 +5,7 @@ mod authorization;
 mod browser;
 mod cli;
 mod helpers;
+mod imports;
 mod ledgers;
 mod login;
 mod people;
