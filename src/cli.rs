@@ -42,6 +42,24 @@ pub enum Command {
     Village(VillageCommand),
     /// 导入表格：pufa import 文件 [--kind …] [--village …] [--as …] [--dry-run] [--allow-partial] [--json]；pufa import undo 批次号
     Import(crate::import_cli::ImportArgs),
+    /// 年度汇总表：pufa export --year 2021 [--village 名称] -o 汇总.xlsx
+    Export {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(short = 'o', long = "output")]
+        output: std::path::PathBuf,
+    },
+    /// 年度统计：pufa summary --year 2021 [--village 名称] [--json]
+    Summary {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -132,6 +150,16 @@ pub async fn run(cli: Cli) -> ExitCode {
             add_village(&config, name, kind).await
         }
         Command::Import(_) => Ok(()),
+        Command::Summary {
+            year,
+            village,
+            json,
+        } => summary(&config, year, village, json).await,
+        Command::Export {
+            year,
+            village,
+            output,
+        } => export(&config, year, village, output).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -259,6 +287,64 @@ async fn add_village(config: &AppConfig, name: String, kind: KindArg) -> Result<
         .await
         .map_err(explain)?;
     println!("已添加村(社区)“{}”（编号 {id}）。", name.trim());
+    db.close().await;
+    Ok(())
+}
+
+async fn village_named(db: &Db, village: &Option<String>) -> Result<Option<i64>, Failure> {
+    match village {
+        Some(name) => Ok(Some(
+            crate::store::villages::find_by_name(db, name)
+                .await?
+                .ok_or_else(|| Failure(format!("没有村(社区)“{name}”")))?
+                .id,
+        )),
+        None => Ok(None),
+    }
+}
+
+async fn export(
+    config: &AppConfig,
+    year: i32,
+    village: Option<String>,
+    output: std::path::PathBuf,
+) -> Result<(), Failure> {
+    let db = open_db(config).await?;
+    let village_id = village_named(&db, &village).await?;
+    let today = chrono::Local::now().date_naive();
+    let (_, bytes) =
+        crate::services::export::year_workbook(&db, &Actor::operator(), year, village_id, today)
+            .await
+            .map_err(explain)?;
+    std::fs::write(&output, bytes)
+        .map_err(|e| Failure(format!("无法写入 {}：{e}", output.display())))?;
+    println!("已导出 {}。", output.display());
+    db.close().await;
+    Ok(())
+}
+
+async fn summary(
+    config: &AppConfig,
+    year: i32,
+    village: Option<String>,
+    json: bool,
+) -> Result<(), Failure> {
+    let db = open_db(config).await?;
+    let village_id = village_named(&db, &village).await?;
+    let today = chrono::Local::now().date_naive();
+    let summary =
+        crate::services::summary::annual_summary(&db, &Actor::operator(), year, village_id, today)
+            .await
+            .map_err(explain)?;
+    if json {
+        let mut value = serde_json::to_value(&summary)?;
+        if let serde_json::Value::Object(map) = &mut value {
+            map.remove("village_lines");
+        }
+        println!("{value}");
+    } else {
+        println!("{}", crate::services::summary::report_paragraph(&summary));
+    }
     db.close().await;
     Ok(())
 }

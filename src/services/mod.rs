@@ -4,10 +4,12 @@
 pub mod activities;
 pub mod attendance;
 pub mod auth;
+pub mod export;
 pub mod imports;
 pub mod materials;
 pub mod people;
 pub mod sessions;
+pub mod summary;
 pub mod users;
 pub mod villages;
 

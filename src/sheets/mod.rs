@@ -5,6 +5,7 @@ pub mod import_files;
 pub mod read;
 pub mod signin;
 pub mod table;
+pub mod yearbook;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SheetError {

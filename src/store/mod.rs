@@ -12,6 +12,7 @@ pub mod people;
 pub mod rate_limits;
 pub mod sessions;
 pub mod settings;
+pub mod summary;
 pub mod users;
 pub mod villages;
 

@@ -1,28 +1,106 @@
-//! The start page after login. The full dashboard (annual figures, charts) comes with the
-//! annual summary; for now it shows what the registry holds and where to go next.
+//! The dashboard: the year's figures for every role (a clerk sees their village), charts
+//! drawn as inline SVG, the coverage grid, shortfalls and a draft report paragraph.
 
 use rocket::{Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
+use super::charts::{horizontal_bars, monthly_bars};
+use super::choices::selectable_villages;
 use super::error::AppResult;
 use super::guards::CurrentUser;
+use super::period::{chosen_year, today, year_choices};
 use super::render::Chrome;
-use crate::store::people::PersonFilter;
-use crate::store::{people, villages, Db};
+use crate::domain::activity::{AudienceGroup, Place};
+use crate::domain::session::SessionKind;
+use crate::services::summary::{annual_summary, report_paragraph};
+use crate::store::Db;
 
-#[rocket::get("/")]
-async fn home(me: CurrentUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
-    let filter = PersonFilter {
-        village_id: me.actor.confined_village(),
-        active: Some(true),
-        ..PersonFilter::default()
-    };
-    let people_count = people::count(db, &filter).await?;
-    let village_count = villages::count(db).await?;
+fn labelled<T: Copy>(
+    map: &std::collections::BTreeMap<String, i64>,
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<(String, i64)> {
+    all.iter()
+        .map(|k| {
+            (
+                label(*k).to_string(),
+                map.get(code(*k)).copied().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[rocket::get("/?<year>&<village>")]
+async fn home(
+    me: CurrentUser,
+    year: Option<i32>,
+    village: Option<i64>,
+    db: &State<Db>,
+    chrome: Chrome,
+) -> AppResult<Template> {
+    let year = chosen_year(year);
+    let s = annual_summary(db, &me.actor, year, village, today()).await?;
+    let mut by_village: Vec<(String, i64)> = s
+        .materials_by_village
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    by_village.sort_by_key(|item| std::cmp::Reverse(item.1));
+    let sessions_month: Vec<(String, i64)> = s
+        .sessions_by_month
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    let attendance_month: Vec<(String, i64)> = s
+        .attendance_by_month
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    let places = labelled(
+        &s.activities_by_place,
+        Place::ALL,
+        Place::code,
+        Place::label_zh,
+    );
+    let groups = labelled(
+        &s.audience_by_group,
+        AudienceGroup::ALL,
+        AudienceGroup::code,
+        AudienceGroup::label_zh,
+    );
+    let kinds = labelled(
+        &s.sessions_by_kind,
+        SessionKind::ALL,
+        SessionKind::code,
+        SessionKind::label_zh,
+    );
+    let grid: Vec<serde_json::Value> = s
+        .village_lines
+        .iter()
+        .map(|l| json!({ "name": l.name, "months": l.months.values().collect::<Vec<_>>(),
+            "literates": l.legal_literates, "ok": l.legal_literates >= crate::domain::category::LEGAL_LITERATE_TARGET }))
+        .collect();
     Ok(chrome.render(
         "home",
-        json!({ "people_count": people_count, "village_count": village_count }),
+        json!({
+            "s": s,
+            "year": year,
+            "years": year_choices(),
+            "village": village,
+            "villages": selectable_villages(db, &me.actor).await?,
+            "confined": !me.actor.role.sees_all_villages(),
+            "paragraph": report_paragraph(&s),
+            "kinds": kinds,
+            "groups": groups,
+            "chart_materials": horizontal_bars("资料发放（按村）", &by_village, "份"),
+            "chart_sessions": monthly_bars("学法活动（按月，场）", &sessions_month, "场"),
+            "chart_attendance": monthly_bars("参学人次（按月）", &attendance_month, "人次"),
+            "chart_places": horizontal_bars("法律七进（活动场次）", &places, "场"),
+            "grid": grid,
+            "months": (1..=12).collect::<Vec<u32>>(),
+        }),
     ))
 }
 

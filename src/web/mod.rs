@@ -6,12 +6,14 @@ mod activities;
 mod assets;
 mod attendance;
 mod auth;
+mod charts;
 mod checkin;
 mod choices;
 mod csrf;
 mod distributions;
 mod download;
 mod error;
+mod export;
 mod forms;
 mod guards;
 mod history;
@@ -47,6 +49,7 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .mount("/", assets::routes())
         .mount("/", auth::routes())
         .mount("/", home::routes())
+        .mount("/", export::routes())
         .mount("/users", users::routes())
         .mount("/villages", villages::routes())
         .mount("/people", people::routes())

@@ -532,7 +532,20 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             vec![],
             ANYONE,
         ),
-        ("GET", "/", "/".into(), vec![], EVERYONE_LOGGED_IN),
+        (
+            "GET",
+            "/?<year>&<village>",
+            "/".into(),
+            vec![],
+            EVERYONE_LOGGED_IN,
+        ),
+        (
+            "GET",
+            "/export?<year>&<village>",
+            "/export?year=2021".into(),
+            vec![],
+            EVERYONE_LOGGED_IN,
+        ),
         (
             "GET",
             "/people?<query..>",

@@ -10,4 +10,5 @@ mod ledgers;
 mod login;
 mod people;
 mod sessions;
+mod summary;
 mod villages_and_users;

@@ -114,6 +114,40 @@ pub struct PlanResult {
 
 type PersonEntry = (Ref, Option<i64>, String, Option<String>, Option<String>);
 
+/// Everyone known (stored or planned), found by ID number or by village and name without
+/// scanning the whole registry for each row.
+#[derive(Default)]
+struct PeopleIndex {
+    entries: Vec<PersonEntry>,
+    by_name: HashMap<(Option<i64>, String), Vec<usize>>,
+    by_id_number: HashMap<String, usize>,
+}
+
+impl PeopleIndex {
+    fn add(&mut self, entry: PersonEntry) {
+        let index = self.entries.len();
+        self.by_name
+            .entry((entry.1, entry.2.clone()))
+            .or_default()
+            .push(index);
+        if let Some(id) = &entry.4 {
+            self.by_id_number.insert(id.clone(), index);
+        }
+        self.entries.push(entry);
+    }
+
+    fn with_id_number(&self, id: &str) -> Option<&PersonEntry> {
+        self.by_id_number.get(id).map(|i| &self.entries[*i])
+    }
+
+    fn named(&self, village: Option<i64>, name: &str) -> Vec<&PersonEntry> {
+        self.by_name
+            .get(&(village, name.to_string()))
+            .map(|indexes| indexes.iter().map(|i| &self.entries[*i]).collect())
+            .unwrap_or_default()
+    }
+}
+
 pub struct Planner<'a> {
     db: &'a Db,
     actor: &'a Actor,
@@ -128,12 +162,12 @@ pub struct Planner<'a> {
     rejected: Vec<RejectedRow>,
     seen_villages: Vec<Option<i64>>,
     /// (ref, village, name, phone, id number) of everyone known, including planned people.
-    people: Vec<PersonEntry>,
+    people: PeopleIndex,
     /// (date, topic, village) → session
     sessions: HashMap<(NaiveDate, String, Option<i64>), Ref>,
     /// existing session → its attendance: person → (id, status, hours)
     attendance: HashMap<i64, HashMap<i64, (i64, String, f64)>>,
-    attendance_seen: Vec<(Ref, Ref)>,
+    attendance_seen: std::collections::HashSet<(Ref, Ref)>,
     materials: HashMap<String, Ref>,
     distribution_keys: HashMap<String, (i64, DistributionRow)>,
     activity_keys: HashMap<String, (i64, ActivityRow)>,
@@ -153,14 +187,12 @@ impl<'a> Planner<'a> {
         villages: Vec<Village>,
         default_village: Option<i64>,
     ) -> Result<Planner<'a>, ServiceError> {
-        let people = match kind {
-            ImportKind::Roster | ImportKind::Attendance => store::people_index(db)
-                .await?
-                .into_iter()
-                .map(|(id, v, name, phone, idn)| (Ref::Existing(id), v, name, phone, idn))
-                .collect(),
-            _ => Vec::new(),
-        };
+        let mut people = PeopleIndex::default();
+        if matches!(kind, ImportKind::Roster | ImportKind::Attendance) {
+            for (id, v, name, phone, idn) in store::people_index(db).await? {
+                people.add((Ref::Existing(id), v, name, phone, idn));
+            }
+        }
         let materials = match kind {
             ImportKind::Materials | ImportKind::Activities => crate::store::materials::choices(db)
                 .await?
@@ -243,7 +275,7 @@ impl<'a> Planner<'a> {
             people,
             sessions: HashMap::new(),
             attendance: HashMap::new(),
-            attendance_seen: Vec::new(),
+            attendance_seen: Default::default(),
             materials,
             distribution_keys,
             activity_keys,
@@ -527,17 +559,18 @@ impl<'a> Planner<'a> {
             categories,
         };
         // Same person: ID number; else village + name + phone; else village + name.
-        let matched = self
-            .people
-            .iter()
-            .find(|(_, v, n, p, idn)| match &id_number {
-                Some(id) => idn.as_deref() == Some(id.as_str()),
-                None => *v == village && *n == name && (phone.is_none() || *p == phone),
-            });
+        let matched = match &id_number {
+            Some(id) => self.people.with_id_number(id),
+            None => self
+                .people
+                .named(village, &name)
+                .into_iter()
+                .find(|(.., p, _)| phone.is_none() || *p == phone),
+        };
         let Some((found, found_village, ..)) = matched.cloned() else {
             let index = self.push(Op::CreatePerson(sheet_row));
             self.people
-                .push((Ref::New(index), village, name, phone, id_number));
+                .add((Ref::New(index), village, name, phone, id_number));
             self.people_seen.insert(Ref::New(index), issues.row.row);
             return Ok(Some(Outcome::Created));
         };
@@ -782,8 +815,8 @@ impl<'a> Planner<'a> {
         // The person: by name in the village; a name nobody has is registered, with a warning.
         let matches: Vec<Ref> = self
             .people
-            .iter()
-            .filter(|(_, v, n, ..)| *v == village && *n == name)
+            .named(village, &name)
+            .into_iter()
             .map(|(r, ..)| *r)
             .collect();
         let person = match matches.as_slice() {
@@ -804,7 +837,7 @@ impl<'a> Planner<'a> {
                     categories: Vec::new(),
                 }));
                 self.people
-                    .push((Ref::New(index), village, name, None, None));
+                    .add((Ref::New(index), village, name, None, None));
                 Ref::New(index)
             }
             _ => {
@@ -822,7 +855,7 @@ impl<'a> Planner<'a> {
             issues.error(Some(Field::Name), "同一学法活动中重复登记了这个人");
             return None;
         }
-        self.attendance_seen.push((session, person));
+        self.attendance_seen.insert((session, person));
         let row = AttendanceRow {
             status: status.code().into(),
             hours_credited: hours,

@@ -1,0 +1,388 @@
+//! The year-end workbook: the annual summary and the lists behind it, in one .xlsx.
+
+use chrono::NaiveDate;
+
+use super::summary::{annual_summary, report_paragraph, AnnualSummary};
+use super::{Actor, ServiceError, ServiceResult};
+use crate::domain::activity::{AudienceGroup, Place};
+use crate::domain::dates::Period;
+use crate::domain::id_number::mask;
+use crate::domain::session::{SessionKind, SessionStatus};
+use crate::sheets::table::{Cell, Table};
+use crate::sheets::yearbook::{yearbook_workbook, Yearbook};
+use crate::store::activities::{self, ActivityFilter};
+use crate::store::distributions::{self, DistributionFilter};
+use crate::store::{summary, Db};
+
+fn figures(s: &AnnualSummary) -> Vec<(String, Cell)> {
+    let mut figures = vec![
+        ("村(社区)数".to_string(), Cell::Int(s.villages)),
+        ("学法活动（已举行，场）".into(), Cell::Int(s.sessions_held)),
+    ];
+    for kind in SessionKind::ALL {
+        figures.push((
+            format!("　其中：{}", kind.label_zh()),
+            Cell::Int(s.sessions_by_kind.get(kind.code()).copied().unwrap_or(0)),
+        ));
+    }
+    figures.extend([
+        ("参学人次".to_string(), Cell::Int(s.attendance_person_times)),
+        ("出勤率（%）".into(), Cell::Number(s.attendance_rate)),
+        ("累计学时".into(), Cell::Number(s.study_hours_total)),
+        (
+            "学时未达标人数".into(),
+            Cell::Int(s.people_below_requirement),
+        ),
+        (
+            "法律明白人（在册）".into(),
+            Cell::Int(s.legal_literates_on_roster),
+        ),
+        (
+            "法律明白人（本年新培养）".into(),
+            Cell::Int(s.legal_literates_new),
+        ),
+        (
+            "法律明白人未达标的村(社区)".into(),
+            Cell::Text(s.villages_below_literate_target.join("、")),
+        ),
+        (
+            "发放普法资料（份）".into(),
+            Cell::Int(s.materials_distributed),
+        ),
+        ("普法活动（场）".into(), Cell::Int(s.activities_held)),
+        (
+            "普法活动受众（人次）".into(),
+            Cell::Int(s.activity_audience_total),
+        ),
+    ]);
+    for place in Place::ALL {
+        figures.push((
+            format!("法律七进：进{}（场）", place.label_zh()),
+            Cell::Int(
+                s.activities_by_place
+                    .get(place.code())
+                    .copied()
+                    .unwrap_or(0),
+            ),
+        ));
+    }
+    for group in AudienceGroup::ALL {
+        figures.push((
+            format!("受众：{}（人次）", group.label_zh()),
+            Cell::Int(s.audience_by_group.get(group.code()).copied().unwrap_or(0)),
+        ));
+    }
+    figures
+}
+
+/// The workbook bytes and its file name.
+pub async fn year_workbook(
+    db: &Db,
+    actor: &Actor,
+    year: i32,
+    village_id: Option<i64>,
+    today: NaiveDate,
+) -> ServiceResult<(String, Vec<u8>)> {
+    let s = annual_summary(db, actor, year, village_id, today).await?;
+    let village_id = actor.confined_village().or(village_id);
+    let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
+    let as_of = period.last_day().min(today).max(period.from);
+    let subject = s.village.clone().unwrap_or_else(|| "全镇".into());
+
+    let sessions: Vec<Vec<Cell>> = summary::session_lines(db, period, village_id)
+        .await?
+        .into_iter()
+        .map(|l| {
+            vec![
+                Cell::Date(l.starts_at.date()),
+                l.starts_at.format("%H:%M").to_string().into(),
+                SessionKind::from_code(&l.kind)
+                    .map_or("其他", SessionKind::label_zh)
+                    .into(),
+                l.topic.into(),
+                l.village_name.unwrap_or_else(|| "镇级".into()).into(),
+                l.venue.into(),
+                l.speaker.into(),
+                Cell::Number(l.hours_credited),
+                SessionStatus::from_code(&l.status)
+                    .map_or("", SessionStatus::label_zh)
+                    .into(),
+                Cell::Int(l.attended),
+            ]
+        })
+        .collect();
+    let hours: Vec<Vec<Cell>> = summary::person_hours(db, period, village_id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            vec![
+                p.name.into(),
+                p.village_name.unwrap_or_else(|| "镇机关".into()).into(),
+                p.post.into(),
+                Cell::Int(p.sessions),
+                Cell::Number(p.hours),
+            ]
+        })
+        .collect();
+    let literates: Vec<Vec<Cell>> = summary::literate_lines(db, as_of, village_id)
+        .await?
+        .into_iter()
+        .map(|l| {
+            vec![
+                l.name.into(),
+                l.village_name.unwrap_or_else(|| "镇机关".into()).into(),
+                l.since.map_or(Cell::Empty, Cell::Date),
+                l.phone.unwrap_or_default().into(),
+                l.id_number.as_deref().map(mask).unwrap_or_default().into(),
+            ]
+        })
+        .collect();
+    let dist_filter = DistributionFilter {
+        period,
+        village_id,
+        material_kind: None,
+        material_id: None,
+    };
+    let distributions: Vec<Vec<Cell>> = distributions::list(db, &dist_filter, i64::MAX, 0)
+        .await?
+        .into_iter()
+        .map(|d| {
+            vec![
+                Cell::Date(d.distributed_on),
+                d.village_name.unwrap_or_else(|| "镇级".into()).into(),
+                d.material_title.into(),
+                d.material_kind.label_zh().into(),
+                Cell::Int(d.quantity),
+                d.unit.into(),
+                d.recipients.into(),
+                d.place.into(),
+            ]
+        })
+        .collect();
+    let act_filter = ActivityFilter {
+        period,
+        village_id,
+        form: None,
+        place: None,
+        group: None,
+    };
+    let acts: Vec<Vec<Cell>> = activities::list(db, &act_filter, i64::MAX, 0)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let groups: Vec<&str> = a
+                .groups()
+                .into_iter()
+                .map(AudienceGroup::label_zh)
+                .collect();
+            vec![
+                Cell::Date(a.held_on),
+                a.village_name
+                    .clone()
+                    .unwrap_or_else(|| "镇级".into())
+                    .into(),
+                a.topic.clone().into(),
+                a.form.label_zh().into(),
+                a.place().map_or("", Place::label_zh).into(),
+                groups.join("、").into(),
+                Cell::Int(a.audience_count),
+                Cell::Int(a.materials_quantity),
+            ]
+        })
+        .collect();
+    let coverage: Vec<Vec<Cell>> = s
+        .village_lines
+        .iter()
+        .map(|l| {
+            let mut row = vec![Cell::Text(l.name.clone())];
+            row.extend(l.months.values().map(|n| {
+                if *n > 0 {
+                    Cell::Int(*n)
+                } else {
+                    Cell::Text("无".into())
+                }
+            }));
+            row
+        })
+        .collect();
+    let sum_int = |rows: &[Vec<Cell>], col: usize| {
+        Cell::Int(
+            rows.iter()
+                .map(|r| {
+                    if let Some(Cell::Int(n)) = r.get(col) {
+                        *n
+                    } else {
+                        0
+                    }
+                })
+                .sum(),
+        )
+    };
+    let sum_num = |rows: &[Vec<Cell>], col: usize| {
+        Cell::Number(
+            rows.iter()
+                .map(|r| match r.get(col) {
+                    Some(Cell::Number(n)) => *n,
+                    _ => 0.0,
+                })
+                .sum(),
+        )
+    };
+    let lists = vec![
+        Table {
+            sheet_name: "学法活动".into(),
+            headers: vec![
+                "日期",
+                "时间",
+                "类型",
+                "学习内容",
+                "村(社区)",
+                "地点",
+                "主讲人",
+                "学时",
+                "状态",
+                "参学人次",
+            ],
+            totals: Some(vec![
+                "合计".into(),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                sum_int(&sessions, 9),
+            ]),
+            rows: sessions,
+        },
+        Table {
+            sheet_name: "人员学时".into(),
+            headers: vec!["姓名", "村(社区)", "职务", "参学次数", "学时"],
+            totals: Some(vec![
+                "合计".into(),
+                Cell::Empty,
+                Cell::Empty,
+                sum_int(&hours, 3),
+                sum_num(&hours, 4),
+            ]),
+            rows: hours,
+        },
+        Table {
+            sheet_name: "法律明白人".into(),
+            headers: vec!["姓名", "村(社区)", "认定日期", "联系电话", "身份证号"],
+            totals: Some(vec!["合计".into(), format!("{}人", literates.len()).into()]),
+            rows: literates,
+        },
+        Table {
+            sheet_name: "资料发放".into(),
+            headers: vec![
+                "发放日期",
+                "村(社区)",
+                "资料名称",
+                "资料类型",
+                "数量",
+                "单位",
+                "发放对象",
+                "发放地点",
+            ],
+            totals: Some(vec![
+                "合计".into(),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                sum_int(&distributions, 4),
+            ]),
+            rows: distributions,
+        },
+        Table {
+            sheet_name: "普法活动".into(),
+            headers: vec![
+                "活动日期",
+                "村(社区)",
+                "活动主题",
+                "活动形式",
+                "法律七进",
+                "受众对象",
+                "参与人次",
+                "发放资料(份)",
+            ],
+            totals: Some(vec![
+                "合计".into(),
+                format!("{}场", acts.len()).into(),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                sum_int(&acts, 6),
+                sum_int(&acts, 7),
+            ]),
+            rows: acts,
+        },
+        Table {
+            sheet_name: "覆盖情况".into(),
+            headers: vec![
+                "村(社区)",
+                "1月",
+                "2月",
+                "3月",
+                "4月",
+                "5月",
+                "6月",
+                "7月",
+                "8月",
+                "9月",
+                "10月",
+                "11月",
+                "12月",
+            ],
+            totals: None,
+            rows: coverage,
+        },
+    ];
+    let village_rows = s
+        .village_lines
+        .iter()
+        .map(|l| {
+            vec![
+                Cell::Text(l.name.clone()),
+                Cell::Int(l.sessions_held),
+                Cell::Int(l.activities),
+                Cell::Int(l.audience),
+                Cell::Int(l.materials),
+                Cell::Int(l.legal_literates),
+                Cell::Int(l.legal_literates_new),
+            ]
+        })
+        .collect();
+    let book = Yearbook {
+        title: format!("{subject}{year}年普法工作汇总"),
+        figures: figures(&s),
+        paragraph: report_paragraph(&s),
+        months: s
+            .sessions_by_month
+            .iter()
+            .map(|(m, n)| {
+                (
+                    format!("{}月", m.trim_start_matches('0')),
+                    *n,
+                    s.attendance_by_month.get(m).copied().unwrap_or(0),
+                )
+            })
+            .collect(),
+        village_headers: vec![
+            "村(社区)",
+            "学法活动(场)",
+            "普法活动(场)",
+            "受众(人次)",
+            "资料发放(份)",
+            "法律明白人(人)",
+            "本年新培养(人)",
+        ],
+        village_rows,
+        lists,
+    };
+    let bytes = yearbook_workbook(&book).map_err(|e| ServiceError::Refused(e.to_string()))?;
+    Ok((format!("{subject}{year}年普法工作汇总.xlsx"), bytes))
+}

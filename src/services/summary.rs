@@ -1,0 +1,307 @@
+//! The annual summary: every figure of “The year, in figures” (DESIGN.md), computed in one
+//! place. The dashboard, the year-end workbook and the report paragraph all read it.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use super::{Actor, ServiceError, ServiceResult};
+use crate::domain::activity::{AudienceGroup, Place};
+use crate::domain::category::LEGAL_LITERATE_TARGET;
+use crate::domain::dates::Period;
+use crate::domain::session::SessionKind;
+use crate::store::activities::{self, ActivityDimension, ActivityFilter};
+use crate::store::distributions::{self, DistributionDimension, DistributionFilter};
+use crate::store::{attendance, summary, villages, Db};
+
+/// One village's line of the year (各村汇总, coverage grid).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VillageLine {
+    pub name: String,
+    pub sessions_held: i64,
+    pub activities: i64,
+    pub audience: i64,
+    pub materials: i64,
+    pub legal_literates: i64,
+    pub legal_literates_new: i64,
+    /// Per month "01".."12": sessions held + activities.
+    pub months: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AnnualSummary {
+    pub year: i32,
+    pub village: Option<String>,
+    pub villages: i64,
+    pub sessions_held: i64,
+    pub sessions_planned: i64,
+    pub sessions_cancelled: i64,
+    pub sessions_by_kind: BTreeMap<String, i64>,
+    pub sessions_by_month: BTreeMap<String, i64>,
+    pub attendance_by_month: BTreeMap<String, i64>,
+    pub attendance_person_times: i64,
+    pub attendance_rate: f64,
+    pub study_hours_total: f64,
+    pub people_below_requirement: i64,
+    pub legal_literates_on_roster: i64,
+    pub legal_literates_new: i64,
+    pub villages_below_literate_target: Vec<String>,
+    pub materials_distributed: i64,
+    pub materials_by_village: BTreeMap<String, i64>,
+    pub materials_by_month: BTreeMap<String, i64>,
+    pub activities_held: i64,
+    pub activity_audience_total: i64,
+    pub activities_by_place: BTreeMap<String, i64>,
+    pub audience_by_group: BTreeMap<String, i64>,
+    pub villages_without_activity_by_quarter: BTreeMap<String, Vec<String>>,
+    pub village_lines: Vec<VillageLine>,
+}
+
+fn months() -> BTreeMap<String, i64> {
+    (1..=12).map(|m| (format!("{m:02}"), 0)).collect()
+}
+
+/// The summary of a year for the township, or one village. A clerk always gets their own.
+pub async fn annual_summary(
+    db: &Db,
+    actor: &Actor,
+    year: i32,
+    village_id: Option<i64>,
+    today: NaiveDate,
+) -> ServiceResult<AnnualSummary> {
+    let village_id = actor.confined_village().or(village_id);
+    let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
+    let as_of = period.last_day().min(today).max(period.from);
+    let all_villages = villages::list(db).await?;
+    let chosen: Vec<_> = all_villages
+        .iter()
+        .filter(|v| village_id.is_none_or(|id| v.id == id))
+        .collect();
+    if village_id.is_some() && chosen.is_empty() {
+        return Err(ServiceError::NotFound);
+    }
+    let village_name = village_id
+        .and_then(|id| chosen.iter().find(|v| v.id == id))
+        .map(|v| v.name.clone());
+
+    let mut sessions_by_kind: BTreeMap<String, i64> = SessionKind::ALL
+        .iter()
+        .map(|k| (k.code().to_string(), 0))
+        .collect();
+    let (mut held, mut planned, mut cancelled) = (0, 0, 0);
+    for (kind, status, n) in summary::sessions_by_kind_and_status(db, period, village_id).await? {
+        match status.as_str() {
+            "held" => {
+                held += n;
+                *sessions_by_kind.entry(kind).or_default() += n;
+            }
+            "planned" => planned += n,
+            _ => cancelled += n,
+        }
+    }
+    let (mut sessions_by_month, mut attendance_by_month) = (months(), months());
+    for (month, sessions, people) in summary::sessions_by_month(db, period, village_id).await? {
+        sessions_by_month.insert(month.clone(), sessions);
+        attendance_by_month.insert(month, people);
+    }
+    let (recorded, attended, hours) = summary::attendance_totals(db, period, village_id).await?;
+    let attendance_rate = if recorded > 0 {
+        (attended as f64 * 1000.0 / recorded as f64).round() / 10.0
+    } else {
+        0.0
+    };
+    let mut below: Vec<i64> = attendance::shortfalls(db, period, as_of, village_id)
+        .await?
+        .into_iter()
+        .map(|s| s.person_id)
+        .collect();
+    below.sort_unstable();
+    below.dedup();
+
+    let literates = summary::legal_literates_by_village(db, period, as_of, village_id).await?;
+    let (township_on, township_new) = if village_id.is_none() {
+        summary::township_legal_literates(db, period, as_of).await?
+    } else {
+        (0, 0)
+    };
+    let villages_below: Vec<String> = literates
+        .iter()
+        .filter(|l| l.2 < LEGAL_LITERATE_TARGET)
+        .map(|l| l.1.clone())
+        .collect();
+
+    let dist_filter = DistributionFilter {
+        period,
+        village_id,
+        material_kind: None,
+        material_id: None,
+    };
+    let materials_total = distributions::totals(db, &dist_filter).await?.quantity;
+    let mut materials_by_village = BTreeMap::new();
+    for s in distributions::subtotals(db, &dist_filter, DistributionDimension::Village).await? {
+        materials_by_village.insert(s.key.unwrap_or_else(|| "镇级".into()), s.quantity);
+    }
+    let mut materials_by_month = months();
+    for s in distributions::subtotals(db, &dist_filter, DistributionDimension::Month).await? {
+        if let Some(key) = s.key {
+            materials_by_month.insert(key, s.quantity);
+        }
+    }
+    let act_filter = ActivityFilter {
+        period,
+        village_id,
+        form: None,
+        place: None,
+        group: None,
+    };
+    let act_totals = activities::totals(db, &act_filter).await?;
+    let mut activities_by_place: BTreeMap<String, i64> = Place::ALL
+        .iter()
+        .map(|p| (p.code().to_string(), 0))
+        .collect();
+    for s in activities::subtotals(db, &act_filter, ActivityDimension::Place).await? {
+        if let Some(key) = s.key {
+            activities_by_place.insert(key, s.rows);
+        }
+    }
+    let mut audience_by_group: BTreeMap<String, i64> = AudienceGroup::ALL
+        .iter()
+        .map(|g| (g.code().to_string(), 0))
+        .collect();
+    for s in activities::subtotals(db, &act_filter, ActivityDimension::AudienceGroup).await? {
+        if let Some(key) = s.key {
+            audience_by_group.insert(key, s.quantity);
+        }
+    }
+
+    // Per village: the coverage grid and the 各村汇总 line.
+    let coverage = summary::coverage(db, period, village_id).await?;
+    let audience_by_village =
+        activities::subtotals(db, &act_filter, ActivityDimension::Village).await?;
+    let mut lines = Vec::new();
+    for v in &chosen {
+        let mut line_months = months();
+        let (mut sessions, mut acts, mut quantity) = (0, 0, 0);
+        for (vid, month, s, a, q) in coverage.iter().filter(|c| c.0 == v.id) {
+            let _ = vid;
+            *line_months.entry(month.clone()).or_default() += s + a;
+            sessions += s;
+            acts += a;
+            quantity += q;
+        }
+        let literate = literates.iter().find(|l| l.0 == v.id);
+        lines.push(VillageLine {
+            name: v.name.clone(),
+            sessions_held: sessions,
+            activities: acts,
+            audience: audience_by_village
+                .iter()
+                .find(|s| s.key.as_deref() == Some(v.name.as_str()))
+                .map_or(0, |s| s.quantity),
+            materials: quantity,
+            legal_literates: literate.map_or(0, |l| l.2),
+            legal_literates_new: literate.map_or(0, |l| l.3),
+            months: line_months,
+        });
+    }
+    let mut quarters = BTreeMap::new();
+    for q in 1..=4u32 {
+        let quarter_months: Vec<String> = ((q - 1) * 3 + 1..=q * 3)
+            .map(|m| format!("{m:02}"))
+            .collect();
+        let quiet: Vec<String> = lines
+            .iter()
+            .filter(|l| {
+                quarter_months
+                    .iter()
+                    .all(|m| l.months.get(m).copied().unwrap_or(0) == 0)
+            })
+            .map(|l| l.name.clone())
+            .collect();
+        quarters.insert(format!("Q{q}"), quiet);
+    }
+    Ok(AnnualSummary {
+        year,
+        village: village_name,
+        villages: chosen.len() as i64,
+        sessions_held: held,
+        sessions_planned: planned,
+        sessions_cancelled: cancelled,
+        sessions_by_kind,
+        sessions_by_month,
+        attendance_by_month,
+        attendance_person_times: attended,
+        attendance_rate,
+        study_hours_total: hours,
+        people_below_requirement: below.len() as i64,
+        legal_literates_on_roster: literates.iter().map(|l| l.2).sum::<i64>() + township_on,
+        legal_literates_new: literates.iter().map(|l| l.3).sum::<i64>() + township_new,
+        villages_below_literate_target: villages_below,
+        materials_distributed: materials_total,
+        materials_by_village,
+        materials_by_month,
+        activities_held: act_totals.rows,
+        activity_audience_total: act_totals.quantity,
+        activities_by_place,
+        audience_by_group,
+        villages_without_activity_by_quarter: quarters,
+        village_lines: lines,
+    })
+}
+
+/// A draft paragraph for the annual report (法治政府建设工作情况报告).
+pub fn report_paragraph(s: &AnnualSummary) -> String {
+    let subject = s.village.clone().unwrap_or_else(|| "全镇".into());
+    let committee = s.sessions_by_kind.get("committee").copied().unwrap_or(0);
+    let pre_meeting = s.sessions_by_kind.get("pre_meeting").copied().unwrap_or(0);
+    let lecture = s.sessions_by_kind.get("lecture").copied().unwrap_or(0);
+    let groups: Vec<&str> = AudienceGroup::ALL
+        .iter()
+        .filter(|g| s.audience_by_group.get(g.code()).copied().unwrap_or(0) > 0)
+        .map(|g| g.label_zh())
+        .collect();
+    let places = Place::ALL
+        .iter()
+        .filter(|p| s.activities_by_place.get(p.code()).copied().unwrap_or(0) > 0)
+        .count();
+    let mut text = format!(
+        "{}年，{subject}共开展学法活动{}场次，其中党委会专题学法{committee}次、会前学法{pre_meeting}次、法治讲座{lecture}场，参学{}人次，累计学时{}小时，出勤率{}%。",
+        s.year, s.sessions_held, s.attendance_person_times, format_hours(s.study_hours_total), s.attendance_rate
+    );
+    text.push_str(&format!(
+        "全年发放普法宣传资料{}份，开展普法活动{}场、受众{}人次，覆盖法律七进场所{places}类",
+        s.materials_distributed, s.activities_held, s.activity_audience_total
+    ));
+    if !groups.is_empty() {
+        text.push_str(&format!("，面向{}开展针对性宣传", groups.join("、")));
+    }
+    text.push_str(&format!(
+        "。新培养法律明白人{}人，现有法律明白人{}人",
+        s.legal_literates_new, s.legal_literates_on_roster
+    ));
+    if s.villages_below_literate_target.is_empty() {
+        text.push_str(&format!(
+            "，各村(社区)均达到每村不少于{LEGAL_LITERATE_TARGET}名的要求。"
+        ));
+    } else {
+        text.push_str(&format!(
+            "，{}尚未达到每村不少于{LEGAL_LITERATE_TARGET}名的要求。",
+            s.villages_below_literate_target.join("、")
+        ));
+    }
+    text
+}
+
+fn format_hours(hours: f64) -> String {
+    if hours.fract() == 0.0 {
+        format!("{}", hours as i64)
+    } else {
+        format!("{hours:.1}")
+    }
+}
+
+/// The year shown when none is chosen: this year.
+pub fn current_year(today: NaiveDate) -> i32 {
+    today.year()
+}

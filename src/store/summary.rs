@@ -1,0 +1,190 @@
+//! The figures of the year, aggregated in SQL: one query per figure group, never a whole
+//! table loaded. The annual summary service assembles them.
+
+use chrono::{NaiveDate, NaiveTime};
+
+use super::{on_pool, Db, StoreResult};
+use crate::domain::dates::Period;
+
+/// (key, count, sum) rows of a grouped query.
+pub type Grouped = Vec<(Option<String>, i64, f64)>;
+
+fn ts(day: NaiveDate) -> chrono::NaiveDateTime {
+    day.and_time(NaiveTime::MIN)
+}
+
+/// Sessions of the period by kind and status: (kind, status, count).
+pub async fn sessions_by_kind_and_status(
+    db: &Db,
+    period: Period,
+    village: Option<i64>,
+) -> StoreResult<Vec<(String, String, i64)>> {
+    const SQL: &str =
+        "SELECT kind, status, COUNT(*) FROM sessions WHERE starts_at >= $1 AND starts_at < $2 \
+         AND ($3 IS NULL OR village_id = $3) GROUP BY kind, status ORDER BY kind, status";
+    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Held sessions and attended person-times per month: (month "01".."12", sessions, person-times).
+pub async fn sessions_by_month(
+    db: &Db,
+    period: Period,
+    village: Option<i64>,
+) -> StoreResult<Vec<(String, i64, i64)>> {
+    const SQL: &str = "SELECT substr(CAST(s.starts_at AS TEXT), 6, 2) AS month, COUNT(DISTINCT s.id), \
+         COUNT(a.id) FROM sessions s LEFT JOIN attendance a ON a.session_id = s.id AND a.status IN ('present', 'late') \
+         WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 AND ($3 IS NULL OR s.village_id = $3) \
+         GROUP BY substr(CAST(s.starts_at AS TEXT), 6, 2) ORDER BY 1";
+    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Attendance of the period's held sessions, by the attendee's village (none: everyone):
+/// (rows recorded, attended person-times, hours of those attended).
+pub async fn attendance_totals(
+    db: &Db,
+    period: Period,
+    village: Option<i64>,
+) -> StoreResult<(i64, i64, f64)> {
+    const SQL: &str = "SELECT COUNT(*), \
+         COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN 1 ELSE 0 END), 0), \
+         CAST(COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN a.hours_credited ELSE 0 END), 0) AS DOUBLE PRECISION) \
+         FROM attendance a JOIN sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id \
+         WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 AND ($3 IS NULL OR p.village_id = $3)";
+    let row: (i64, i64, f64) = on_pool!(db, pool => sqlx::query_as(SQL).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_one(pool).await?);
+    Ok(row)
+}
+
+/// 法律明白人 per village on `as_of`, and those certified within the period:
+/// (village id, village name, on roster, new in period). Villages with none are included.
+pub async fn legal_literates_by_village(
+    db: &Db,
+    period: Period,
+    as_of: NaiveDate,
+    village: Option<i64>,
+) -> StoreResult<Vec<(i64, String, i64, i64)>> {
+    const SQL: &str = "SELECT v.id, v.name, \
+         (SELECT COUNT(*) FROM people p JOIN person_categories c ON c.person_id = p.id \
+            WHERE p.village_id = v.id AND p.active = TRUE AND c.category = 'legal_literate' \
+            AND (c.since IS NULL OR c.since <= $3) AND (c.until IS NULL OR c.until >= $3)), \
+         (SELECT COUNT(*) FROM people p JOIN person_categories c ON c.person_id = p.id \
+            WHERE p.village_id = v.id AND c.category = 'legal_literate' AND c.since >= $1 AND c.since < $2) \
+         FROM villages v WHERE ($4 IS NULL OR v.id = $4) ORDER BY v.display_order, v.name";
+    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(period.from).bind(period.to).bind(as_of).bind(village).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Township-organ 法律明白人 (no village): (on roster, new in period).
+pub async fn township_legal_literates(
+    db: &Db,
+    period: Period,
+    as_of: NaiveDate,
+) -> StoreResult<(i64, i64)> {
+    const SQL: &str = "SELECT \
+         (SELECT COUNT(*) FROM people p JOIN person_categories c ON c.person_id = p.id WHERE p.village_id IS NULL \
+            AND p.active = TRUE AND c.category = 'legal_literate' AND (c.since IS NULL OR c.since <= $3) \
+            AND (c.until IS NULL OR c.until >= $3)), \
+         (SELECT COUNT(*) FROM people p JOIN person_categories c ON c.person_id = p.id WHERE p.village_id IS NULL \
+            AND c.category = 'legal_literate' AND c.since >= $1 AND c.since < $2)";
+    let row = on_pool!(db, pool => sqlx::query_as(SQL).bind(period.from).bind(period.to).bind(as_of).fetch_one(pool).await?);
+    Ok(row)
+}
+
+/// Per village and month: (village id, month, sessions held, activities, material quantity).
+pub async fn coverage(
+    db: &Db,
+    period: Period,
+    village: Option<i64>,
+) -> StoreResult<Vec<(i64, String, i64, i64, i64)>> {
+    const SQL: &str = "SELECT village_id, month, CAST(SUM(sessions) AS BIGINT), CAST(SUM(activities) AS BIGINT), CAST(SUM(quantity) AS BIGINT) FROM ( \
+         SELECT village_id, substr(CAST(starts_at AS TEXT), 6, 2) AS month, 1 AS sessions, 0 AS activities, 0 AS quantity \
+           FROM sessions WHERE status = 'held' AND starts_at >= $1 AND starts_at < $2 AND village_id IS NOT NULL \
+         UNION ALL SELECT village_id, substr(CAST(held_on AS TEXT), 6, 2), 0, 1, 0 \
+           FROM activities WHERE held_on >= $3 AND held_on < $4 AND village_id IS NOT NULL \
+         UNION ALL SELECT village_id, substr(CAST(distributed_on AS TEXT), 6, 2), 0, 0, quantity \
+           FROM distributions WHERE distributed_on >= $3 AND distributed_on < $4 AND village_id IS NOT NULL \
+         ) x WHERE ($5 IS NULL OR village_id = $5) GROUP BY village_id, month ORDER BY village_id, month";
+    let rows = on_pool!(db, pool => sqlx::query_as(SQL)
+        .bind(ts(period.from)).bind(ts(period.to)).bind(period.from).bind(period.to).bind(village)
+        .fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// A session of the year with its attended person-times, for the workbook.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionLine {
+    pub starts_at: chrono::NaiveDateTime,
+    pub kind: String,
+    pub topic: String,
+    pub village_name: Option<String>,
+    pub venue: String,
+    pub speaker: String,
+    pub hours_credited: f64,
+    pub status: String,
+    pub attended: i64,
+}
+
+pub async fn session_lines(
+    db: &Db,
+    period: Period,
+    village: Option<i64>,
+) -> StoreResult<Vec<SessionLine>> {
+    const SQL: &str = "SELECT s.starts_at, s.kind, s.topic, v.name AS village_name, s.venue, s.speaker, s.hours_credited, s.status, \
+         (SELECT COUNT(*) FROM attendance a WHERE a.session_id = s.id AND a.status IN ('present', 'late')) AS attended \
+         FROM sessions s LEFT JOIN villages v ON v.id = s.village_id \
+         WHERE s.starts_at >= $1 AND s.starts_at < $2 AND ($3 IS NULL OR s.village_id = $3) ORDER BY s.starts_at, s.id";
+    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Per person: attended sessions and hours in the period (people of the village, or all).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PersonHours {
+    pub name: String,
+    pub village_name: Option<String>,
+    pub post: String,
+    pub sessions: i64,
+    pub hours: f64,
+}
+
+pub async fn person_hours(
+    db: &Db,
+    period: Period,
+    village: Option<i64>,
+) -> StoreResult<Vec<PersonHours>> {
+    const SQL: &str = "SELECT p.name, v.name AS village_name, p.post, COUNT(*) AS sessions, \
+         CAST(COALESCE(SUM(a.hours_credited), 0) AS DOUBLE PRECISION) AS hours \
+         FROM attendance a JOIN sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id \
+         LEFT JOIN villages v ON v.id = p.village_id \
+         WHERE s.status = 'held' AND a.status IN ('present', 'late') AND s.starts_at >= $1 AND s.starts_at < $2 \
+         AND ($3 IS NULL OR p.village_id = $3) \
+         GROUP BY p.id, p.name, v.name, v.display_order, p.post ORDER BY v.display_order, v.name, p.name";
+    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// 法律明白人 on the roster on `as_of`, with their certification date and ID number (to be masked).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LiterateLine {
+    pub name: String,
+    pub village_name: Option<String>,
+    pub since: Option<NaiveDate>,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+}
+
+pub async fn literate_lines(
+    db: &Db,
+    as_of: NaiveDate,
+    village: Option<i64>,
+) -> StoreResult<Vec<LiterateLine>> {
+    const SQL: &str = "SELECT p.name, v.name AS village_name, c.since, p.phone, p.id_number \
+         FROM people p JOIN person_categories c ON c.person_id = p.id LEFT JOIN villages v ON v.id = p.village_id \
+         WHERE p.active = TRUE AND c.category = 'legal_literate' AND (c.since IS NULL OR c.since <= $1) \
+         AND (c.until IS NULL OR c.until >= $1) AND ($2 IS NULL OR p.village_id = $2) \
+         ORDER BY v.display_order, v.name, c.since, p.name";
+    let rows =
+        on_pool!(db, pool => sqlx::query_as(SQL).bind(as_of).bind(village).fetch_all(pool).await?);
+    Ok(rows)
+}

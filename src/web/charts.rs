@@ -1,0 +1,94 @@
+//! Charts drawn by the server as inline SVG: no JavaScript library, no outside service.
+
+/// Text for SVG/HTML: the five special characters escaped.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// Horizontal bars, one per item, longest first as given.
+pub fn horizontal_bars(title: &str, items: &[(String, i64)], unit: &str) -> String {
+    let row = 24;
+    let label_width = 110;
+    let bar_width = 360;
+    let height = 30 + row * items.len().max(1);
+    let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let mut svg = format!(
+        "<svg class=\"chart\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {w} {height}\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <title>{t}</title><text x=\"0\" y=\"16\" class=\"chart-title\">{t}</text>",
+        t = escape(title),
+        w = label_width + bar_width + 70,
+    );
+    if items.is_empty() {
+        svg.push_str("<text x=\"0\" y=\"44\" class=\"chart-empty\">暂无数据</text>");
+    }
+    for (i, (label, value)) in items.iter().enumerate() {
+        let y = 28 + i * row;
+        let width = (*value as f64 / max as f64 * bar_width as f64).round() as i64;
+        svg.push_str(&format!(
+            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" class=\"chart-label\">{label}</text>\
+             <rect x=\"{label_width}\" y=\"{y}\" width=\"{width}\" height=\"16\" class=\"bar\"><title>{label}：{value}{unit}</title></rect>\
+             <text x=\"{vx}\" y=\"{ty}\" class=\"chart-value\">{value}</text>",
+            lx = label_width - 6,
+            ty = y + 13,
+            vx = label_width as i64 + width + 6,
+            label = escape(label),
+            unit = escape(unit),
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Vertical bars for the twelve months.
+pub fn monthly_bars(title: &str, values: &[(String, i64)], unit: &str) -> String {
+    let (width, height, top, bottom) = (520, 200, 28, 24);
+    let plot = height - top - bottom;
+    let max = values.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let slot = (width - 20) / values.len().max(1);
+    let mut svg = format!(
+        "<svg class=\"chart\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {width} {height}\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <title>{t}</title><text x=\"0\" y=\"16\" class=\"chart-title\">{t}</text>",
+        t = escape(title),
+    );
+    for (i, (month, value)) in values.iter().enumerate() {
+        let bar = (*value as f64 / max as f64 * plot as f64).round() as usize;
+        let x = 10 + i * slot;
+        let y = top + plot - bar;
+        svg.push_str(&format!(
+            "<rect x=\"{bx}\" y=\"{y}\" width=\"{bw}\" height=\"{bar}\" class=\"bar\"><title>{m}月：{value}{unit}</title></rect>\
+             <text x=\"{cx}\" y=\"{ly}\" text-anchor=\"middle\" class=\"chart-label\">{m}月</text>\
+             <text x=\"{cx}\" y=\"{vy}\" text-anchor=\"middle\" class=\"chart-value\">{shown}</text>",
+            bx = x + 4,
+            bw = slot.saturating_sub(8),
+            cx = x + slot / 2,
+            ly = height - 6,
+            vy = y.saturating_sub(3).max(top),
+            m = month.trim_start_matches('0'),
+            unit = escape(unit),
+            shown = if *value > 0 { value.to_string() } else { String::new() },
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_escaped_and_bars_scale() {
+        let svg = horizontal_bars("资料", &[("<b>村".into(), 10), ("乙村".into(), 5)], "份");
+        assert!(svg.contains("&lt;b&gt;村") && !svg.contains("<b>村"));
+        assert!(svg.contains("width=\"360\"") && svg.contains("width=\"180\""));
+        let months: Vec<(String, i64)> = (1..=12).map(|m| (format!("{m:02}"), m)).collect();
+        assert_eq!(
+            monthly_bars("月", &months, "场").matches("<rect").count(),
+            12
+        );
+    }
+}

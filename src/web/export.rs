@@ -1,0 +1,26 @@
+//! /export: the year-end workbook.
+
+use rocket::{Route, State};
+
+use super::download::XlsxDownload;
+use super::error::AppResult;
+use super::guards::CurrentUser;
+use super::period::{chosen_year, today};
+use crate::services::export::year_workbook;
+use crate::store::Db;
+
+#[rocket::get("/export?<year>&<village>")]
+async fn export(
+    me: CurrentUser,
+    year: Option<i32>,
+    village: Option<i64>,
+    db: &State<Db>,
+) -> AppResult<XlsxDownload> {
+    let (file_name, bytes) =
+        year_workbook(db, &me.actor, chosen_year(year), village, today()).await?;
+    Ok(XlsxDownload { file_name, bytes })
+}
+
+pub fn routes() -> Vec<Route> {
+    rocket::routes![export]
+}
