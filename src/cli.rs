@@ -42,6 +42,12 @@ pub enum Command {
     Village(VillageCommand),
     /// 导入表格：pufa import 文件 [--kind …] [--village …] [--as …] [--dry-run] [--allow-partial] [--json]；pufa import undo 批次号
     Import(crate::import_cli::ImportArgs),
+    /// 创建演示乡镇（10个村(社区)和2021年的台账，经表格导入流程载入）
+    Demo {
+        /// 演示表格所在目录
+        #[arg(long, default_value = "imports/demo")]
+        dir: std::path::PathBuf,
+    },
     /// 年度汇总表：pufa export --year 2021 [--village 名称] -o 汇总.xlsx
     Export {
         #[arg(long)]
@@ -160,6 +166,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             village,
             output,
         } => export(&config, year, village, output).await,
+        Command::Demo { dir } => demo(&config, dir).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -345,6 +352,28 @@ async fn summary(
     } else {
         println!("{}", crate::services::summary::report_paragraph(&summary));
     }
+    db.close().await;
+    Ok(())
+}
+
+async fn demo(config: &AppConfig, dir: std::path::PathBuf) -> Result<(), Failure> {
+    let db = open_db(config).await?;
+    let report = crate::services::demo::load_demo(&db, &dir)
+        .await
+        .map_err(explain)?;
+    for (file, created, warnings) in &report.files {
+        println!("已导入 {file}：新增 {created} 行（提示 {warnings} 条）");
+    }
+    if let Some(password) = &report.admin_password {
+        println!("已创建管理员账号 admin，密码：{password}（请登录后修改）");
+    }
+    let today = chrono::Local::now().date_naive();
+    let summary =
+        crate::services::summary::annual_summary(&db, &Actor::operator(), 2021, None, today)
+            .await
+            .map_err(explain)?;
+    println!("{}", crate::services::summary::report_paragraph(&summary));
+    println!("演示乡镇已就绪。执行 cargo run --release 后在浏览器中查看 2021 年概览。");
     db.close().await;
     Ok(())
 }

@@ -341,7 +341,7 @@ pub async fn year_workbook(
             rows: coverage,
         },
     ];
-    let village_rows = s
+    let mut village_rows: Vec<Vec<Cell>> = s
         .village_lines
         .iter()
         .map(|l| {
@@ -356,6 +356,21 @@ pub async fn year_workbook(
             ]
         })
         .collect();
+    if village_id.is_none() {
+        // Township level (镇机关, 镇级): what is not any village's, so that the totals row
+        // equals the summary.
+        let sum =
+            |f: fn(&super::summary::VillageLine) -> i64| s.village_lines.iter().map(f).sum::<i64>();
+        village_rows.push(vec![
+            Cell::Text("镇级（镇机关）".into()),
+            Cell::Int(s.sessions_held - sum(|l| l.sessions_held)),
+            Cell::Int(s.activities_held - sum(|l| l.activities)),
+            Cell::Int(s.activity_audience_total - sum(|l| l.audience)),
+            Cell::Int(s.materials_distributed - sum(|l| l.materials)),
+            Cell::Int(s.legal_literates_on_roster - sum(|l| l.legal_literates)),
+            Cell::Int(s.legal_literates_new - sum(|l| l.legal_literates_new)),
+        ]);
+    }
     let book = Yearbook {
         title: format!("{subject}{year}年普法工作汇总"),
         figures: figures(&s),

@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod attendance;
 pub mod auth;
+pub mod demo;
 pub mod export;
 pub mod imports;
 pub mod materials;

@@ -12,3 +12,4 @@ mod people;
 mod sessions;
 mod summary;
 mod villages_and_users;
+mod yearbook;
