@@ -55,6 +55,14 @@ fn browser_programs(test: &str) -> Option<(String, String)> {
 }
 
 async fn start_browser(chromium: &str, driver: &str) -> (Killed, Client) {
+    start_browser_downloading_to(chromium, driver, &std::env::temp_dir()).await
+}
+
+async fn start_browser_downloading_to(
+    chromium: &str,
+    driver: &str,
+    downloads: &std::path::Path,
+) -> (Killed, Client) {
     let port = free_port();
     let child = Command::new(driver)
         .arg(format!("--port={port}"))
@@ -66,6 +74,10 @@ async fn start_browser(chromium: &str, driver: &str) -> (Killed, Client) {
     let capabilities = serde_json::json!({
         "goog:chromeOptions": {
             "binary": chromium,
+            "prefs": {
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false
+            },
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--no-first-run", "--window-size=1280,900"]
@@ -388,5 +400,76 @@ async fn schedule_and_take_attendance(b: &Client, base: &str, cadre: i64) -> Ste
     keep_screenshot(b, "session_calendar").await?;
     let calendar = b.find(Locator::Css("table.calendar")).await?.text().await?;
     assert!(calendar.contains("08:30 会前学法"), "{calendar}");
+    Ok(())
+}
+
+#[rocket::async_test]
+async fn dashboard_draws_charts_and_the_workbook_downloads() {
+    let test = "dashboard_draws_charts_and_the_workbook_downloads";
+    let Some((driver, chromium)) = browser_programs(test) else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite, test)
+        .await
+        .expect("sqlite is always there");
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("imports/demo");
+    pufa::services::demo::load_demo(&app.db, &demo)
+        .await
+        .expect("demo township");
+    app.user("leader", Role::Viewer, None).await;
+    let base = serve(&app).await;
+    let downloads = tempfile::tempdir().expect("download dir");
+    let (_driver, browser) =
+        start_browser_downloading_to(&chromium, &driver, downloads.path()).await;
+    let result = look_at_dashboard(&browser, &base, downloads.path()).await;
+    let _ = browser.close().await;
+    result.expect("the township leader's story in the browser");
+}
+
+async fn look_at_dashboard(b: &Client, base: &str, downloads: &std::path::Path) -> Step {
+    b.goto(&format!("{base}/login")).await?;
+    type_into(b, "input[name=username]", "leader").await?;
+    type_into(b, "input[name=password]", PASSWORD).await?;
+    click(b, "button[type=submit].primary").await?;
+    wait_for(b, "h1").await?;
+    b.goto(&format!("{base}/?year=2021")).await?;
+    wait_for(b, "svg.chart").await?;
+    keep_screenshot(b, "dashboard").await?;
+    let charts = b.find_all(Locator::Css("svg.chart")).await?;
+    assert_eq!(charts.len(), 4, "four charts");
+    let bars = b.find_all(Locator::Css("svg.chart rect.bar")).await?;
+    assert!(bars.len() >= 24, "bars are drawn: {}", bars.len());
+    let paragraph = b.find(Locator::Css("#paragraph")).await?.text().await?;
+    assert!(
+        paragraph.contains("党委会专题学法3次") && paragraph.contains("新培养法律明白人12人"),
+        "{paragraph}"
+    );
+    let grid = b.find(Locator::Css("table.coverage")).await?.text().await?;
+    assert!(grid.contains("龙凤社区"), "{grid}");
+    click(b, "a[href^='/export']").await?;
+    // The browser saves the workbook; wait for it to finish.
+    let mut saved = None;
+    for _ in 0..100 {
+        saved = std::fs::read_dir(downloads).ok().and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "xlsx"))
+        });
+        if saved.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let saved = saved.expect("the workbook was downloaded");
+    assert!(saved
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .contains("2021年普法工作汇总"));
+    let bytes = std::fs::read(&saved).expect("read the download");
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a workbook");
+    use calamine::Reader;
+    assert_eq!(book.sheet_names()[0], "总览");
     Ok(())
 }

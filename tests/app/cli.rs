@@ -207,3 +207,64 @@ fn import_command_exit_codes_and_json() {
     let twice = pufa(&url, &format!("import undo {batch}"), "");
     assert_eq!(twice.status.code(), Some(1));
 }
+
+#[test]
+fn demo_then_summary_json_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let demo_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("imports/demo");
+    let demo = pufa(&url, &format!("demo --dir {}", demo_dir.display()), "");
+    assert!(demo.status.success(), "{:?}", stderr_lines(&demo));
+    assert!(String::from_utf8_lossy(&demo.stdout).contains("已创建管理员账号 admin"));
+    let output = pufa(&url, "summary --year 2021 --json", "");
+    assert!(output.status.success(), "{:?}", stderr_lines(&output));
+    let s: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    for key in [
+        "year",
+        "villages",
+        "sessions_held",
+        "sessions_by_kind",
+        "attendance_person_times",
+        "attendance_rate",
+        "study_hours_total",
+        "people_below_requirement",
+        "legal_literates_on_roster",
+        "legal_literates_new",
+        "villages_below_literate_target",
+        "materials_distributed",
+        "materials_by_village",
+        "materials_by_month",
+        "activities_held",
+        "activity_audience_total",
+        "activities_by_place",
+        "audience_by_group",
+        "villages_without_activity_by_quarter",
+    ] {
+        assert!(s.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(
+        (s["year"].as_i64(), s["villages"].as_i64()),
+        (Some(2021), Some(10))
+    );
+    assert_eq!(s["sessions_by_kind"]["committee"], 3);
+    assert_eq!(s["legal_literates_new"], 12);
+    assert!(s["materials_distributed"].as_i64().unwrap() >= 2000);
+    assert_eq!(s["materials_by_month"].as_object().unwrap().len(), 12);
+    let village = pufa(&url, "summary --year 2021 --village 龙凤村 --json", "");
+    let v: serde_json::Value = serde_json::from_slice(&village.stdout).unwrap();
+    assert_eq!(v["villages"], 1);
+    assert!(
+        v["materials_distributed"].as_i64().unwrap() < s["materials_distributed"].as_i64().unwrap()
+    );
+    let file = dir.path().join("年度汇总.xlsx");
+    let export = pufa(
+        &url,
+        &format!("export --year 2021 -o {}", file.display()),
+        "",
+    );
+    assert!(export.status.success(), "{:?}", stderr_lines(&export));
+    assert!(std::fs::metadata(&file).unwrap().len() > 5000);
+    // A second demo into the same database is refused with one line.
+    let again = pufa(&url, &format!("demo --dir {}", demo_dir.display()), "");
+    assert!(failure_line(&again).contains("已有村(社区)数据"));
+}
