@@ -132,6 +132,71 @@ pub struct NewBatch {
     pub report: String,
 }
 
+/// Attendance rows per multi-row INSERT (7 parameters each, far below both backends' limits).
+const ATTENDANCE_CHUNK: usize = 500;
+
+fn attendance_insert(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|i| {
+            let p = i * 7;
+            format!(
+                "(${}, ${}, ${}, ${}, 'import', ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6,
+                p + 7
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO attendance (session_id, person_id, status, hours_credited, source, import_batch_id, updated_by, updated_at) VALUES {}",
+        values.join(", ")
+    )
+}
+
+/// Binds the rows of `attendance_insert` on either backend's query type.
+trait BindAttendance: Sized {
+    fn bind_all_attendance(
+        self,
+        rows: &[(i64, i64, &AttendanceRow)],
+        batch_id: i64,
+        by: Option<i64>,
+    ) -> Self;
+}
+
+impl<'q, DB: sqlx::Database> BindAttendance
+    for sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    f64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    fn bind_all_attendance(
+        mut self,
+        rows: &[(i64, i64, &AttendanceRow)],
+        batch_id: i64,
+        by: Option<i64>,
+    ) -> Self {
+        let at = now();
+        for (session, person, row) in rows {
+            self = self
+                .bind(*session)
+                .bind(*person)
+                .bind(row.status.clone())
+                .bind(row.hours_credited)
+                .bind(batch_id)
+                .bind(by)
+                .bind(at);
+        }
+        self
+    }
+}
+
 fn resolve(r: Ref, created: &[i64]) -> StoreResult<i64> {
     match r {
         Ref::Existing(id) => Ok(id),
@@ -178,8 +243,6 @@ pub async fn commit(db: &Db, batch: &NewBatch, ops: &[Op]) -> StoreResult<i64> {
          notes = $6, updated_at = $7 WHERE id = $8";
     const GROUP: &str =
         "INSERT INTO activity_audience_groups (activity_id, audience_group) VALUES ($1, $2)";
-    const ATTENDANCE: &str = "INSERT INTO attendance (session_id, person_id, status, hours_credited, source, import_batch_id, \
-         updated_by, updated_at) VALUES ($1, $2, $3, $4, 'import', $5, $6, $7) RETURNING id";
     const ATTENDANCE_UPDATE: &str =
         "UPDATE attendance SET status = $1, hours_credited = $2, source = 'import', \
          updated_by = $3, updated_at = $4 WHERE id = $5";
@@ -194,6 +257,7 @@ pub async fn commit(db: &Db, batch: &NewBatch, ops: &[Op]) -> StoreResult<i64> {
             .fetch_one(&mut *tx).await?;
         // Ids of created records, by op index; 0 where the op created nothing.
         let mut created: Vec<i64> = Vec::with_capacity(ops.len());
+        let mut pending_attendance: Vec<(i64, i64, &AttendanceRow)> = Vec::new();
         for op in ops {
             let (table, id, before): (&str, i64, Option<String>) = match op {
                 Op::CreatePerson(p) => {
@@ -272,11 +336,15 @@ pub async fn commit(db: &Db, batch: &NewBatch, ops: &[Op]) -> StoreResult<i64> {
                     ("activities", *id, Some(json(before)))
                 }
                 Op::CreateAttendance { session, person, row } => {
-                    let id: i64 = sqlx::query_scalar(ATTENDANCE)
-                        .bind(resolve(*session, &created)?).bind(resolve(*person, &created)?).bind(&row.status)
-                        .bind(row.hours_credited).bind(batch_id).bind(by).bind(now())
-                        .fetch_one(&mut *tx).await?;
-                    ("attendance", id, None)
+                    // Nothing refers to attendance rows: they are written in chunks below.
+                    pending_attendance.push((resolve(*session, &created)?, resolve(*person, &created)?, row));
+                    if pending_attendance.len() >= ATTENDANCE_CHUNK {
+                        let chunk = std::mem::take(&mut pending_attendance);
+                        sqlx::query(&attendance_insert(chunk.len()))
+                            .bind_all_attendance(&chunk, batch_id, by)
+                            .execute(&mut *tx).await?;
+                    }
+                    ("attendance", 0, None)
                 }
                 Op::UpdateAttendance { id, before, after } => {
                     sqlx::query(ATTENDANCE_UPDATE)
@@ -285,10 +353,19 @@ pub async fn commit(db: &Db, batch: &NewBatch, ops: &[Op]) -> StoreResult<i64> {
                     ("attendance", *id, Some(json(before)))
                 }
             };
-            let action = if before.is_some() { "updated" } else { "created" };
-            sqlx::query(CHANGE).bind(batch_id).bind(table).bind(id).bind(action).bind(before.as_deref())
+            // Created rows carry the batch id (undo deletes by it); updates keep what they replaced.
+            if let Some(before) = before.as_deref() {
+                sqlx::query(CHANGE).bind(batch_id).bind(table).bind(id).bind("updated").bind(before)
+                    .execute(&mut *tx).await?;
+                created.push(0);
+            } else {
+                created.push(id);
+            }
+        }
+        if !pending_attendance.is_empty() {
+            sqlx::query(&attendance_insert(pending_attendance.len()))
+                .bind_all_attendance(&pending_attendance, batch_id, by)
                 .execute(&mut *tx).await?;
-            created.push(if before.is_none() { id } else { 0 });
         }
         tx.commit().await?;
         batch_id
@@ -433,6 +510,28 @@ pub async fn undo(db: &Db, batch_id: i64, by_user: Option<i64>) -> StoreResult<(
                 }
                 (table, _) => return Err(restore_error(table)),
             }
+        }
+        // What the batch created carries its id. Rows of sessions or activities it created
+        // that later work added would go with them (cascade): refuse instead.
+        const USED: &str = "SELECT EXISTS (SELECT 1 FROM attendance a JOIN sessions s ON s.id = a.session_id \
+             WHERE s.import_batch_id = $1 AND (a.import_batch_id IS NULL OR a.import_batch_id <> $1)) \
+             OR EXISTS (SELECT 1 FROM distributions d JOIN activities x ON x.id = d.activity_id \
+             WHERE x.import_batch_id = $1 AND (d.import_batch_id IS NULL OR d.import_batch_id <> $1))";
+        let used: bool = sqlx::query_scalar(USED).bind(batch_id).fetch_one(&mut *tx).await?;
+        if used {
+            return Err(StoreError::InUse);
+        }
+        for sql in [
+            "DELETE FROM attendance WHERE import_batch_id = $1",
+            "DELETE FROM distributions WHERE import_batch_id = $1",
+            "DELETE FROM activities WHERE import_batch_id = $1",
+            "DELETE FROM sessions WHERE import_batch_id = $1",
+            "DELETE FROM materials WHERE import_batch_id = $1",
+            "DELETE FROM person_categories WHERE person_id IN (SELECT id FROM people WHERE import_batch_id = $1)",
+            "DELETE FROM session_invitees WHERE person_id IN (SELECT id FROM people WHERE import_batch_id = $1)",
+            "DELETE FROM people WHERE import_batch_id = $1",
+        ] {
+            sqlx::query(sql).bind(batch_id).execute(&mut *tx).await?;
         }
         sqlx::query("UPDATE import_batches SET status = 'undone', undone_at = $1, undone_by = $2 WHERE id = $3")
             .bind(now()).bind(by_user).bind(batch_id).execute(&mut *tx).await?;

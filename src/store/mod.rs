@@ -59,6 +59,9 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("无法创建数据目录：{0}")]
     Io(#[from] std::io::Error),
+    /// A record to remove is used by later work (undo of an import).
+    #[error("记录已被后来的数据使用")]
+    InUse,
 }
 
 impl StoreError {
@@ -67,7 +70,8 @@ impl StoreError {
     }
 
     pub fn is_foreign_key_violation(&self) -> bool {
-        matches!(self, StoreError::Sql(sqlx::Error::Database(e)) if e.is_foreign_key_violation())
+        matches!(self, StoreError::InUse)
+            || matches!(self, StoreError::Sql(sqlx::Error::Database(e)) if e.is_foreign_key_violation())
     }
 }
 

@@ -31,6 +31,7 @@ on_both_backends!(
     printed_sign_in_sheet_imports_into_its_session,
     upload_preview_and_commit_through_the_web,
     activities_ledger_with_materials_count,
+    undo_of_an_attendance_import_and_work_that_depends_on_it,
 );
 
 /// A cell of a fixture row.
@@ -1135,4 +1136,105 @@ fn kept_templates_match_what_the_code_produces() {
         assert_eq!(table.kind, *kind);
         assert_eq!(table.sheets[0].rows.len(), 1);
     }
+}
+
+async fn undo_of_an_attendance_import_and_work_that_depends_on_it(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "undo_attendance").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    let actor = admin(&app).await;
+    let today = chrono::Local::now().date_naive();
+    let bytes = xlsx("签到", &attendance_rows(), &[]);
+    let (batch, p) = imports::commit(&app.db, &actor, &upload("签到.xlsx", &bytes), false)
+        .await
+        .unwrap();
+    assert_eq!(p.created, 3);
+    let people = store::people::count(&app.db, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(people, 2);
+    let sessions = store::sessions::list(
+        &app.db,
+        &store::sessions::SessionFilter {
+            period: Period::everything(),
+            village_id: None,
+            include_township: false,
+            kind: None,
+            status: None,
+        },
+        10,
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(sessions.len(), 2);
+    // Someone takes attendance by hand in a session the import created: undo must refuse.
+    let walk_in = app.person("王五", Some(village)).await;
+    let mark = store::attendance::Mark {
+        person_id: walk_in,
+        status: pufa::domain::session::AttendanceStatus::Present,
+        hours_credited: 1.0,
+    };
+    store::attendance::save_marks(
+        &app.db,
+        sessions[0].id,
+        &[mark],
+        pufa::domain::session::AttendanceSource::Manual,
+        None,
+    )
+    .await
+    .unwrap();
+    let refused = imports::undo(&app.db, &actor, batch, today)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("不能撤销"), "{refused}");
+    assert_eq!(
+        store::attendance::grid(&app.db, sessions[0].id, None)
+            .await
+            .unwrap()
+            .len(),
+        3,
+        "nothing removed"
+    );
+    // Without that, undo removes the sessions, attendance and people it created.
+    match &app.db {
+        pufa::store::Db::Sqlite(pool) => {
+            sqlx::query("DELETE FROM attendance WHERE person_id = $1")
+                .bind(walk_in)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        pufa::store::Db::Postgres(pool) => {
+            sqlx::query("DELETE FROM attendance WHERE person_id = $1")
+                .bind(walk_in)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    imports::undo(&app.db, &actor, batch, today).await.unwrap();
+    assert_eq!(
+        store::people::count(&app.db, &Default::default())
+            .await
+            .unwrap(),
+        1,
+        "only the walk-in remains"
+    );
+    let left = store::sessions::list(
+        &app.db,
+        &store::sessions::SessionFilter {
+            period: Period::everything(),
+            village_id: None,
+            include_township: false,
+            kind: None,
+            status: None,
+        },
+        10,
+        0,
+    )
+    .await
+    .unwrap();
+    assert!(left.is_empty());
 }
