@@ -468,7 +468,7 @@ async fn look_at_dashboard(b: &Client, base: &str, downloads: &std::path::Path) 
         .to_string_lossy()
         .contains("2021年普法工作汇总"));
     let bytes = std::fs::read(&saved).expect("read the download");
-    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a workbook");
+    let book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a workbook");
     use calamine::Reader;
     assert_eq!(book.sheet_names()[0], "总览");
     Ok(())
