@@ -227,7 +227,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> ExitCode {
     if preview.rejected > 0 && !args.allow_partial {
         return done(&preview, None, EXIT_REJECTED);
     }
-    match imports::commit(db, &actor, &upload, args.allow_partial).await {
+    match imports::commit_previewed(db, &actor, &file_name, preview, args.allow_partial).await {
         Ok((batch, committed)) => done(&committed, Some(batch), 0),
         Err(ImportError::Read(e)) => fail(args.json, EXIT_UNREADABLE, &e.to_string()),
         Err(ImportError::Service(ServiceError::Refused(m))) => fail(args.json, EXIT_REJECTED, &m),

@@ -1025,7 +1025,7 @@ fn zip_bomb_truncated_file_and_too_many_rows_are_refused() {
     let grids = pufa::sheets::read::read_grids("big.csv", csv.as_bytes());
     let refused = match grids {
         Err(e) => e,
-        Ok(g) => pufa::sheets::read::find_table(&g, None, &[]).unwrap_err(),
+        Ok(g) => pufa::sheets::read::find_table(g, None, &[]).unwrap_err(),
     };
     assert!(
         matches!(refused, ReadError::TooManyRows { .. }),
@@ -1040,7 +1040,7 @@ fn zip_bomb_truncated_file_and_too_many_rows_are_refused() {
         .collect();
     let grids = pufa::sheets::read::read_grids("ok.csv", ok.as_bytes()).unwrap();
     assert_eq!(
-        pufa::sheets::read::find_table(&grids, None, &[])
+        pufa::sheets::read::find_table(grids, None, &[])
             .unwrap()
             .sheets[0]
             .rows
@@ -1132,7 +1132,7 @@ fn kept_templates_match_what_the_code_produces() {
         );
         // And it reads back as its own kind with the example row accepted.
         let grids = pufa::sheets::read::read_grids("template.xlsx", &kept).unwrap();
-        let table = pufa::sheets::read::find_table(&grids, None, &["龙凤村".to_string()]).unwrap();
+        let table = pufa::sheets::read::find_table(grids, None, &["龙凤村".to_string()]).unwrap();
         assert_eq!(table.kind, *kind);
         assert_eq!(table.sheets[0].rows.len(), 1);
     }

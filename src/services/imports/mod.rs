@@ -98,7 +98,7 @@ pub async fn preview(db: &Db, actor: &Actor, upload: &Upload<'_>) -> Result<Prev
     // Parsing is CPU work; keep it off the async workers.
     let tables = tokio::task::spawn_blocking(move || {
         let grids = read::read_grids(&file_name, &bytes)?;
-        read::find_table(&grids, hint, &names)
+        read::find_table(grids, hint, &names)
     })
     .await
     .map_err(|e| ServiceError::Refused(format!("读取文件时出错：{e}")))??;
@@ -152,13 +152,24 @@ pub async fn commit(
     upload: &Upload<'_>,
     allow_partial: bool,
 ) -> Result<(i64, Preview), ImportError> {
+    let preview = preview(db, actor, upload).await?;
+    commit_previewed(db, actor, upload.file_name, preview, allow_partial).await
+}
+
+/// Commits what `preview` planned for this upload (the caller previewed it just before).
+pub async fn commit_previewed(
+    db: &Db,
+    actor: &Actor,
+    file_name: &str,
+    preview: Preview,
+    allow_partial: bool,
+) -> Result<(i64, Preview), ImportError> {
     let Some(user_id) = actor.user_id else {
         return Err(ServiceError::Refused(
             "导入需要以某个账号的身份进行（命令行请用 --as 用户名）".into(),
         )
         .into());
     };
-    let preview = preview(db, actor, upload).await?;
     if let Some((batch, at)) = preview.already_imported {
         return Err(ServiceError::Refused(format!(
             "该文件已于 {} 导入（批次 #{batch}），本次未做任何修改。",
@@ -179,7 +190,7 @@ pub async fn commit(
     let batch = NewBatch {
         kind: preview.kind.code().into(),
         village_id: preview.village_id,
-        file_name: upload.file_name.chars().take(200).collect(),
+        file_name: file_name.chars().take(200).collect(),
         file_sha256: preview.sha256.clone(),
         uploaded_by: user_id,
         rows_total: preview.rows_total as i64,

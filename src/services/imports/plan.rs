@@ -63,7 +63,7 @@ impl<'r> RowIssues<'r> {
             sheet: self.row.sheet.clone(),
             row: self.row.row,
             column: cell.map(|c| column_letter(c.col)).unwrap_or_default(),
-            header: cell.map(|c| c.header.clone()).unwrap_or_default(),
+            header: cell.map(|c| c.header.to_string()).unwrap_or_default(),
             value: cell.map(|c| c.value.display()).unwrap_or_default(),
             message,
         }

@@ -13,7 +13,7 @@ pub struct SourceCell {
     pub field: Field,
     /// Excel column index (0 = A).
     pub col: usize,
-    pub header: String,
+    pub header: std::sync::Arc<str>,
     pub value: CellValue,
 }
 
@@ -163,29 +163,36 @@ fn title_defaults(
 
 /// The tables of the workbook: every sheet with a recognisable header of one kind.
 pub fn find_table(
-    grids: &[SheetGrid],
+    grids: Vec<SheetGrid>,
     hint: Option<ImportKind>,
     villages: &[String],
 ) -> Result<TableSet, ReadError> {
     let mut kind = hint;
     let mut sheets = Vec::new();
-    for grid in grids {
-        let session_number = session_number_in(grid);
+    // The grids are consumed: each data row moves into its SourceRow instead of being copied.
+    for mut grid in grids {
+        let session_number = session_number_in(&grid);
         let kinds: Vec<ImportKind> = match kind {
             Some(k) => vec![k],
             None if session_number.is_some() => vec![ImportKind::Attendance],
             None => ImportKind::ALL.to_vec(),
         };
         let Some((found, header_index, columns)) =
-            best_header(grid, &kinds, session_number.is_some())
+            best_header(&grid, &kinds, session_number.is_some())
         else {
             continue;
         };
         kind = Some(found);
-        let (title_village, title_year) = title_defaults(grid, header_index, villages);
+        let (title_village, title_year) = title_defaults(&grid, header_index, villages);
+        let columns: Vec<(Field, usize, std::sync::Arc<str>)> = columns
+            .into_iter()
+            .map(|(f, c, h)| (f, c, std::sync::Arc::from(h)))
+            .collect();
         let headers: Vec<String> = grid.rows[header_index].iter().map(text_of).collect();
         let mut rows = Vec::new();
-        for (index, row) in grid.rows.iter().enumerate().skip(header_index + 1) {
+        let total_rows = grid.rows.len();
+        for index in header_index + 1..total_rows {
+            let row = std::mem::take(&mut grid.rows[index]);
             let first = row.iter().map(text_of).find(|t| !t.is_empty());
             let Some(first) = first else { continue };
             if is_total_or_footer(&first) {
@@ -207,12 +214,12 @@ pub fn find_table(
                 sheet: grid.name.clone(),
                 row: grid.excel_row(index),
                 cells,
-                raw: row.clone(),
+                raw: row,
             });
             if rows.len() > MAX_DATA_ROWS {
                 return Err(ReadError::TooManyRows {
                     sheet: grid.name.clone(),
-                    rows: grid.rows.len() - header_index - 1,
+                    rows: total_rows - header_index - 1,
                 });
             }
         }
@@ -278,7 +285,7 @@ mod tests {
             vec!["填表人：张三", "", "", ""],
         ]);
         let villages = vec!["龙凤村".to_string(), "凤凰社区".to_string()];
-        let set = find_table(&[g], None, &villages).unwrap();
+        let set = find_table(vec![g], None, &villages).unwrap();
         assert_eq!(set.kind, ImportKind::Materials);
         let sheet = &set.sheets[0];
         assert_eq!(sheet.header_row, 4);
@@ -300,7 +307,7 @@ mod tests {
             vec!["1", "张三", "男", "村干部", ""],
         ]);
         assert_eq!(
-            find_table(&[roster], None, &[]).unwrap().kind,
+            find_table(vec![roster], None, &[]).unwrap().kind,
             ImportKind::Roster
         );
         let activities = grid(vec![
@@ -308,12 +315,12 @@ mod tests {
             vec!["2021-1-1", "宣传", "30"],
         ]);
         assert_eq!(
-            find_table(&[activities], None, &[]).unwrap().kind,
+            find_table(vec![activities], None, &[]).unwrap().kind,
             ImportKind::Activities
         );
         let nothing = grid(vec![vec!["甲", "乙"], vec!["1", "2"]]);
         assert!(matches!(
-            find_table(&[nothing], None, &[]),
+            find_table(vec![nothing], None, &[]),
             Err(ReadError::NoHeader(_))
         ));
     }
@@ -329,7 +336,7 @@ mod tests {
             vec!["序号", "姓名", "村(社区)", "职务", "签名", "备注"],
             vec!["1", "张三", "龙凤村", "主任", "张三", ""],
         ]);
-        let set = find_table(&[g], None, &[]).unwrap();
+        let set = find_table(vec![g], None, &[]).unwrap();
         assert_eq!(set.kind, ImportKind::Attendance);
         assert_eq!(set.sheets[0].session_number, Some(42));
         assert_eq!(set.sheets[0].rows[0].text(Field::Signature), "张三");
