@@ -171,6 +171,20 @@ async fn wait_for(b: &Client, css: &str) -> Step {
     b.wait().for_element(Locator::Css(css)).await.map(|_| ())
 }
 
+/// Waits until an element with this text is on the page: after a form posts, the previous
+/// page's element of the same kind may still be there for a moment.
+async fn wait_for_text(b: &Client, css: &str, text: &str) -> Step {
+    for _ in 0..100 {
+        if let Ok(element) = b.find(Locator::Css(css)).await {
+            if element.text().await.is_ok_and(|t| t.contains(text)) {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {css} containing {text:?} appeared");
+}
+
 async fn drive(b: &Client, base: &str) -> Step {
     b.goto(&format!("{base}/people")).await?;
     let url = b.current_url().await?;
@@ -373,6 +387,7 @@ async fn schedule_and_take_attendance(b: &Client, base: &str, cadre: i64) -> Ste
         .select_by_value("township_cadre")
         .await?;
     click(b, "button.primary").await?;
+    wait_for_text(b, "p.flash-success", "已加入参学名单").await?;
     wait_for(b, "table.grid").await?;
     click(b, "input[name='rows[0].status'][value=late]").await?;
     b.find(Locator::Css("input[name='rows[0].hours']"))
@@ -380,7 +395,7 @@ async fn schedule_and_take_attendance(b: &Client, base: &str, cadre: i64) -> Ste
         .send_keys("0.5")
         .await?;
     click(b, "#grid button.primary").await?;
-    wait_for(b, "p.flash-success").await?;
+    wait_for_text(b, "p.flash-success", "考勤已保存").await?;
     keep_screenshot(b, "session_detail").await?;
     let history = b.source().await?;
     assert!(
