@@ -101,11 +101,18 @@ pub async fn annual_summary(
         }
     }
     let (mut sessions_by_month, mut attendance_by_month) = (months(), months());
-    for (month, sessions, people) in summary::sessions_by_month(db, period, village_id).await? {
+    let (mut recorded, mut attended, mut hours) = (0, 0, 0.0);
+    for (month, sessions, people, rows, month_hours) in
+        summary::sessions_by_month(db, period, village_id).await?
+    {
         sessions_by_month.insert(month.clone(), sessions);
         attendance_by_month.insert(month, people);
+        (recorded, attended, hours) = (recorded + rows, attended + people, hours + month_hours);
     }
-    let (recorded, attended, hours) = summary::attendance_totals(db, period, village_id).await?;
+    // For one village, attendance is its people's, at township sessions too.
+    if village_id.is_some() {
+        (recorded, attended, hours) = summary::attendance_totals(db, period, village_id).await?;
+    }
     let attendance_rate = if recorded > 0 {
         (attended as f64 * 1000.0 / recorded as f64).round() / 10.0
     } else {

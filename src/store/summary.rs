@@ -26,18 +26,34 @@ pub async fn sessions_by_kind_and_status(
     Ok(rows)
 }
 
-/// Held sessions and attended person-times per month: (month "01".."12", sessions, person-times).
+/// Per month of held sessions: (month "01".."12", sessions, attended person-times,
+/// attendance rows recorded, hours of those attended). One pass over the attendance.
 pub async fn sessions_by_month(
     db: &Db,
     period: Period,
     village: Option<i64>,
-) -> StoreResult<Vec<(String, i64, i64)>> {
-    const SQL: &str = "SELECT substr(CAST(s.starts_at AS TEXT), 6, 2) AS month, COUNT(DISTINCT s.id), \
-         COUNT(a.id) FROM sessions s LEFT JOIN attendance a ON a.session_id = s.id AND a.status IN ('present', 'late') \
+) -> StoreResult<Vec<(String, i64, i64, i64, f64)>> {
+    const SESSIONS: &str = "SELECT substr(CAST(starts_at AS TEXT), 6, 2) AS month, COUNT(*) FROM sessions \
+         WHERE status = 'held' AND starts_at >= $1 AND starts_at < $2 AND ($3 IS NULL OR village_id = $3) \
+         GROUP BY substr(CAST(starts_at AS TEXT), 6, 2)";
+    const ATTENDANCE: &str = "SELECT substr(CAST(s.starts_at AS TEXT), 6, 2) AS month, \
+         COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN 1 ELSE 0 END), 0), COUNT(*), \
+         CAST(COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN a.hours_credited ELSE 0 END), 0) AS DOUBLE PRECISION) \
+         FROM sessions s JOIN attendance a ON a.session_id = s.id \
          WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 AND ($3 IS NULL OR s.village_id = $3) \
-         GROUP BY substr(CAST(s.starts_at AS TEXT), 6, 2) ORDER BY 1";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
-    Ok(rows)
+         GROUP BY substr(CAST(s.starts_at AS TEXT), 6, 2)";
+    let sessions: Vec<(String, i64)> = on_pool!(db, pool => sqlx::query_as(SESSIONS).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
+    let attendance: Vec<(String, i64, i64, f64)> = on_pool!(db, pool => sqlx::query_as(ATTENDANCE).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
+    Ok(sessions
+        .into_iter()
+        .map(|(month, n)| {
+            let (attended, recorded, hours) = attendance
+                .iter()
+                .find(|a| a.0 == month)
+                .map_or((0, 0, 0.0), |a| (a.1, a.2, a.3));
+            (month, n, attended, recorded, hours)
+        })
+        .collect())
 }
 
 /// Attendance of the period's held sessions, by the attendee's village (none: everyone):
@@ -64,13 +80,14 @@ pub async fn legal_literates_by_village(
     as_of: NaiveDate,
     village: Option<i64>,
 ) -> StoreResult<Vec<(i64, String, i64, i64)>> {
-    const SQL: &str = "SELECT v.id, v.name, \
-         (SELECT COUNT(*) FROM people p JOIN person_categories c ON c.person_id = p.id \
-            WHERE p.village_id = v.id AND p.active = TRUE AND c.category = 'legal_literate' \
-            AND (c.since IS NULL OR c.since <= $3) AND (c.until IS NULL OR c.until >= $3)), \
-         (SELECT COUNT(*) FROM people p JOIN person_categories c ON c.person_id = p.id \
-            WHERE p.village_id = v.id AND c.category = 'legal_literate' AND c.since >= $1 AND c.since < $2) \
-         FROM villages v WHERE ($4 IS NULL OR v.id = $4) ORDER BY v.display_order, v.name";
+    const SQL: &str = "SELECT v.id, v.name, COALESCE(x.on_roster, 0), COALESCE(x.certified, 0) FROM villages v LEFT JOIN ( \
+         SELECT p.village_id, \
+           CAST(SUM(CASE WHEN p.active = TRUE AND (c.since IS NULL OR c.since <= $3) AND (c.until IS NULL OR c.until >= $3) \
+                THEN 1 ELSE 0 END) AS BIGINT) AS on_roster, \
+           CAST(SUM(CASE WHEN c.since >= $1 AND c.since < $2 THEN 1 ELSE 0 END) AS BIGINT) AS certified \
+         FROM person_categories c JOIN people p ON p.id = c.person_id \
+         WHERE c.category = 'legal_literate' AND p.village_id IS NOT NULL GROUP BY p.village_id \
+         ) x ON x.village_id = v.id WHERE ($4 IS NULL OR v.id = $4) ORDER BY v.display_order, v.name";
     let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(period.from).bind(period.to).bind(as_of).bind(village).fetch_all(pool).await?);
     Ok(rows)
 }
