@@ -302,6 +302,36 @@ async fn record_activity_with_material(b: &Client, base: &str) -> Step {
     click(b, "table a").await?;
     wait_for(b, ".figures").await?;
     keep_screenshot(b, "village_page").await?;
+    upload_a_ledger(b, base).await
+}
+
+/// The admin uploads a materials ledger with one wrong row, reads the preview, and imports
+/// the correct rows.
+async fn upload_a_ledger(b: &Client, base: &str) -> Step {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("龙凤村资料发放.csv");
+    std::fs::write(
+        &path,
+        "龙凤村2021年普法资料发放登记表\n发放日期,村(社区),资料名称,数量\n2021-03-05,龙凤村,民法典宣传手册,200份\n2021-13-05,龙凤村,宪法读本,50\n合计,,,250\n",
+    )
+    .expect("write the ledger");
+    b.goto(&format!("{base}/imports")).await?;
+    b.find(Locator::Css("input[type=file]"))
+        .await?
+        .send_keys(&path.display().to_string())
+        .await?;
+    click(b, "#upload-form button.primary").await?;
+    wait_for(b, ".figures").await?;
+    keep_screenshot(b, "import_preview").await?;
+    let page = b.source().await?;
+    assert!(
+        page.contains("普法资料发放登记表") && page.contains("“2021-13-05” 不是有效日期"),
+        "preview shows the error"
+    );
+    click(b, "input[name=allow_partial]").await?;
+    click(b, "form[action$='/commit'] button.primary").await?;
+    wait_for_text(b, "p.flash-success", "导入完成").await?;
+    keep_screenshot(b, "import_batch").await?;
     Ok(())
 }
 
