@@ -14,8 +14,26 @@ use crate::helpers::{on_both_backends, Backend, TestApp};
 
 on_both_backends!(
     summary_matches_hand_counted_figures,
-    clerk_dashboard_shows_only_their_village
+    clerk_dashboard_shows_only_their_village,
+    an_empty_township_shows_where_to_start,
 );
+
+async fn an_empty_township_shows_where_to_start(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "empty_dashboard").await else {
+        return;
+    };
+    app.user("admin", Role::Admin, None).await;
+    let admin = app.session("admin").await;
+    let page = admin.get("/").await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(
+        page.body.contains("从这里开始") && page.body.contains("/imports"),
+        "{}",
+        page.body
+    );
+    app.village("龙凤村").await;
+    assert!(!admin.get("/").await.body.contains("从这里开始"));
+}
 
 async fn literate(app: &TestApp, name: &str, village: i64, since: &str) -> i64 {
     let input = PersonInput {
