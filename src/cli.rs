@@ -131,19 +131,9 @@ impl<E: std::fmt::Display> From<E> for Failure {
 pub async fn run(cli: Cli) -> ExitCode {
     let config = AppConfig::from_env(cli.database_url.clone());
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Import(args) = command {
-        let db = match open_db(&config).await {
-            Ok(db) => db,
-            Err(Failure(message)) => {
-                eprintln!("错误：{message}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let code = crate::import_cli::run(&db, args).await;
-        db.close().await;
-        return code;
-    }
     let outcome = match command {
+        // The import has exit codes of its own (0, 1, 2).
+        Command::Import(args) => return import(&config, args).await,
         Command::Serve => serve(&config).await,
         Command::Migrate => migrate(&config).await,
         Command::User(UserCommand::Add {
@@ -155,7 +145,6 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Village(VillageCommand::Add { name, kind }) => {
             add_village(&config, name, kind).await
         }
-        Command::Import(_) => Ok(()),
         Command::Summary {
             year,
             village,
@@ -175,6 +164,19 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn import(config: &AppConfig, args: crate::import_cli::ImportArgs) -> ExitCode {
+    let db = match open_db(config).await {
+        Ok(db) => db,
+        Err(Failure(message)) => {
+            eprintln!("错误：{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = crate::import_cli::run(&db, args).await;
+    db.close().await;
+    code
 }
 
 async fn open_db(config: &AppConfig) -> Result<Db, Failure> {

@@ -6,7 +6,6 @@ use serde_json::json;
 use super::materials::can_edit_in;
 use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
 use crate::domain::activity::{ActivityDraft, ActivityInput};
-use crate::domain::dates::Period;
 use crate::domain::person::FieldErrors;
 use crate::store::activities::{self, ActivityFilter, ActivityRow};
 use crate::store::distributions::{self, DistributionRow};
@@ -102,10 +101,7 @@ async fn validate(db: &Db, actor: &Actor, input: &ActivityInput) -> ServiceResul
         }
     }
     for (index, line) in draft.materials.iter().enumerate() {
-        if materials::get_with_stock(db, line.material_id, Period::everything())
-            .await?
-            .is_none()
-        {
+        if !materials::exists(db, line.material_id).await? {
             errors.insert(format!("materials.{index}"), "所选资料不存在".into());
         }
     }

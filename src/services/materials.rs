@@ -105,10 +105,7 @@ pub async fn record_receipt(
 ) -> ServiceResult<i64> {
     actor.require(actor.role.can_manage_catalogue())?;
     let draft = input.parse().map_err(ServiceError::Invalid)?;
-    if materials::get_with_stock(db, material_id, Period::everything())
-        .await?
-        .is_none()
-    {
+    if !materials::exists(db, material_id).await? {
         return Err(ServiceError::NotFound);
     }
     Ok(materials::create_receipt(db, material_id, &draft, actor.user_id).await?)
@@ -186,11 +183,7 @@ async fn validate_distribution(
     }
     let draft = input.parse().map_err(ServiceError::Invalid)?;
     let mut errors = FieldErrors::new();
-    let any_period = Period::everything();
-    if materials::get_with_stock(db, draft.material_id, any_period)
-        .await?
-        .is_none()
-    {
+    if !materials::exists(db, draft.material_id).await? {
         errors.insert("material_id".into(), "所选资料不存在".into());
     }
     if let Some(village_id) = draft.village_id {

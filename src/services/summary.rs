@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::{Actor, ServiceError, ServiceResult};
@@ -190,8 +190,7 @@ pub async fn annual_summary(
     for v in &chosen {
         let mut line_months = months();
         let (mut sessions, mut acts, mut quantity) = (0, 0, 0);
-        for (vid, month, s, a, q) in coverage.iter().filter(|c| c.0 == v.id) {
-            let _ = vid;
+        for (_, month, s, a, q) in coverage.iter().filter(|c| c.0 == v.id) {
             *line_months.entry(month.clone()).or_default() += s + a;
             sessions += s;
             acts += a;
@@ -306,9 +305,4 @@ fn format_hours(hours: f64) -> String {
     } else {
         format!("{hours:.1}")
     }
-}
-
-/// The year shown when none is chosen: this year.
-pub fn current_year(today: NaiveDate) -> i32 {
-    today.year()
 }

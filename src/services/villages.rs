@@ -115,7 +115,7 @@ fn duplicate_code_to_field_error(e: ServiceError) -> ServiceError {
 /// What one village did in a year: the village page.
 pub struct VillageYear {
     pub village: Village,
-    pub sessions: Vec<crate::store::sessions::SessionBrief>,
+    pub sessions: Vec<crate::store::sessions::Session>,
     pub activities: Vec<crate::store::activities::ActivityRow>,
     pub materials_received: Vec<crate::store::Subtotal>,
     pub legal_literates: i64,
@@ -146,7 +146,14 @@ pub async fn village_year(
     }
     let village = get_village(db, id).await?;
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
-    let sessions = crate::store::sessions::for_village(db, id, period).await?;
+    let session_filter = crate::store::sessions::SessionFilter {
+        period,
+        village_id: Some(id),
+        include_township: false,
+        kind: None,
+        status: None,
+    };
+    let sessions = crate::store::sessions::list(db, &session_filter, 1000, 0).await?;
     let activity_filter = ActivityFilter {
         period,
         village_id: Some(id),
@@ -166,8 +173,10 @@ pub async fn village_year(
     // The roster at the end of the year, or today while the year is running.
     let as_of = period.last_day().min(today);
     let legal_literates =
-        crate::store::people::count_holding(db, id, crate::domain::Category::LegalLiterate, as_of)
-            .await?;
+        crate::store::summary::legal_literates_by_village(db, period, as_of, Some(id))
+            .await?
+            .first()
+            .map_or(0, |(_, _, on_roster, _)| *on_roster);
     let active = acts::months_with_outreach(db, id, period).await?;
     let last_month = match year.cmp(&today.year()) {
         std::cmp::Ordering::Less => 12,

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use rust_xlsxwriter::{DataValidation, DocProperties, Format, FormatBorder, Formula, Workbook};
 
 use super::read::CellValue;
-use super::table::{display_width, write_cell, Cell, Formats};
+use super::table::{cell_width, display_width, write_cell, Cell, Formats};
 use super::SheetError;
 use crate::domain::activity::{ActivityForm, AudienceGroup, Place};
 use crate::domain::import::{Field, ImportKind};
@@ -151,14 +151,6 @@ pub fn template(kind: ImportKind, villages: &[String]) -> Result<Vec<u8>, SheetE
         sheet.add_data_validation(1, *col, TEMPLATE_ROWS, *col, &validation)?;
     }
     Ok(workbook.save_to_buffer()?)
-}
-
-fn cell_width(cell: &Cell) -> usize {
-    match cell {
-        Cell::Text(t) => display_width(t),
-        Cell::Date(_) => 10,
-        _ => 6,
-    }
 }
 
 fn cell_of(value: &CellValue) -> Cell {

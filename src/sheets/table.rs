@@ -60,7 +60,7 @@ pub fn display_width(text: &str) -> usize {
         .sum()
 }
 
-fn cell_width(cell: &Cell) -> usize {
+pub fn cell_width(cell: &Cell) -> usize {
     match cell {
         Cell::Text(t) => display_width(t),
         Cell::Int(n) => n.to_string().len(),

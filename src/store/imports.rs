@@ -665,9 +665,10 @@ pub async fn activity_keys(
     Ok(rows)
 }
 
-pub async fn audience_groups_of(db: &Db, activity_id: i64) -> StoreResult<Vec<String>> {
-    const SQL: &str = "SELECT audience_group FROM activity_audience_groups WHERE activity_id = $1 ORDER BY audience_group";
-    let rows =
-        on_pool!(db, pool => sqlx::query_scalar(SQL).bind(activity_id).fetch_all(pool).await?);
+/// Audience groups of every imported activity: (activity id, group code), in one query.
+pub async fn imported_audience_groups(db: &Db) -> StoreResult<Vec<(i64, String)>> {
+    const SQL: &str = "SELECT g.activity_id, g.audience_group FROM activity_audience_groups g \
+         JOIN activities a ON a.id = g.activity_id WHERE a.import_key IS NOT NULL ORDER BY g.audience_group";
+    let rows = on_pool!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await?);
     Ok(rows)
 }

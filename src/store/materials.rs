@@ -81,6 +81,13 @@ pub async fn get_with_stock(
     Ok(row)
 }
 
+pub async fn exists(db: &Db, id: i64) -> StoreResult<bool> {
+    const SQL: &str = "SELECT EXISTS (SELECT 1 FROM materials WHERE id = $1)";
+    let found =
+        on_pool!(db, pool => sqlx::query_scalar::<_, bool>(SQL).bind(id).fetch_one(pool).await?);
+    Ok(found)
+}
+
 /// The material with this title (titles are unique), if any.
 pub async fn find_by_title(db: &Db, title: &str) -> StoreResult<Option<i64>> {
     const SQL: &str = "SELECT id FROM materials WHERE title = $1";

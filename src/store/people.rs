@@ -238,23 +238,3 @@ pub async fn snapshot(db: &Db, id: i64) -> StoreResult<Option<PersonSnapshot>> {
     let categories = categories(db, id).await?;
     Ok(Some(PersonSnapshot { person, categories }))
 }
-
-/// Active people of a village holding the category on the given day.
-pub async fn count_holding(
-    db: &Db,
-    village_id: i64,
-    category: Category,
-    on: NaiveDate,
-) -> StoreResult<i64> {
-    const SQL: &str =
-        "SELECT COUNT(*) FROM people p JOIN person_categories c ON c.person_id = p.id \
-         WHERE p.village_id = $1 AND p.active = TRUE AND c.category = $2 \
-         AND (c.since IS NULL OR c.since <= $3) AND (c.until IS NULL OR c.until >= $3)";
-    let n = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL)
-        .bind(village_id)
-        .bind(category.code())
-        .bind(on)
-        .fetch_one(pool)
-        .await?);
-    Ok(n)
-}

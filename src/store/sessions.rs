@@ -171,34 +171,6 @@ pub async fn exists_visible(db: &Db, id: i64, confined: Option<i64>) -> StoreRes
     Ok(found)
 }
 
-/// A session in a list: enough to name it and link to it.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
-pub struct SessionBrief {
-    pub id: i64,
-    pub kind: String,
-    pub topic: String,
-    pub starts_at: NaiveDateTime,
-    pub status: String,
-    pub hours_credited: f64,
-}
-
-/// The sessions a village held or planned in the period, oldest first.
-pub async fn for_village(
-    db: &Db,
-    village_id: i64,
-    period: Period,
-) -> StoreResult<Vec<SessionBrief>> {
-    const SQL: &str = "SELECT id, kind, topic, starts_at, status, hours_credited FROM sessions \
-         WHERE village_id = $1 AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at, id";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, SessionBrief>(SQL)
-        .bind(village_id)
-        .bind(midnight(period.from))
-        .bind(midnight(period.to))
-        .fetch_all(pool)
-        .await?);
-    Ok(rows)
-}
-
 const INSERT: &str = "INSERT INTO sessions (series_id, kind, topic, starts_at, ends_at, venue, speaker, organizer, \
      village_id, hours_credited, status, notes, checkin_token, created_by, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'planned', $11, $12, $13, $14, $14) RETURNING id";

@@ -7,13 +7,13 @@ use serde_json::{json, Value};
 
 use super::choices::{default_village, material_choices, selectable_villages};
 use super::csrf::CsrfForm;
-use super::distributions::month_label;
 use super::download::XlsxDownload;
 use super::error::{AppError, AppResult};
 use super::forms::{parse_village_id, ActionForm, MaterialLineFields, OutreachForm};
 use super::guards::{CurrentUser, EditorUser};
 use super::period::{chosen_month, chosen_year, period_of, query_string, today, year_choices};
 use super::render::Chrome;
+use super::subtotals::{code_label, month_label, subtotal_views};
 use crate::domain::activity::{
     ActivityForm, ActivityInput, AudienceGroup, MaterialLineInput, Place,
 };
@@ -23,7 +23,7 @@ use crate::services::materials::can_edit_in;
 use crate::services::{Actor, ServiceError};
 use crate::sheets::table::{table_workbook, Cell, Table};
 use crate::store::activities::{self as store, ActivityDimension, ActivityFilter, ActivityRow};
-use crate::store::{Db, Subtotal};
+use crate::store::Db;
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
 
@@ -90,30 +90,6 @@ fn row_view(row: &ActivityRow, actor: &Actor) -> Value {
     })
 }
 
-fn labelled(subtotals: &[Subtotal], label: fn(&str) -> String) -> Vec<Value> {
-    subtotals
-        .iter()
-        .map(|s| {
-            let key = s.key.as_deref().map(label).unwrap_or_else(|| "未填".into());
-            json!({ "label": key, "rows": s.rows, "quantity": s.quantity })
-        })
-        .collect()
-}
-
-fn village_labelled(subtotals: &[Subtotal]) -> Vec<Value> {
-    subtotals
-        .iter()
-        .map(|s| json!({ "label": s.key.as_deref().unwrap_or("镇级"), "rows": s.rows, "quantity": s.quantity }))
-        .collect()
-}
-
-fn code_label<T: Copy>(
-    from: fn(&str) -> Option<T>,
-    label: fn(T) -> &'static str,
-) -> impl Fn(&str) -> String {
-    move |code| from(code).map(label).unwrap_or(code).to_string()
-}
-
 #[rocket::get("/?<query..>")]
 async fn list(
     me: CurrentUser,
@@ -133,11 +109,11 @@ async fn list(
             "totals": page.totals,
             "page": page.page,
             "pages": page.pages,
-            "by_village": village_labelled(&by(ActivityDimension::Village).await?),
-            "by_month": labelled(&by(ActivityDimension::Month).await?, month_label),
-            "by_form": labelled(&by(ActivityDimension::Form).await?, |c| code_label(ActivityForm::from_code, ActivityForm::label_zh)(c)),
-            "by_place": labelled(&by(ActivityDimension::Place).await?, |c| code_label(Place::from_code, Place::label_zh)(c)),
-            "by_group": labelled(&by(ActivityDimension::AudienceGroup).await?, |c| code_label(AudienceGroup::from_code, AudienceGroup::label_zh)(c)),
+            "by_village": subtotal_views(&by(ActivityDimension::Village).await?, "镇级", str::to_string),
+            "by_month": subtotal_views(&by(ActivityDimension::Month).await?, "未填", month_label),
+            "by_form": subtotal_views(&by(ActivityDimension::Form).await?, "未填", |c| code_label(c, ActivityForm::from_code, ActivityForm::label_zh)),
+            "by_place": subtotal_views(&by(ActivityDimension::Place).await?, "未填", |c| code_label(c, Place::from_code, Place::label_zh)),
+            "by_group": subtotal_views(&by(ActivityDimension::AudienceGroup).await?, "未填", |c| code_label(c, AudienceGroup::from_code, AudienceGroup::label_zh)),
             "filter": query.echo(),
             "qs": query_string(&query.echo()),
             "years": year_choices(),

@@ -13,6 +13,7 @@ use super::forms::{parse_village_id, ActionForm, DistributionForm};
 use super::guards::{CurrentUser, EditorUser};
 use super::period::{chosen_month, chosen_year, period_of, query_string, today, year_choices};
 use super::render::Chrome;
+use super::subtotals::{code_label, month_label, subtotal_views};
 use crate::domain::material::{DistributionInput, MaterialKind};
 use crate::domain::person::FieldErrors;
 use crate::services::materials::{self, can_edit_in, scoped_distributions};
@@ -21,7 +22,7 @@ use crate::sheets::table::{table_workbook, Cell, Table};
 use crate::store::distributions::{
     self as store, DistributionDimension, DistributionFilter, DistributionRow,
 };
-use crate::store::{activities, Db, Subtotal};
+use crate::store::{activities, Db};
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
 
@@ -76,28 +77,6 @@ fn row_view(row: &DistributionRow, actor: &Actor, short: &[i64]) -> Value {
     })
 }
 
-/// Subtotals with their keys turned into Chinese labels.
-fn labelled(subtotals: &[Subtotal], label: fn(&str) -> String) -> Vec<Value> {
-    subtotals
-        .iter()
-        .map(|s| {
-            let key = s.key.as_deref().map(label).unwrap_or_else(|| "镇级".into());
-            json!({ "label": key, "rows": s.rows, "quantity": s.quantity })
-        })
-        .collect()
-}
-
-pub fn month_label(key: &str) -> String {
-    format!("{}月", key.trim_start_matches('0'))
-}
-
-fn kind_label(code: &str) -> String {
-    MaterialKind::from_code(code)
-        .map(MaterialKind::label_zh)
-        .unwrap_or(code)
-        .to_string()
-}
-
 #[rocket::get("/?<query..>")]
 async fn list(
     me: CurrentUser,
@@ -118,9 +97,11 @@ async fn list(
             "totals": page.totals,
             "page": page.page,
             "pages": page.pages,
-            "by_village": labelled(&by(DistributionDimension::Village).await?, str::to_string),
-            "by_month": labelled(&by(DistributionDimension::Month).await?, month_label),
-            "by_kind": labelled(&by(DistributionDimension::MaterialKind).await?, kind_label),
+            "by_village": subtotal_views(&by(DistributionDimension::Village).await?, "镇级", str::to_string),
+            "by_month": subtotal_views(&by(DistributionDimension::Month).await?, "镇级", month_label),
+            "by_kind": subtotal_views(&by(DistributionDimension::MaterialKind).await?, "镇级", |c| {
+                code_label(c, MaterialKind::from_code, MaterialKind::label_zh)
+            }),
             "filter": query.echo(),
             "qs": query_string(&query.echo()),
             "years": year_choices(),

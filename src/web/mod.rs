@@ -25,6 +25,7 @@ mod period;
 mod render;
 mod sessions;
 mod settings;
+mod subtotals;
 mod users;
 mod villages;
 

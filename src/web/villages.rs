@@ -13,7 +13,6 @@ use super::period::{chosen_year, today, year_choices};
 use super::render::Chrome;
 use crate::domain::activity::Place;
 use crate::domain::category::LEGAL_LITERATE_TARGET;
-use crate::domain::session::{SessionKind, SessionStatus};
 use crate::domain::VillageKind;
 use crate::services::villages::{self, VillageInput};
 use crate::services::ServiceError;
@@ -46,9 +45,9 @@ async fn detail(
             json!({
                 "id": s.id,
                 "date": s.starts_at.format("%Y-%m-%d %H:%M").to_string(),
-                "kind": SessionKind::from_code(&s.kind).map(SessionKind::label_zh).unwrap_or("其他"),
+                "kind": s.kind.label_zh(),
                 "topic": s.topic,
-                "status": SessionStatus::from_code(&s.status).map(SessionStatus::label_zh).unwrap_or(""),
+                "status": s.status.label_zh(),
                 "hours": s.hours_credited,
             })
         })

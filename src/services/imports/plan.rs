@@ -87,13 +87,8 @@ impl<'r> RowIssues<'r> {
     }
 
     fn text(&self, field: Field) -> String {
-        to_half_width_keep(&self.row.text(field))
+        self.row.text(field).trim().to_string()
     }
-}
-
-/// Trims; full-width digits become half-width but Chinese punctuation stays.
-fn to_half_width_keep(text: &str) -> String {
-    text.trim().to_string()
 }
 
 enum Outcome {
@@ -239,10 +234,14 @@ impl<'a> Planner<'a> {
         };
         let mut activity_keys = HashMap::new();
         if kind == ImportKind::Activities {
+            let mut groups_of: HashMap<i64, Vec<String>> = HashMap::new();
+            for (activity, group) in store::imported_audience_groups(db).await? {
+                groups_of.entry(activity).or_default().push(group);
+            }
             for (key, id, held_on, village, topic, form, place, count, speaker, venue, notes) in
                 store::activity_keys(db).await?
             {
-                let groups = store::audience_groups_of(db, id).await?;
+                let groups = groups_of.remove(&id).unwrap_or_default();
                 let row = ActivityRow {
                     held_on,
                     village_id: village,

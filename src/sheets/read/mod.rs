@@ -25,7 +25,7 @@ pub enum ReadError {
     UnpacksTooLarge,
     #[error("工作表“{sheet}”有 {rows} 行数据，超过 200000 行的上限，请拆分后再上传")]
     TooManyRows { sheet: String, rows: usize },
-    #[error("文件不完整或已损坏，无法读取：{0}")]
+    #[error("文件不完整或已损坏，无法读取。请用 Excel 或 WPS 打开这个文件，确认内容正常后另存为 .xlsx 再上传（技术信息：{0}）")]
     Damaged(String),
     #[error("不支持的文件类型“{0}”，请上传 .xlsx、.xlsm、.xls、.ods 或 .csv 文件")]
     Unsupported(String),
