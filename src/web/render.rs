@@ -40,10 +40,11 @@ impl<'r> FromRequest<'r> for Chrome {
 }
 
 impl Chrome {
-    /// Renders `template` with `context` (a JSON object) plus the page chrome.
-    pub fn render(&self, template: &'static str, context: Value) -> Template {
-        let mut context = match context {
-            Value::Object(map) => map,
+    /// Renders `template` with `context` (a page's view struct, serialised as an object)
+    /// plus the page chrome.
+    pub fn render(&self, template: &'static str, context: impl serde::Serialize) -> Template {
+        let mut context = match serde_json::to_value(context) {
+            Ok(Value::Object(map)) => map,
             _ => serde_json::Map::new(),
         };
         context.insert("csrf_token".into(), json!(self.csrf_token));
