@@ -3,10 +3,11 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::fields::FieldErrors;
 use super::fields::Fields;
 use super::labels::coded_enum;
 use super::material::{NOTES_MAX_CHARS, SHORT_TEXT_MAX_CHARS};
-use super::person::FieldErrors;
+use super::person::NAME_MAX_CHARS;
 
 coded_enum! {
     ActivityForm {
@@ -29,6 +30,18 @@ coded_enum! {
         Enterprise => ("enterprise", "企业"),
         Institution => ("institution", "单位"),
         Temple => ("temple", "寺庙"),
+    }
+}
+
+impl ActivityForm {
+    /// The words clerks write in a 活动形式 column (empty is handled by the caller).
+    pub fn from_word(word: &str) -> Option<Self> {
+        match word.trim() {
+            "宣传" | "摆摊宣传" | "摊点" => Some(ActivityForm::Stall),
+            "咨询" => Some(ActivityForm::Consultation),
+            "文艺" | "演出" => Some(ActivityForm::Performance),
+            other => Self::from_zh(other).or_else(|| Self::from_code(other)),
+        }
     }
 }
 
@@ -145,7 +158,7 @@ impl ActivityInput {
         }
         audience_groups.sort_by_key(|g| AudienceGroup::ALL.iter().position(|a| a == g));
         let audience_count = f.whole_number("audience_count", "参与人数", &self.audience_count, 0);
-        let speaker = f.text("speaker", "主讲人", &self.speaker, false, 50);
+        let speaker = f.text("speaker", "主讲人", &self.speaker, false, NAME_MAX_CHARS);
         let venue = f.text("venue", "地点", &self.venue, false, SHORT_TEXT_MAX_CHARS);
         let notes = f.text("notes", "备注", &self.notes, false, NOTES_MAX_CHARS);
         let mut materials = Vec::new();

@@ -15,6 +15,13 @@ coded_enum! {
     }
 }
 
+impl Category {
+    /// The words of a 身份类别 cell: the label or the stored code.
+    pub fn from_word(word: &str) -> Option<Self> {
+        Self::from_zh(word).or_else(|| Self::from_code(word.trim()))
+    }
+}
+
 /// At least this many 法律明白人 per administrative village (乡村“法律明白人”培养工作规范, 2021).
 pub const LEGAL_LITERATE_TARGET: i64 = 3;
 

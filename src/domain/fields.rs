@@ -5,8 +5,10 @@ use chrono::NaiveDate;
 
 use super::dates::parse_cn_date;
 use super::numbers::{parse_hours, parse_whole_number};
-use super::person::FieldErrors;
 use super::text::non_empty;
+
+/// Field name → Chinese message, shown next to the field on the form.
+pub type FieldErrors = std::collections::BTreeMap<String, String>;
 
 #[derive(Debug, Default)]
 pub struct Fields {

@@ -3,9 +3,10 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::fields::FieldErrors;
 use super::fields::Fields;
 use super::labels::coded_enum;
-use super::person::FieldErrors;
+use super::person::NAME_MAX_CHARS;
 
 coded_enum! {
     MaterialKind {
@@ -34,6 +35,7 @@ pub const UNITS: &[&str] = &["份", "册", "张", "条", "本", "套"];
 pub const TITLE_MAX_CHARS: usize = 100;
 pub const SHORT_TEXT_MAX_CHARS: usize = 100;
 pub const NOTES_MAX_CHARS: usize = 2000;
+pub const UNIT_MAX_CHARS: usize = 4;
 
 #[derive(Debug, Clone, Default)]
 pub struct MaterialInput {
@@ -65,7 +67,7 @@ impl MaterialInput {
         if kind.is_none() && !f.errors.contains_key("kind") {
             f.error("kind", "请选择资料类型");
         }
-        let unit = f.text("unit", "单位", &self.unit, false, 4);
+        let unit = f.text("unit", "单位", &self.unit, false, UNIT_MAX_CHARS);
         let notes = f.text("notes", "备注", &self.notes, false, NOTES_MAX_CHARS);
         let draft = MaterialDraft {
             title,
@@ -163,7 +165,13 @@ impl DistributionInput {
             false,
             SHORT_TEXT_MAX_CHARS,
         );
-        let handled_by = f.text("handled_by", "经办人", &self.handled_by, false, 50);
+        let handled_by = f.text(
+            "handled_by",
+            "经办人",
+            &self.handled_by,
+            false,
+            NAME_MAX_CHARS,
+        );
         let session_id = f.optional_id("session_id", "学法活动", &self.session_id);
         let activity_id = f.optional_id("activity_id", "普法活动", &self.activity_id);
         let notes = f.text("notes", "备注", &self.notes, false, NOTES_MAX_CHARS);

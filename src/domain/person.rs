@@ -1,11 +1,10 @@
 //! A person as entered on the form or in a roster, parsed into valid parts.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::dates::parse_cn_date;
+pub use super::fields::FieldErrors;
 use super::labels::coded_enum;
 use super::text::non_empty;
 use super::{Category, IdNumber, Phone};
@@ -17,7 +16,17 @@ coded_enum! {
     }
 }
 
+impl Gender {
+    /// 男/女, or the stored code.
+    pub fn from_word(word: &str) -> Option<Self> {
+        let word = word.trim();
+        Self::from_zh(word).or_else(|| Self::from_code(word))
+    }
+}
+
+/// Also the limit of every other person's name on a form (speaker, handled by, organizer).
 pub const NAME_MAX_CHARS: usize = 50;
+
 pub const NOTES_MAX_CHARS: usize = 2000;
 
 /// A category held by a person, from 认定日期 (`since`) to 清退 (`until`).
@@ -82,9 +91,6 @@ impl PersonDraft {
     }
 }
 
-/// Field name → Chinese message, shown next to the field on the form.
-pub type FieldErrors = BTreeMap<String, String>;
-
 impl PersonInput {
     pub fn parse(&self) -> Result<PersonDraft, FieldErrors> {
         let mut errors = FieldErrors::new();
@@ -96,7 +102,7 @@ impl PersonInput {
         }
         let gender = match non_empty(&self.gender) {
             None => None,
-            Some(g) => match Gender::from_code(&g).or_else(|| Gender::from_zh(&g)) {
+            Some(g) => match Gender::from_word(&g) {
                 Some(gender) => Some(gender),
                 None => {
                     errors.insert("gender".into(), "性别只能是“男”或“女”".into());

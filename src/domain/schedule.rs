@@ -4,9 +4,10 @@
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 
+use super::fields::FieldErrors;
 use super::fields::Fields;
 use super::material::{NOTES_MAX_CHARS, SHORT_TEXT_MAX_CHARS};
-use super::person::FieldErrors;
+use super::person::NAME_MAX_CHARS;
 use super::session::SessionKind;
 use super::text::non_empty;
 
@@ -103,8 +104,14 @@ impl SessionInput {
             }
         }
         let venue = f.text("venue", "地点", &self.venue, false, SHORT_TEXT_MAX_CHARS);
-        let speaker = f.text("speaker", "主讲人", &self.speaker, false, 50);
-        let organizer = f.text("organizer", "组织者", &self.organizer, false, 50);
+        let speaker = f.text("speaker", "主讲人", &self.speaker, false, NAME_MAX_CHARS);
+        let organizer = f.text(
+            "organizer",
+            "组织者",
+            &self.organizer,
+            false,
+            NAME_MAX_CHARS,
+        );
         let notes = f.text("notes", "备注", &self.notes, false, NOTES_MAX_CHARS);
         let hours = non_empty(&self.hours_credited).map(|h| f.hours("hours_credited", "学时", &h));
         let (Some(kind), Some(date), Some(start), Some(end)) = (kind, date, start, end) else {

@@ -14,6 +14,19 @@ coded_enum! {
     }
 }
 
+impl SessionKind {
+    /// The words clerks write in a 学习形式 column; empty is 集中学法.
+    pub fn from_word(word: &str) -> Option<Self> {
+        match word.trim() {
+            "" => Some(SessionKind::Collective),
+            "党委会" | "党委会学法" => Some(SessionKind::Committee),
+            "讲座" => Some(SessionKind::Lecture),
+            "培训" => Some(SessionKind::Training),
+            other => Self::from_zh(other).or_else(|| Self::from_code(other)),
+        }
+    }
+}
+
 coded_enum! {
     SessionStatus {
         Planned => ("planned", "计划"),

@@ -1,11 +1,12 @@
 //! Outreach activities (普法活动) with their audience groups and the material handed out.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::audit::{record_audit, AuditEntry};
-use super::distributions::insert_distribution;
-use super::{now, on_pool, Db, StoreResult, Subtotal};
+use super::audit::{self, AuditEntry};
+use super::distributions::insert_audited;
+use super::params::{BindParams, Param};
+use super::{now, on_pool, Db, StoreResult, Subtotal, Tx};
 use crate::domain::activity::{ActivityDraft, ActivityForm, AudienceGroup, Place};
 use crate::domain::dates::Period;
 use crate::domain::material::DistributionDraft;
@@ -71,16 +72,18 @@ const FILTER: &str = "WHERE a.held_on >= $1 AND a.held_on < $2 \
      AND ($6 IS NULL OR EXISTS (SELECT 1 FROM activity_audience_groups g \
           WHERE g.activity_id = a.id AND g.audience_group = $6))";
 
-macro_rules! bind_filter {
-    ($query:expr, $filter:expr) => {
-        $query
-            .bind($filter.period.from)
-            .bind($filter.period.to)
-            .bind($filter.village_id)
-            .bind($filter.form.map(ActivityForm::code))
-            .bind($filter.place.map(Place::code))
-            .bind($filter.group.map(AudienceGroup::code))
-    };
+impl ActivityFilter {
+    /// The values of `FILTER`'s $1..$6, in order.
+    fn params(&self) -> Vec<Param> {
+        vec![
+            self.period.from.into(),
+            self.period.to.into(),
+            self.village_id.into(),
+            self.form.map(ActivityForm::code).into(),
+            self.place.map(Place::code).into(),
+            self.group.map(AudienceGroup::code).into(),
+        ]
+    }
 }
 
 fn select(db: &Db) -> String {
@@ -113,7 +116,7 @@ pub async fn list(
         "{} {FROM} {FILTER} ORDER BY a.held_on DESC, a.id DESC LIMIT $7 OFFSET $8",
         select(db)
     );
-    let rows = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, ActivityRow>(&sql), filter)
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql).bind_params(&filter.params())
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
@@ -127,7 +130,7 @@ pub async fn totals(db: &Db, filter: &ActivityFilter) -> StoreResult<Subtotal> {
         "SELECT NULL AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(a.audience_count) AS BIGINT), 0) AS quantity \
          {FROM} {FILTER}"
     );
-    let row = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, Subtotal>(&sql), filter)
+    let row = on_pool!(db, pool => sqlx::query_as::<_, Subtotal>(&sql).bind_params(&filter.params())
         .fetch_one(pool)
         .await?);
     Ok(row)
@@ -162,7 +165,7 @@ pub async fn subtotals(
         "SELECT {key} AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(a.audience_count) AS BIGINT), 0) AS quantity \
          {FROM} {join} {FILTER} GROUP BY {group} ORDER BY {order}"
     );
-    let rows = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, Subtotal>(&sql), filter)
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, Subtotal>(&sql).bind_params(&filter.params())
         .fetch_all(pool)
         .await?);
     Ok(rows)
@@ -217,42 +220,138 @@ fn linked_distributions(draft: &ActivityDraft, activity_id: i64) -> Vec<Distribu
         .collect()
 }
 
-const INSERT_GROUP: &str =
-    "INSERT INTO activity_audience_groups (activity_id, audience_group) VALUES ($1, $2)";
+/// The stored columns of an activity, as a form or an import writes them (and as an
+/// import's undo restores them). Codes are the stored codes of the domain enums.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityRecord {
+    pub held_on: NaiveDate,
+    pub village_id: Option<i64>,
+    pub topic: String,
+    pub form: String,
+    pub place: Option<String>,
+    pub audience_groups: Vec<String>,
+    pub audience_count: i64,
+    pub speaker: String,
+    pub venue: String,
+    pub notes: String,
+}
+
+impl From<&ActivityDraft> for ActivityRecord {
+    fn from(draft: &ActivityDraft) -> Self {
+        ActivityRecord {
+            held_on: draft.held_on,
+            village_id: draft.village_id,
+            topic: draft.topic.clone(),
+            form: draft.form.code().to_string(),
+            place: draft.place.map(|p| p.code().to_string()),
+            audience_groups: draft
+                .audience_groups
+                .iter()
+                .map(|g| g.code().to_string())
+                .collect(),
+            audience_count: draft.audience_count,
+            speaker: draft.speaker.clone(),
+            venue: draft.venue.clone(),
+            notes: draft.notes.clone(),
+        }
+    }
+}
+
+/// Inserts an activity with its audience groups, without auditing it; `import` names the
+/// importing batch and the row's key when an import creates it.
+pub async fn insert(
+    tx: &mut Tx,
+    activity: &ActivityRecord,
+    import: Option<(i64, &str)>,
+    by_user: Option<i64>,
+) -> StoreResult<i64> {
+    const SQL: &str = "INSERT INTO activities (held_on, village_id, topic, form, place, audience_count, speaker, \
+         venue, notes, import_key, import_batch_id, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id";
+    let id = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
+        .bind(activity.held_on)
+        .bind(activity.village_id)
+        .bind(&activity.topic)
+        .bind(&activity.form)
+        .bind(&activity.place)
+        .bind(activity.audience_count)
+        .bind(&activity.speaker)
+        .bind(&activity.venue)
+        .bind(&activity.notes)
+        .bind(import.map(|(_, key)| key))
+        .bind(import.map(|(batch_id, _)| batch_id))
+        .bind(by_user)
+        .bind(now())
+        .fetch_one(&mut *conn)
+        .await?);
+    insert_groups(tx, id, activity).await?;
+    Ok(id)
+}
+
+/// Writes new values over an activity and replaces its audience groups.
+pub async fn overwrite(tx: &mut Tx, id: i64, activity: &ActivityRecord) -> StoreResult<()> {
+    const SQL: &str = "UPDATE activities SET held_on = $1, village_id = $2, topic = $3, form = $4, place = $5, \
+         audience_count = $6, speaker = $7, venue = $8, notes = $9, updated_at = $10 WHERE id = $11";
+    const DELETE_GROUPS: &str = "DELETE FROM activity_audience_groups WHERE activity_id = $1";
+    on_pool!(tx tx, conn => {
+        sqlx::query(SQL)
+            .bind(activity.held_on)
+            .bind(activity.village_id)
+            .bind(&activity.topic)
+            .bind(&activity.form)
+            .bind(&activity.place)
+            .bind(activity.audience_count)
+            .bind(&activity.speaker)
+            .bind(&activity.venue)
+            .bind(&activity.notes)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(DELETE_GROUPS).bind(id).execute(&mut *conn).await?;
+    });
+    insert_groups(tx, id, activity).await
+}
+
+async fn insert_groups(
+    tx: &mut Tx,
+    activity_id: i64,
+    activity: &ActivityRecord,
+) -> StoreResult<()> {
+    const SQL: &str =
+        "INSERT INTO activity_audience_groups (activity_id, audience_group) VALUES ($1, $2)";
+    for group in &activity.audience_groups {
+        on_pool!(tx tx, conn => {
+            sqlx::query(SQL)
+                .bind(activity_id)
+                .bind(group)
+                .execute(&mut *conn)
+                .await?;
+        });
+    }
+    Ok(())
+}
+
+/// Removes the distributions an activity's material lines became.
+async fn delete_linked_distributions(tx: &mut Tx, activity_id: i64) -> StoreResult<()> {
+    const SQL: &str = "DELETE FROM distributions WHERE activity_id = $1";
+    on_pool!(tx tx, conn => {
+        sqlx::query(SQL).bind(activity_id).execute(&mut *conn).await?;
+    });
+    Ok(())
+}
 
 /// Creates the activity, its audience groups and one distribution per material line, in
 /// one transaction.
 pub async fn create(db: &Db, draft: &ActivityDraft, by_user: Option<i64>) -> StoreResult<i64> {
-    const SQL: &str =
-        "INSERT INTO activities (held_on, village_id, topic, form, place, audience_count, \
-         speaker, venue, notes, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id";
-    let id = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(SQL)
-            .bind(draft.held_on)
-            .bind(draft.village_id)
-            .bind(&draft.topic)
-            .bind(draft.form.code())
-            .bind(draft.place.map(Place::code))
-            .bind(draft.audience_count)
-            .bind(&draft.speaker)
-            .bind(&draft.venue)
-            .bind(&draft.notes)
-            .bind(by_user)
-            .bind(now())
-            .fetch_one(&mut *tx)
-            .await?;
-        for group in &draft.audience_groups {
-            sqlx::query(INSERT_GROUP).bind(id).bind(group.code()).execute(&mut *tx).await?;
-        }
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, "create", "activity", id).after(draft))?;
-        for distribution in linked_distributions(draft, id) {
-            insert_distribution!(tx, &distribution, by_user);
-        }
-        tx.commit().await?;
-        id
-    });
+    let mut tx = db.begin().await?;
+    let id = insert(&mut tx, &ActivityRecord::from(draft), None, by_user).await?;
+    let entry = AuditEntry::new(by_user, "create", "activity", id).after(draft);
+    audit::record(&mut tx, &entry).await?;
+    for distribution in linked_distributions(draft, id) {
+        insert_audited(&mut tx, &distribution, by_user).await?;
+    }
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -264,36 +363,17 @@ pub async fn update(
     draft: &ActivityDraft,
     by_user: Option<i64>,
 ) -> StoreResult<()> {
-    const SQL: &str = "UPDATE activities SET held_on = $1, village_id = $2, topic = $3, form = $4, place = $5, \
-         audience_count = $6, speaker = $7, venue = $8, notes = $9, updated_at = $10 WHERE id = $11";
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query(SQL)
-            .bind(draft.held_on)
-            .bind(draft.village_id)
-            .bind(&draft.topic)
-            .bind(draft.form.code())
-            .bind(draft.place.map(Place::code))
-            .bind(draft.audience_count)
-            .bind(&draft.speaker)
-            .bind(&draft.venue)
-            .bind(&draft.notes)
-            .bind(now())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM activity_audience_groups WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
-        for group in &draft.audience_groups {
-            sqlx::query(INSERT_GROUP).bind(id).bind(group.code()).execute(&mut *tx).await?;
-        }
-        sqlx::query("DELETE FROM distributions WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
-        let entry = AuditEntry::new(by_user, "update", "activity", id).before(before).after(draft);
-        record_audit!(&mut *tx, &entry)?;
-        for distribution in linked_distributions(draft, id) {
-            insert_distribution!(tx, &distribution, by_user);
-        }
-        tx.commit().await?;
-    });
+    let mut tx = db.begin().await?;
+    overwrite(&mut tx, id, &ActivityRecord::from(draft)).await?;
+    delete_linked_distributions(&mut tx, id).await?;
+    let entry = AuditEntry::new(by_user, "update", "activity", id)
+        .before(before)
+        .after(draft);
+    audit::record(&mut tx, &entry).await?;
+    for distribution in linked_distributions(draft, id) {
+        insert_audited(&mut tx, &distribution, by_user).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -305,13 +385,20 @@ pub async fn delete(
     before: &serde_json::Value,
     by_user: Option<i64>,
 ) -> StoreResult<()> {
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("DELETE FROM distributions WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM activities WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, "delete", "activity", id).before(before))?;
-        tx.commit().await?;
+    let mut tx = db.begin().await?;
+    delete_linked_distributions(&mut tx, id).await?;
+    on_pool!(tx &mut tx, conn => {
+        sqlx::query("DELETE FROM activities WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     });
+    audit::record(
+        &mut tx,
+        &AuditEntry::new(by_user, "delete", "activity", id).before(before),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -1,10 +1,11 @@
 //! Attendance (签到/考勤): one row per session × person, and what it adds up to.
 
 use chrono::{NaiveDateTime, NaiveTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::audit::{record_audit, AuditEntry};
-use super::{now, on_pool, Db, StoreResult};
+use super::audit::{self, AuditEntry};
+use super::params::{BindParams, Param};
+use super::{now, on_pool, Db, StoreResult, Tx};
 use crate::domain::dates::Period;
 use crate::domain::session::{AttendanceSource, AttendanceStatus, SessionKind};
 use crate::domain::Category;
@@ -62,6 +63,46 @@ const UPSERT: &str = "INSERT INTO attendance (session_id, person_id, status, hou
      checked_in_at = COALESCE(excluded.checked_in_at, attendance.checked_in_at), \
      updated_by = excluded.updated_by, updated_at = excluded.updated_at";
 
+/// Inserts or replaces one person's mark at a session.
+pub async fn upsert(
+    tx: &mut Tx,
+    session_id: i64,
+    mark: &Mark,
+    source: AttendanceSource,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    let checked_in_at = (source == AttendanceSource::SelfCheckin).then(now);
+    on_pool!(tx tx, conn => {
+        sqlx::query(UPSERT)
+        .bind(session_id)
+        .bind(mark.person_id)
+        .bind(mark.status.code())
+        .bind(mark.hours_credited)
+        .bind(source.code())
+        .bind(checked_in_at)
+        .bind(by_user)
+        .bind(now())
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}
+
+async fn existing_mark(
+    tx: &mut Tx,
+    session_id: i64,
+    person_id: i64,
+) -> StoreResult<Option<Existing>> {
+    const SQL: &str =
+        "SELECT status, hours_credited FROM attendance WHERE session_id = $1 AND person_id = $2";
+    let row = on_pool!(tx tx, conn => sqlx::query_as::<_, Existing>(SQL)
+        .bind(session_id)
+        .bind(person_id)
+        .fetch_optional(&mut *conn)
+        .await?);
+    Ok(row)
+}
+
 /// Saves the marks in one transaction; only changed rows are written and audited. The
 /// session becomes “held”. Returns how many rows changed.
 pub async fn save_marks(
@@ -71,57 +112,132 @@ pub async fn save_marks(
     source: AttendanceSource,
     by_user: Option<i64>,
 ) -> StoreResult<usize> {
-    const EXISTING: &str =
-        "SELECT status, hours_credited FROM attendance WHERE session_id = $1 AND person_id = $2";
-    let changed = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let mut changed = 0;
-        for mark in marks {
-            let before = sqlx::query_as::<_, Existing>(EXISTING)
-                .bind(session_id)
-                .bind(mark.person_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let same = before.as_ref().is_some_and(|b| {
-                b.status == mark.status.code() && (b.hours_credited - mark.hours_credited).abs() < 1e-9
-            });
-            if same {
-                continue;
-            }
-            let checked_in_at = (source == AttendanceSource::SelfCheckin).then(now);
-            sqlx::query(UPSERT)
-                .bind(session_id)
-                .bind(mark.person_id)
-                .bind(mark.status.code())
-                .bind(mark.hours_credited)
-                .bind(source.code())
-                .bind(checked_in_at)
-                .bind(by_user)
-                .bind(now())
-                .execute(&mut *tx)
-                .await?;
-            let before_json = before.map(|b| serde_json::json!({
-                "person_id": mark.person_id, "status": b.status, "hours_credited": b.hours_credited }));
-            let entry = AuditEntry {
-                before: before_json.map(|b| b.to_string()),
-                ..AuditEntry::new(by_user, "attendance", "session", session_id)
-            }
-            .after(&serde_json::json!({ "person_id": mark.person_id, "status": mark.status.code(),
-                "hours_credited": mark.hours_credited, "source": source.code() }));
-            record_audit!(&mut *tx, &entry)?;
-            changed += 1;
+    let mut tx = db.begin().await?;
+    let mut changed = 0;
+    for mark in marks {
+        let before = existing_mark(&mut tx, session_id, mark.person_id).await?;
+        let same = before.as_ref().is_some_and(|b| {
+            b.status == mark.status.code() && (b.hours_credited - mark.hours_credited).abs() < 1e-9
+        });
+        if same {
+            continue;
         }
-        if !marks.is_empty() {
-            sqlx::query("UPDATE sessions SET status = 'held', updated_at = $1 WHERE id = $2 AND status = 'planned'")
-                .bind(now())
-                .bind(session_id)
-                .execute(&mut *tx)
-                .await?;
+        upsert(&mut tx, session_id, mark, source, by_user).await?;
+        let before_json = before.map(|b| {
+            serde_json::json!({
+                "person_id": mark.person_id, "status": b.status, "hours_credited": b.hours_credited })
+        });
+        let entry = AuditEntry {
+            before: before_json.map(|b| b.to_string()),
+            ..AuditEntry::new(by_user, "attendance", "session", session_id)
         }
-        tx.commit().await?;
-        changed
-    });
+        .after(
+            &serde_json::json!({ "person_id": mark.person_id, "status": mark.status.code(),
+            "hours_credited": mark.hours_credited, "source": source.code() }),
+        );
+        audit::record(&mut tx, &entry).await?;
+        changed += 1;
+    }
+    if !marks.is_empty() {
+        super::sessions::mark_held(&mut tx, session_id).await?;
+    }
+    tx.commit().await?;
     Ok(changed)
+}
+
+/// The mark columns an import compares, writes and (on undo) restores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttendanceRow {
+    pub status: String,
+    pub hours_credited: f64,
+}
+
+/// Writes a mark over an attendance row; `source` and `by_user` are kept as they were when
+/// not given (an undo restores only the mark).
+pub async fn overwrite(
+    tx: &mut Tx,
+    id: i64,
+    row: &AttendanceRow,
+    source: Option<AttendanceSource>,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    const SQL: &str = "UPDATE attendance SET status = $1, hours_credited = $2, \
+         source = COALESCE($3, source), updated_by = COALESCE($4, updated_by), updated_at = $5 WHERE id = $6";
+    on_pool!(tx tx, conn => {
+        sqlx::query(SQL)
+        .bind(&row.status)
+        .bind(row.hours_credited)
+        .bind(source.map(AttendanceSource::code))
+        .bind(by_user)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}
+
+/// A new attendance row of an import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedMark {
+    pub session_id: i64,
+    pub person_id: i64,
+    pub status: String,
+    pub hours_credited: f64,
+}
+
+/// Attendance rows per multi-row INSERT (7 parameters each, far below both backends' limits).
+pub const IMPORT_CHUNK: usize = 500;
+
+/// Inserts an import's new attendance rows with one statement.
+pub async fn insert_imported(
+    tx: &mut Tx,
+    marks: &[ImportedMark],
+    batch_id: i64,
+    by_user: Option<i64>,
+) -> StoreResult<()> {
+    if marks.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..marks.len())
+        .map(|i| {
+            let p = i * 7;
+            format!(
+                "(${}, ${}, ${}, ${}, 'import', ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6,
+                p + 7
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO attendance (session_id, person_id, status, hours_credited, source, import_batch_id, \
+         updated_by, updated_at) VALUES {}",
+        values.join(", ")
+    );
+    let at = now();
+    let params: Vec<Param> = marks
+        .iter()
+        .flat_map(|m| {
+            [
+                m.session_id.into(),
+                m.person_id.into(),
+                m.status.as_str().into(),
+                m.hours_credited.into(),
+                batch_id.into(),
+                by_user.into(),
+                at.into(),
+            ]
+        })
+        .collect();
+    on_pool!(tx tx, conn => {
+        sqlx::query(&sql).bind_params(&params).execute(&mut *conn).await?;
+    });
+    Ok(())
 }
 
 /// Whether the person already counts as present or late at the session.
@@ -212,30 +328,35 @@ pub async fn save_requirement(
          VALUES ($1, $2, $3, $4) ON CONFLICT (category, session_kind) DO UPDATE SET \
          min_sessions = excluded.min_sessions, min_hours = excluded.min_hours RETURNING id";
     let kind = session_kind.map(SessionKind::code).unwrap_or("");
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    let id: i64 = on_pool!(tx &mut tx, conn => {
         let id: i64 = sqlx::query_scalar(SQL)
             .bind(category.code())
             .bind(kind)
             .bind(min_sessions)
             .bind(min_hours)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
-        let entry = AuditEntry::new(by_user, "save", "study_requirement", id).after(&serde_json::json!({
-            "category": category.code(), "session_kind": kind, "min_sessions": min_sessions, "min_hours": min_hours }));
-        record_audit!(&mut *tx, &entry)?;
-        tx.commit().await?;
+        id
     });
+    let entry = AuditEntry::new(by_user, "save", "study_requirement", id).after(&serde_json::json!({
+        "category": category.code(), "session_kind": kind, "min_sessions": min_sessions, "min_hours": min_hours }));
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 pub async fn delete_requirement(db: &Db, id: i64, by_user: Option<i64>) -> StoreResult<()> {
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("DELETE FROM study_requirements WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, "delete", "study_requirement", id))?;
-        tx.commit().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
+        sqlx::query("DELETE FROM study_requirements WHERE id = $1").bind(id).execute(&mut *conn).await?;
     });
+    audit::record(
+        &mut tx,
+        &AuditEntry::new(by_user, "delete", "study_requirement", id),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

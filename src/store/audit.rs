@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{on_pool, Db, StoreResult};
+use super::{on_pool, Db, StoreResult, Tx};
 
-pub const INSERT: &str =
+const INSERT: &str =
     "INSERT INTO audit_log (at, user_id, action, entity, entity_id, before, after) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
@@ -47,24 +47,23 @@ impl AuditEntry {
     }
 }
 
-/// Writes an audit entry on the given connection or transaction, so that it commits or
-/// rolls back together with the change it describes.
-macro_rules! record_audit {
-    ($conn:expr, $entry:expr) => {{
-        let entry: &$crate::store::audit::AuditEntry = $entry;
-        sqlx::query($crate::store::audit::INSERT)
-            .bind($crate::store::now())
+/// Writes an audit entry in the transaction, so that it commits or rolls back together
+/// with the change it describes.
+pub async fn record(tx: &mut Tx, entry: &AuditEntry) -> StoreResult<()> {
+    on_pool!(tx tx, conn => {
+        sqlx::query(INSERT)
+            .bind(super::now())
             .bind(entry.user_id)
             .bind(entry.action)
             .bind(entry.entity)
             .bind(entry.entity_id)
             .bind(entry.before.as_deref())
             .bind(entry.after.as_deref())
-            .execute($conn)
-            .await
-    }};
+            .execute(&mut *conn)
+            .await?;
+    });
+    Ok(())
 }
-pub(crate) use record_audit;
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct AuditRecord {

@@ -3,8 +3,9 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::audit::{record_audit, AuditEntry};
-use super::{now, on_pool, Db, StoreResult, Subtotal};
+use super::audit::{self, AuditEntry};
+use super::params::{BindParams, Param};
+use super::{now, on_pool, Db, StoreResult, Subtotal, Tx};
 use crate::domain::dates::Period;
 use crate::domain::material::{DistributionDraft, MaterialKind};
 
@@ -72,15 +73,17 @@ const FILTER: &str = "WHERE d.distributed_on >= $1 AND d.distributed_on < $2 \
      AND ($3 IS NULL OR d.village_id = $3) AND ($4 IS NULL OR m.kind = $4) \
      AND ($5 IS NULL OR d.material_id = $5)";
 
-macro_rules! bind_filter {
-    ($query:expr, $filter:expr) => {
-        $query
-            .bind($filter.period.from)
-            .bind($filter.period.to)
-            .bind($filter.village_id)
-            .bind($filter.material_kind.map(MaterialKind::code))
-            .bind($filter.material_id)
-    };
+impl DistributionFilter {
+    /// The values of `FILTER`'s $1..$5, in order.
+    fn params(&self) -> Vec<Param> {
+        vec![
+            self.period.from.into(),
+            self.period.to.into(),
+            self.village_id.into(),
+            self.material_kind.map(MaterialKind::code).into(),
+            self.material_id.into(),
+        ]
+    }
 }
 
 pub async fn list(
@@ -92,7 +95,7 @@ pub async fn list(
     let sql = format!(
         "{SELECT} {FROM} {FILTER} ORDER BY d.distributed_on DESC, d.id DESC LIMIT $6 OFFSET $7"
     );
-    let rows = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, DistributionRow>(&sql), filter)
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, DistributionRow>(&sql).bind_params(&filter.params())
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
@@ -106,7 +109,7 @@ pub async fn totals(db: &Db, filter: &DistributionFilter) -> StoreResult<Subtota
         "SELECT NULL AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(d.quantity) AS BIGINT), 0) AS quantity \
          {FROM} {FILTER}"
     );
-    let row = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, Subtotal>(&sql), filter)
+    let row = on_pool!(db, pool => sqlx::query_as::<_, Subtotal>(&sql).bind_params(&filter.params())
         .fetch_one(pool)
         .await?);
     Ok(row)
@@ -136,7 +139,7 @@ pub async fn subtotals(
         "SELECT {key} AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(d.quantity) AS BIGINT), 0) AS quantity \
          {FROM} {FILTER} GROUP BY {group} ORDER BY {order}"
     );
-    let rows = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, Subtotal>(&sql), filter)
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, Subtotal>(&sql).bind_params(&filter.params())
         .fetch_all(pool)
         .await?);
     Ok(rows)
@@ -163,44 +166,78 @@ pub async fn short_material_ids(db: &Db) -> StoreResult<Vec<i64>> {
     Ok(ids)
 }
 
-pub(crate) const INSERT: &str = "INSERT INTO distributions (material_id, distributed_on, village_id, quantity, \
-     recipients, place, handled_by, session_id, activity_id, notes, created_by, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id";
-
-/// Inserts a distribution on a connection or transaction and writes its audit entry.
-macro_rules! insert_distribution {
-    ($conn:expr, $draft:expr, $by_user:expr) => {{
-        let draft: &$crate::domain::material::DistributionDraft = $draft;
-        let id: i64 = sqlx::query_scalar($crate::store::distributions::INSERT)
-            .bind(draft.material_id)
-            .bind(draft.distributed_on)
-            .bind(draft.village_id)
-            .bind(draft.quantity)
-            .bind(&draft.recipients)
-            .bind(&draft.place)
-            .bind(&draft.handled_by)
-            .bind(draft.session_id)
-            .bind(draft.activity_id)
-            .bind(&draft.notes)
-            .bind($by_user)
-            .bind($crate::store::now())
-            .fetch_one(&mut *$conn)
-            .await?;
-        let entry = $crate::store::audit::AuditEntry::new($by_user, "create", "distribution", id)
-            .after(draft);
-        $crate::store::audit::record_audit!(&mut *$conn, &entry)?;
-        id
-    }};
+/// Inserts a distribution without auditing it; `import` names the importing batch and the
+/// row's key when an import creates it.
+pub async fn insert(
+    tx: &mut Tx,
+    draft: &DistributionDraft,
+    import: Option<(i64, &str)>,
+    by_user: Option<i64>,
+) -> StoreResult<i64> {
+    const SQL: &str = "INSERT INTO distributions (material_id, distributed_on, village_id, quantity, recipients, \
+         place, handled_by, session_id, activity_id, notes, import_key, import_batch_id, created_by, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id";
+    let id = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
+        .bind(draft.material_id)
+        .bind(draft.distributed_on)
+        .bind(draft.village_id)
+        .bind(draft.quantity)
+        .bind(&draft.recipients)
+        .bind(&draft.place)
+        .bind(&draft.handled_by)
+        .bind(draft.session_id)
+        .bind(draft.activity_id)
+        .bind(&draft.notes)
+        .bind(import.map(|(_, key)| key))
+        .bind(import.map(|(batch_id, _)| batch_id))
+        .bind(by_user)
+        .bind(now())
+        .fetch_one(&mut *conn)
+        .await?);
+    Ok(id)
 }
-pub(crate) use insert_distribution;
+
+/// Inserts a distribution entered on a form (or an activity's line) with its audit entry.
+pub(crate) async fn insert_audited(
+    tx: &mut Tx,
+    draft: &DistributionDraft,
+    by_user: Option<i64>,
+) -> StoreResult<i64> {
+    let id = insert(tx, draft, None, by_user).await?;
+    let entry = AuditEntry::new(by_user, "create", "distribution", id).after(draft);
+    audit::record(tx, &entry).await?;
+    Ok(id)
+}
+
+/// Writes new values over a distribution.
+pub async fn overwrite(tx: &mut Tx, id: i64, draft: &DistributionDraft) -> StoreResult<()> {
+    const SQL: &str = "UPDATE distributions SET material_id = $1, distributed_on = $2, village_id = $3, \
+         quantity = $4, recipients = $5, place = $6, handled_by = $7, session_id = $8, activity_id = $9, \
+         notes = $10, updated_at = $11 WHERE id = $12";
+    on_pool!(tx tx, conn => {
+        sqlx::query(SQL)
+        .bind(draft.material_id)
+        .bind(draft.distributed_on)
+        .bind(draft.village_id)
+        .bind(draft.quantity)
+        .bind(&draft.recipients)
+        .bind(&draft.place)
+        .bind(&draft.handled_by)
+        .bind(draft.session_id)
+        .bind(draft.activity_id)
+        .bind(&draft.notes)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}
 
 pub async fn create(db: &Db, draft: &DistributionDraft, by_user: Option<i64>) -> StoreResult<i64> {
-    let id = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let id = insert_distribution!(tx, draft, by_user);
-        tx.commit().await?;
-        id
-    });
+    let mut tx = db.begin().await?;
+    let id = insert_audited(&mut tx, draft, by_user).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -210,42 +247,24 @@ pub async fn update(
     draft: &DistributionDraft,
     by_user: Option<i64>,
 ) -> StoreResult<()> {
-    const SQL: &str = "UPDATE distributions SET material_id = $1, distributed_on = $2, village_id = $3, \
-         quantity = $4, recipients = $5, place = $6, handled_by = $7, session_id = $8, activity_id = $9, \
-         notes = $10, updated_at = $11 WHERE id = $12";
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query(SQL)
-            .bind(draft.material_id)
-            .bind(draft.distributed_on)
-            .bind(draft.village_id)
-            .bind(draft.quantity)
-            .bind(&draft.recipients)
-            .bind(&draft.place)
-            .bind(&draft.handled_by)
-            .bind(draft.session_id)
-            .bind(draft.activity_id)
-            .bind(&draft.notes)
-            .bind(now())
-            .bind(before.id)
-            .execute(&mut *tx)
-            .await?;
-        let entry = AuditEntry::new(by_user, "update", "distribution", before.id)
-            .before(&before.draft())
-            .after(draft);
-        record_audit!(&mut *tx, &entry)?;
-        tx.commit().await?;
-    });
+    let mut tx = db.begin().await?;
+    overwrite(&mut tx, before.id, draft).await?;
+    let entry = AuditEntry::new(by_user, "update", "distribution", before.id)
+        .before(&before.draft())
+        .after(draft);
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 pub async fn delete(db: &Db, before: &DistributionRow, by_user: Option<i64>) -> StoreResult<()> {
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("DELETE FROM distributions WHERE id = $1").bind(before.id).execute(&mut *tx).await?;
-        let entry = AuditEntry::new(by_user, "delete", "distribution", before.id).before(&before.draft());
-        record_audit!(&mut *tx, &entry)?;
-        tx.commit().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
+        sqlx::query("DELETE FROM distributions WHERE id = $1").bind(before.id).execute(&mut *conn).await?;
     });
+    let entry =
+        AuditEntry::new(by_user, "delete", "distribution", before.id).before(&before.draft());
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -4,8 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::audit::{record_audit, AuditEntry};
-use super::{now, on_pool, Db, StoreResult};
+use super::audit::{self, AuditEntry};
+use super::{now, on_pool, Db, StoreResult, Tx};
 use crate::domain::dates::Period;
 use crate::domain::material::{MaterialDraft, MaterialKind, ReceiptDraft};
 
@@ -102,23 +102,32 @@ pub async fn choices(db: &Db) -> StoreResult<Vec<(i64, String, String)>> {
     Ok(rows)
 }
 
+/// Inserts a catalogue entry without auditing it; `batch_id` marks what an import created.
+pub async fn insert(tx: &mut Tx, draft: &MaterialDraft, batch_id: Option<i64>) -> StoreResult<i64> {
+    const SQL: &str =
+        "INSERT INTO materials (title, kind, unit, notes, import_batch_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    let id = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
+        .bind(&draft.title)
+        .bind(draft.kind.code())
+        .bind(&draft.unit)
+        .bind(&draft.notes)
+        .bind(batch_id)
+        .bind(now())
+        .fetch_one(&mut *conn)
+        .await?);
+    Ok(id)
+}
+
 pub async fn create(db: &Db, draft: &MaterialDraft, by_user: Option<i64>) -> StoreResult<i64> {
-    const SQL: &str = "INSERT INTO materials (title, kind, unit, notes, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id";
-    let id = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(SQL)
-            .bind(&draft.title)
-            .bind(draft.kind.code())
-            .bind(&draft.unit)
-            .bind(&draft.notes)
-            .bind(now())
-            .fetch_one(&mut *tx)
-            .await?;
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, "create", "material", id).after(draft))?;
-        tx.commit().await?;
-        id
-    });
+    let mut tx = db.begin().await?;
+    let id = insert(&mut tx, draft, None).await?;
+    audit::record(
+        &mut tx,
+        &AuditEntry::new(by_user, "create", "material", id).after(draft),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -131,20 +140,22 @@ pub async fn update(
 ) -> StoreResult<()> {
     const SQL: &str =
         "UPDATE materials SET title = $1, kind = $2, unit = $3, notes = $4 WHERE id = $5";
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
         sqlx::query(SQL)
             .bind(&draft.title)
             .bind(draft.kind.code())
             .bind(&draft.unit)
             .bind(&draft.notes)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        let entry = AuditEntry::new(by_user, "update", "material", id).before(before).after(draft);
-        record_audit!(&mut *tx, &entry)?;
-        tx.commit().await?;
     });
+    let entry = AuditEntry::new(by_user, "update", "material", id)
+        .before(before)
+        .after(draft);
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -164,13 +175,17 @@ pub async fn delete(
     before: &MaterialDraft,
     by_user: Option<i64>,
 ) -> StoreResult<()> {
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("DELETE FROM stock_receipts WHERE material_id = $1").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM materials WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, "delete", "material", id).before(before))?;
-        tx.commit().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
+        sqlx::query("DELETE FROM stock_receipts WHERE material_id = $1").bind(id).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM materials WHERE id = $1").bind(id).execute(&mut *conn).await?;
     });
+    audit::record(
+        &mut tx,
+        &AuditEntry::new(by_user, "delete", "material", id).before(before),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -196,8 +211,8 @@ pub async fn create_receipt(
 ) -> StoreResult<i64> {
     const SQL: &str = "INSERT INTO stock_receipts (material_id, received_on, quantity, source, notes, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
-    let id = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    let id = on_pool!(tx &mut tx, conn => {
         let id: i64 = sqlx::query_scalar(SQL)
             .bind(material_id)
             .bind(draft.received_on)
@@ -206,23 +221,27 @@ pub async fn create_receipt(
             .bind(&draft.notes)
             .bind(by_user)
             .bind(now())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
-        let entry = AuditEntry::new(by_user, "create", "stock_receipt", id)
-            .after(&serde_json::json!({ "material_id": material_id, "receipt": draft }));
-        record_audit!(&mut *tx, &entry)?;
-        tx.commit().await?;
         id
     });
+    let entry = AuditEntry::new(by_user, "create", "stock_receipt", id)
+        .after(&serde_json::json!({ "material_id": material_id, "receipt": draft }));
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
 pub async fn delete_receipt(db: &Db, receipt: &Receipt, by_user: Option<i64>) -> StoreResult<()> {
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("DELETE FROM stock_receipts WHERE id = $1").bind(receipt.id).execute(&mut *tx).await?;
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, "delete", "stock_receipt", receipt.id).before(receipt))?;
-        tx.commit().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
+        sqlx::query("DELETE FROM stock_receipts WHERE id = $1").bind(receipt.id).execute(&mut *conn).await?;
     });
+    audit::record(
+        &mut tx,
+        &AuditEntry::new(by_user, "delete", "stock_receipt", receipt.id).before(receipt),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! The only code that speaks SQL. One set of query text serves both backends (SQLite
-//! accepts `$1` placeholders); `on_pool!` runs the same code against whichever pool is in
-//! use, and the few places where the SQL differs branch on `Db` explicitly.
+//! accepts `$1` placeholders); `on_pool!` runs the same code against whichever pool (or
+//! transaction) is in use, and the few places where the SQL differs branch on `Db`
+//! explicitly. Work that must commit together takes a `Tx` from `Db::begin`; the leaf
+//! operations (`audit::record`, `people::insert`, …) are plain functions on `&mut Tx`.
 
 pub mod activities;
 pub mod attendance;
@@ -8,6 +10,7 @@ pub mod audit;
 pub mod distributions;
 pub mod imports;
 pub mod materials;
+pub mod params;
 pub mod people;
 pub mod rate_limits;
 pub mod sessions;
@@ -31,9 +34,41 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$pool` bound to the concrete pool. The body is written once and
-/// compiled for each backend, so the SQL text in it must be portable.
+/// A transaction on either backend, from `Db::begin`. Dropped without `commit`, it rolls
+/// back.
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool (`on_pool!(db, pool => …)`) or,
+/// given `tx`, with `$conn` bound to the transaction's connection
+/// (`on_pool!(tx tx, conn => …)`; use `&mut *conn` for each query). The body is written
+/// once and compiled for each backend, so the SQL text in it must be portable.
 macro_rules! on_pool {
+    (tx $tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::store::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Sqlite($pool) => $body,
@@ -135,6 +170,14 @@ impl Db {
             Db::Sqlite(_) => "SQLite",
             Db::Postgres(_) => "PostgreSQL",
         }
+    }
+
+    /// Starts a transaction; leaf operations take it as `&mut Tx`.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     pub async fn close(&self) {

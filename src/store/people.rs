@@ -1,10 +1,10 @@
 //! The registry of people (cadres, 法律明白人, mediators, villagers, …).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::audit::{record_audit, AuditEntry};
-use super::{now, on_pool, Db, StoreResult};
+use super::audit::{self, AuditEntry};
+use super::{now, on_pool, Db, StoreResult, Tx};
 use crate::domain::person::{CategoryHolding, PersonDraft};
 use crate::domain::Category;
 
@@ -120,46 +120,131 @@ pub async fn find_by_id_number(db: &Db, id_number: &str) -> StoreResult<Option<i
     Ok(id)
 }
 
-const INSERT_CATEGORY: &str =
-    "INSERT INTO person_categories (person_id, category, since, until) VALUES ($1, $2, $3, $4)";
-const DELETE_CATEGORIES: &str = "DELETE FROM person_categories WHERE person_id = $1";
+/// The stored columns of a person, as a form or an import writes them (and as an import's
+/// undo restores them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    pub name: String,
+    pub gender: Option<String>,
+    pub village_id: Option<i64>,
+    pub post: String,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+    pub notes: String,
+    pub categories: Vec<(Category, Option<NaiveDate>, Option<NaiveDate>)>,
+}
 
-macro_rules! insert_category {
-    ($conn:expr, $person_id:expr, $held:expr) => {{
-        let held: &CategoryHolding = $held;
-        sqlx::query(INSERT_CATEGORY)
-            .bind($person_id)
-            .bind(held.category.code())
-            .bind(held.since)
-            .bind(held.until)
-            .execute($conn)
+impl PersonRecord {
+    pub fn holdings(&self) -> Vec<CategoryHolding> {
+        self.categories
+            .iter()
+            .map(|(category, since, until)| CategoryHolding {
+                category: *category,
+                since: *since,
+                until: *until,
+            })
+            .collect()
+    }
+}
+
+impl From<&PersonDraft> for PersonRecord {
+    fn from(draft: &PersonDraft) -> Self {
+        PersonRecord {
+            name: draft.name.clone(),
+            gender: draft.gender.map(|g| g.code().to_string()),
+            village_id: draft.village_id,
+            post: draft.post.clone(),
+            phone: draft.phone.as_ref().map(|p| p.as_str().to_string()),
+            id_number: draft.id_number.as_ref().map(|i| i.as_str().to_string()),
+            notes: draft.notes.clone(),
+            categories: draft
+                .categories
+                .iter()
+                .map(|held| (held.category, held.since, held.until))
+                .collect(),
+        }
+    }
+}
+
+/// Inserts a person with their categories; `batch_id` marks what an import created.
+pub async fn insert(tx: &mut Tx, person: &PersonRecord, batch_id: Option<i64>) -> StoreResult<i64> {
+    const SQL: &str = "INSERT INTO people (name, gender, village_id, post, phone, id_number, active, notes, \
+         import_batch_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8, $9, $9) RETURNING id";
+    let id: i64 = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
+        .bind(&person.name)
+        .bind(&person.gender)
+        .bind(person.village_id)
+        .bind(&person.post)
+        .bind(&person.phone)
+        .bind(&person.id_number)
+        .bind(&person.notes)
+        .bind(batch_id)
+        .bind(now())
+        .fetch_one(&mut *conn)
+        .await?);
+    insert_categories(tx, id, person, batch_id).await?;
+    Ok(id)
+}
+
+/// Writes new values over a person and replaces their categories.
+pub async fn overwrite(
+    tx: &mut Tx,
+    id: i64,
+    person: &PersonRecord,
+    batch_id: Option<i64>,
+) -> StoreResult<()> {
+    const SQL: &str =
+        "UPDATE people SET name = $1, gender = $2, village_id = $3, post = $4, phone = $5, \
+         id_number = $6, notes = $7, updated_at = $8 WHERE id = $9";
+    const DELETE_CATEGORIES: &str = "DELETE FROM person_categories WHERE person_id = $1";
+    on_pool!(tx tx, conn => {
+        sqlx::query(SQL)
+            .bind(&person.name)
+            .bind(&person.gender)
+            .bind(person.village_id)
+            .bind(&person.post)
+            .bind(&person.phone)
+            .bind(&person.id_number)
+            .bind(&person.notes)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *conn)
             .await?;
-    }};
+        sqlx::query(DELETE_CATEGORIES).bind(id).execute(&mut *conn).await?;
+    });
+    insert_categories(tx, id, person, batch_id).await
+}
+
+async fn insert_categories(
+    tx: &mut Tx,
+    person_id: i64,
+    person: &PersonRecord,
+    batch_id: Option<i64>,
+) -> StoreResult<()> {
+    const SQL: &str =
+        "INSERT INTO person_categories (person_id, category, since, until, import_batch_id) \
+         VALUES ($1, $2, $3, $4, $5)";
+    for (category, since, until) in &person.categories {
+        on_pool!(tx tx, conn => {
+            sqlx::query(SQL)
+                .bind(person_id)
+                .bind(category.code())
+                .bind(since)
+                .bind(until)
+                .bind(batch_id)
+                .execute(&mut *conn)
+                .await?;
+        });
+    }
+    Ok(())
 }
 
 pub async fn create(db: &Db, draft: &PersonDraft, by_user: Option<i64>) -> StoreResult<i64> {
-    const SQL: &str = "INSERT INTO people (name, gender, village_id, post, phone, id_number, active, notes, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8, $8) RETURNING id";
-    let id = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(SQL)
-            .bind(&draft.name)
-            .bind(draft.gender.map(|g| g.code()))
-            .bind(draft.village_id)
-            .bind(&draft.post)
-            .bind(draft.phone.as_ref().map(|p| p.as_str()))
-            .bind(draft.id_number.as_ref().map(|i| i.as_str()))
-            .bind(&draft.notes)
-            .bind(now())
-            .fetch_one(&mut *tx)
-            .await?;
-        for held in &draft.categories {
-            insert_category!(&mut *tx, id, held);
-        }
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, "create", "person", id).after(&draft.for_audit()))?;
-        tx.commit().await?;
-        id
-    });
+    let mut tx = db.begin().await?;
+    let id = insert(&mut tx, &PersonRecord::from(draft), None).await?;
+    let entry = AuditEntry::new(by_user, "create", "person", id).after(&draft.for_audit());
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -169,46 +254,26 @@ pub async fn update(
     draft: &PersonDraft,
     by_user: Option<i64>,
 ) -> StoreResult<()> {
-    const SQL: &str =
-        "UPDATE people SET name = $1, gender = $2, village_id = $3, post = $4, phone = $5, \
-         id_number = $6, notes = $7, updated_at = $8 WHERE id = $9";
     let id = before.person.id;
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query(SQL)
-            .bind(&draft.name)
-            .bind(draft.gender.map(|g| g.code()))
-            .bind(draft.village_id)
-            .bind(&draft.post)
-            .bind(draft.phone.as_ref().map(|p| p.as_str()))
-            .bind(draft.id_number.as_ref().map(|i| i.as_str()))
-            .bind(&draft.notes)
-            .bind(now())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(DELETE_CATEGORIES).bind(id).execute(&mut *tx).await?;
-        for held in &draft.categories {
-            insert_category!(&mut *tx, id, held);
-        }
-        let entry = AuditEntry::new(by_user, "update", "person", id)
-            .before(&before.for_audit())
-            .after(&draft.for_audit());
-        record_audit!(&mut *tx, &entry)?;
-        tx.commit().await?;
-    });
+    let mut tx = db.begin().await?;
+    overwrite(&mut tx, id, &PersonRecord::from(draft), None).await?;
+    let entry = AuditEntry::new(by_user, "update", "person", id)
+        .before(&before.for_audit())
+        .after(&draft.for_audit());
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 pub async fn set_active(db: &Db, id: i64, active: bool, by_user: Option<i64>) -> StoreResult<()> {
     const SQL: &str = "UPDATE people SET active = $1, updated_at = $2 WHERE id = $3";
     let action = if active { "activate" } else { "deactivate" };
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query(SQL).bind(active).bind(now()).bind(id).execute(&mut *tx).await?;
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, action, "person", id))?;
-        tx.commit().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
+        sqlx::query(SQL).bind(active).bind(now()).bind(id).execute(&mut *conn).await?;
     });
+    audit::record(&mut tx, &AuditEntry::new(by_user, action, "person", id)).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -3,8 +3,9 @@
 use chrono::{NaiveDateTime, NaiveTime};
 use serde::Serialize;
 
-use super::audit::{record_audit, AuditEntry};
-use super::{now, on_pool, Db, StoreResult};
+use super::audit::{self, AuditEntry};
+use super::params::{BindParams, Param};
+use super::{now, on_pool, Db, StoreResult, Tx};
 use crate::domain::dates::Period;
 use crate::domain::schedule::{Recurrence, SessionDraft};
 use crate::domain::session::{SessionKind, SessionStatus};
@@ -87,16 +88,18 @@ fn midnight(day: chrono::NaiveDate) -> NaiveDateTime {
     day.and_time(NaiveTime::MIN)
 }
 
-macro_rules! bind_filter {
-    ($query:expr, $filter:expr) => {
-        $query
-            .bind(midnight($filter.period.from))
-            .bind(midnight($filter.period.to))
-            .bind($filter.village_id)
-            .bind($filter.include_township)
-            .bind($filter.kind.map(SessionKind::code))
-            .bind($filter.status.map(SessionStatus::code))
-    };
+impl SessionFilter {
+    /// The values of `FILTER`'s $1..$6, in order.
+    fn params(&self) -> Vec<Param> {
+        vec![
+            midnight(self.period.from).into(),
+            midnight(self.period.to).into(),
+            self.village_id.into(),
+            self.include_township.into(),
+            self.kind.map(SessionKind::code).into(),
+            self.status.map(SessionStatus::code).into(),
+        ]
+    }
 }
 
 pub async fn list(
@@ -106,7 +109,7 @@ pub async fn list(
     offset: i64,
 ) -> StoreResult<Vec<Session>> {
     let sql = format!("{SELECT} {FROM} {FILTER} ORDER BY s.starts_at, s.id LIMIT $7 OFFSET $8");
-    let rows = on_pool!(db, pool => bind_filter!(sqlx::query_as::<_, Session>(&sql), filter)
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, Session>(&sql).bind_params(&filter.params())
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
@@ -116,7 +119,7 @@ pub async fn list(
 
 pub async fn count(db: &Db, filter: &SessionFilter) -> StoreResult<i64> {
     let sql = format!("SELECT COUNT(*) {FROM} {FILTER}");
-    let n = on_pool!(db, pool => bind_filter!(sqlx::query_scalar::<_, i64>(&sql), filter).fetch_one(pool).await?);
+    let n = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql).bind_params(&filter.params()).fetch_one(pool).await?);
     Ok(n)
 }
 
@@ -171,45 +174,58 @@ pub async fn exists_visible(db: &Db, id: i64, confined: Option<i64>) -> StoreRes
     Ok(found)
 }
 
-const INSERT: &str = "INSERT INTO sessions (series_id, kind, topic, starts_at, ends_at, venue, speaker, organizer, \
-     village_id, hours_credited, status, notes, checkin_token, created_by, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'planned', $11, $12, $13, $14, $14) RETURNING id";
+/// Inserts a session (of a series, if given) without auditing it: the form's `create`
+/// audits it, an import records its batch instead.
+pub async fn insert(
+    tx: &mut Tx,
+    series_id: Option<i64>,
+    draft: &SessionDraft,
+    status: SessionStatus,
+    batch_id: Option<i64>,
+    by_user: Option<i64>,
+) -> StoreResult<i64> {
+    const SQL: &str = "INSERT INTO sessions (series_id, kind, topic, starts_at, ends_at, venue, speaker, organizer, \
+         village_id, hours_credited, status, notes, checkin_token, import_batch_id, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id";
+    let id = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
+        .bind(series_id)
+        .bind(draft.kind.code())
+        .bind(&draft.topic)
+        .bind(draft.starts_at)
+        .bind(draft.ends_at)
+        .bind(&draft.venue)
+        .bind(&draft.speaker)
+        .bind(&draft.organizer)
+        .bind(draft.village_id)
+        .bind(draft.hours_credited)
+        .bind(status.code())
+        .bind(&draft.notes)
+        .bind(crate::random_token())
+        .bind(batch_id)
+        .bind(by_user)
+        .bind(now())
+        .fetch_one(&mut *conn)
+        .await?);
+    Ok(id)
+}
 
-macro_rules! insert_session {
-    ($conn:expr, $series_id:expr, $draft:expr, $by_user:expr) => {{
-        let draft: &SessionDraft = $draft;
-        let id: i64 = sqlx::query_scalar(INSERT)
-            .bind($series_id)
-            .bind(draft.kind.code())
-            .bind(&draft.topic)
-            .bind(draft.starts_at)
-            .bind(draft.ends_at)
-            .bind(&draft.venue)
-            .bind(&draft.speaker)
-            .bind(&draft.organizer)
-            .bind(draft.village_id)
-            .bind(draft.hours_credited)
-            .bind(&draft.notes)
-            .bind(crate::random_token())
-            .bind($by_user)
-            .bind(now())
-            .fetch_one(&mut *$conn)
-            .await?;
-        record_audit!(
-            &mut *$conn,
-            &AuditEntry::new($by_user, "create", "session", id).after(draft)
-        )?;
-        id
-    }};
+/// Inserts a planned session and its audit entry.
+async fn insert_planned(
+    tx: &mut Tx,
+    series_id: Option<i64>,
+    draft: &SessionDraft,
+    by_user: Option<i64>,
+) -> StoreResult<i64> {
+    let id = insert(tx, series_id, draft, SessionStatus::Planned, None, by_user).await?;
+    let entry = AuditEntry::new(by_user, "create", "session", id).after(draft);
+    audit::record(tx, &entry).await?;
+    Ok(id)
 }
 
 pub async fn create(db: &Db, draft: &SessionDraft, by_user: Option<i64>) -> StoreResult<i64> {
-    let id = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let id = insert_session!(tx, None::<i64>, draft, by_user);
-        tx.commit().await?;
-        id
-    });
+    let mut tx = db.begin().await?;
+    let id = insert_planned(&mut tx, None, draft, by_user).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -224,27 +240,24 @@ pub async fn create_series(
     const SERIES: &str = "INSERT INTO session_series (kind, topic, rule, first_date, until_date, occurrences, \
          village_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
     let rule_json = serde_json::to_string(rule).unwrap_or_default();
-    let ids = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let series_id: i64 = sqlx::query_scalar(SERIES)
-            .bind(draft.kind.code())
-            .bind(&draft.topic)
-            .bind(&rule_json)
-            .bind(dates.first().copied())
-            .bind(dates.last().copied())
-            .bind(dates.len() as i64)
-            .bind(draft.village_id)
-            .bind(by_user)
-            .bind(now())
-            .fetch_one(&mut *tx)
-            .await?;
-        let mut ids = Vec::with_capacity(dates.len());
-        for day in dates {
-            ids.push(insert_session!(tx, Some(series_id), &draft.on(*day), by_user));
-        }
-        tx.commit().await?;
-        ids
-    });
+    let mut tx = db.begin().await?;
+    let series_id: i64 = on_pool!(tx &mut tx, conn => sqlx::query_scalar(SERIES)
+        .bind(draft.kind.code())
+        .bind(&draft.topic)
+        .bind(&rule_json)
+        .bind(dates.first().copied())
+        .bind(dates.last().copied())
+        .bind(dates.len() as i64)
+        .bind(draft.village_id)
+        .bind(by_user)
+        .bind(now())
+        .fetch_one(&mut *conn)
+        .await?);
+    let mut ids = Vec::with_capacity(dates.len());
+    for day in dates {
+        ids.push(insert_planned(&mut tx, Some(series_id), &draft.on(*day), by_user).await?);
+    }
+    tx.commit().await?;
     Ok(ids)
 }
 
@@ -255,8 +268,30 @@ pub async fn series_rule(db: &Db, series_id: i64) -> StoreResult<Option<Recurren
     Ok(rule.and_then(|r| serde_json::from_str(&r).ok()))
 }
 
-const UPDATE: &str = "UPDATE sessions SET kind = $1, topic = $2, starts_at = $3, ends_at = $4, venue = $5, \
-     speaker = $6, organizer = $7, village_id = $8, hours_credited = $9, notes = $10, updated_at = $11 WHERE id = $12";
+/// Writes new values over a session.
+pub async fn overwrite(tx: &mut Tx, id: i64, draft: &SessionDraft) -> StoreResult<()> {
+    const SQL: &str = "UPDATE sessions SET kind = $1, topic = $2, starts_at = $3, ends_at = $4, venue = $5, \
+         speaker = $6, organizer = $7, village_id = $8, hours_credited = $9, notes = $10, updated_at = $11 \
+         WHERE id = $12";
+    on_pool!(tx tx, conn => {
+        sqlx::query(SQL)
+        .bind(draft.kind.code())
+        .bind(&draft.topic)
+        .bind(draft.starts_at)
+        .bind(draft.ends_at)
+        .bind(&draft.venue)
+        .bind(&draft.speaker)
+        .bind(&draft.organizer)
+        .bind(draft.village_id)
+        .bind(draft.hours_credited)
+        .bind(&draft.notes)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}
 
 /// Saves new values for each (session, draft) pair in one transaction, with audit entries.
 pub async fn update_many(
@@ -264,29 +299,15 @@ pub async fn update_many(
     changes: &[(Session, SessionDraft)],
     by_user: Option<i64>,
 ) -> StoreResult<()> {
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        for (before, draft) in changes {
-            sqlx::query(UPDATE)
-                .bind(draft.kind.code())
-                .bind(&draft.topic)
-                .bind(draft.starts_at)
-                .bind(draft.ends_at)
-                .bind(&draft.venue)
-                .bind(&draft.speaker)
-                .bind(&draft.organizer)
-                .bind(draft.village_id)
-                .bind(draft.hours_credited)
-                .bind(&draft.notes)
-                .bind(now())
-                .bind(before.id)
-                .execute(&mut *tx)
-                .await?;
-            let entry = AuditEntry::new(by_user, "update", "session", before.id).before(&before.draft()).after(draft);
-            record_audit!(&mut *tx, &entry)?;
-        }
-        tx.commit().await?;
-    });
+    let mut tx = db.begin().await?;
+    for (before, draft) in changes {
+        overwrite(&mut tx, before.id, draft).await?;
+        let entry = AuditEntry::new(by_user, "update", "session", before.id)
+            .before(&before.draft())
+            .after(draft);
+        audit::record(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -297,21 +318,32 @@ pub async fn set_status(
     status: SessionStatus,
     by_user: Option<i64>,
 ) -> StoreResult<()> {
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        for s in sessions {
-            sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3")
+    const SQL: &str = "UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3";
+    let mut tx = db.begin().await?;
+    for s in sessions {
+        on_pool!(tx &mut tx, conn => {
+            sqlx::query(SQL)
                 .bind(status.code())
                 .bind(now())
                 .bind(s.id)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
-            let entry = AuditEntry::new(by_user, "status", "session", s.id)
-                .before(&serde_json::json!({ "status": s.status.code() }))
-                .after(&serde_json::json!({ "status": status.code() }));
-            record_audit!(&mut *tx, &entry)?;
-        }
-        tx.commit().await?;
+        });
+        let entry = AuditEntry::new(by_user, "status", "session", s.id)
+            .before(&serde_json::json!({ "status": s.status.code() }))
+            .after(&serde_json::json!({ "status": status.code() }));
+        audit::record(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A planned session becomes held once attendance is taken.
+pub async fn mark_held(tx: &mut Tx, id: i64) -> StoreResult<()> {
+    const SQL: &str =
+        "UPDATE sessions SET status = 'held', updated_at = $1 WHERE id = $2 AND status = 'planned'";
+    on_pool!(tx tx, conn => {
+        sqlx::query(SQL).bind(now()).bind(id).execute(&mut *conn).await?;
     });
     Ok(())
 }
@@ -322,18 +354,18 @@ pub async fn reopen_checkin(
     until: NaiveDateTime,
     by_user: Option<i64>,
 ) -> StoreResult<()> {
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
         sqlx::query("UPDATE sessions SET checkin_reopened_until = $1 WHERE id = $2")
             .bind(until)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        let entry = AuditEntry::new(by_user, "reopen_checkin", "session", id)
-            .after(&serde_json::json!({ "until": until }));
-        record_audit!(&mut *tx, &entry)?;
-        tx.commit().await?;
     });
+    let entry = AuditEntry::new(by_user, "reopen_checkin", "session", id)
+        .after(&serde_json::json!({ "until": until }));
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -390,18 +422,18 @@ pub async fn add_invitees(
     by_user: Option<i64>,
 ) -> StoreResult<usize> {
     const SQL: &str = "INSERT INTO session_invitees (session_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-    let added = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    let added = on_pool!(tx &mut tx, conn => {
         let mut added = 0;
         for person_id in person_ids {
-            added += sqlx::query(SQL).bind(session_id).bind(person_id).execute(&mut *tx).await?.rows_affected() as usize;
+            added += sqlx::query(SQL).bind(session_id).bind(person_id).execute(&mut *conn).await?.rows_affected() as usize;
         }
-        let entry = AuditEntry::new(by_user, "invite", "session", session_id)
-            .after(&serde_json::json!({ "added": person_ids }));
-        record_audit!(&mut *tx, &entry)?;
-        tx.commit().await?;
         added
     });
+    let entry = AuditEntry::new(by_user, "invite", "session", session_id)
+        .after(&serde_json::json!({ "added": person_ids }));
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(added)
 }
 
@@ -411,18 +443,18 @@ pub async fn remove_invitee(
     person_id: i64,
     by_user: Option<i64>,
 ) -> StoreResult<()> {
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
         sqlx::query("DELETE FROM session_invitees WHERE session_id = $1 AND person_id = $2")
             .bind(session_id)
             .bind(person_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        let entry = AuditEntry::new(by_user, "uninvite", "session", session_id)
-            .before(&serde_json::json!({ "person_id": person_id }));
-        record_audit!(&mut *tx, &entry)?;
-        tx.commit().await?;
     });
+    let entry = AuditEntry::new(by_user, "uninvite", "session", session_id)
+        .before(&serde_json::json!({ "person_id": person_id }));
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::audit::{record_audit, AuditEntry};
+use super::audit::{self, AuditEntry};
 use super::settings;
 use super::{now, on_pool, Db, StoreResult};
 use crate::domain::Role;
@@ -71,21 +71,22 @@ pub async fn create(
 ) -> StoreResult<i64> {
     const SQL: &str = "INSERT INTO users (username, display_name, password_hash, role, village_id, active, created_at) \
          VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING id";
-    let id = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(SQL)
-            .bind(&draft.username)
-            .bind(&draft.display_name)
-            .bind(password_hash)
-            .bind(draft.role.code())
-            .bind(draft.village_id)
-            .bind(now())
-            .fetch_one(&mut *tx)
-            .await?;
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, "create", "user", id).after(draft))?;
-        tx.commit().await?;
-        id
-    });
+    let mut tx = db.begin().await?;
+    let id: i64 = on_pool!(tx &mut tx, conn => sqlx::query_scalar(SQL)
+        .bind(&draft.username)
+        .bind(&draft.display_name)
+        .bind(password_hash)
+        .bind(draft.role.code())
+        .bind(draft.village_id)
+        .bind(now())
+        .fetch_one(&mut *conn)
+        .await?);
+    audit::record(
+        &mut tx,
+        &AuditEntry::new(by_user, "create", "user", id).after(draft),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -100,23 +101,30 @@ pub async fn create_first_admin(
     const BURN: &str = "DELETE FROM settings WHERE key = $1 AND value = $2";
     const INSERT: &str = "INSERT INTO users (username, display_name, password_hash, role, village_id, active, created_at) \
          VALUES ($1, $2, $3, 'admin', NULL, TRUE, $4) RETURNING id";
-    let id = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let burned = sqlx::query(BURN).bind(settings::SETUP_TOKEN).bind(token).execute(&mut *tx).await?;
+    let mut tx = db.begin().await?;
+    let id: i64 = on_pool!(tx &mut tx, conn => {
+        let burned = sqlx::query(BURN)
+            .bind(settings::SETUP_TOKEN)
+            .bind(token)
+            .execute(&mut *conn)
+            .await?;
         if burned.rows_affected() != 1 {
             return Ok(None);
         }
-        let id: i64 = sqlx::query_scalar(INSERT)
+        sqlx::query_scalar(INSERT)
             .bind(&draft.username)
             .bind(&draft.display_name)
             .bind(password_hash)
             .bind(now())
-            .fetch_one(&mut *tx)
-            .await?;
-        record_audit!(&mut *tx, &AuditEntry::new(Some(id), "create", "user", id).after(draft))?;
-        tx.commit().await?;
-        id
+            .fetch_one(&mut *conn)
+            .await?
     });
+    audit::record(
+        &mut tx,
+        &AuditEntry::new(Some(id), "create", "user", id).after(draft),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Some(id))
 }
 
@@ -128,19 +136,21 @@ pub async fn update(
 ) -> StoreResult<()> {
     const SQL: &str =
         "UPDATE users SET display_name = $1, role = $2, village_id = $3 WHERE id = $4";
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
         sqlx::query(SQL)
-            .bind(&draft.display_name)
-            .bind(draft.role.code())
-            .bind(draft.village_id)
-            .bind(before.id)
-            .execute(&mut *tx)
-            .await?;
-        let entry = AuditEntry::new(by_user, "update", "user", before.id).before(before).after(draft);
-        record_audit!(&mut *tx, &entry)?;
-        tx.commit().await?;
+        .bind(&draft.display_name)
+        .bind(draft.role.code())
+        .bind(draft.village_id)
+        .bind(before.id)
+        .execute(&mut *conn)
+        .await?;
     });
+    let entry = AuditEntry::new(by_user, "update", "user", before.id)
+        .before(before)
+        .after(draft);
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -151,24 +161,28 @@ pub async fn set_password(
     by_user: Option<i64>,
 ) -> StoreResult<()> {
     const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query(SQL).bind(password_hash).bind(id).execute(&mut *tx).await?;
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, "reset_password", "user", id))?;
-        tx.commit().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
+        sqlx::query(SQL).bind(password_hash).bind(id).execute(&mut *conn).await?;
     });
+    audit::record(
+        &mut tx,
+        &AuditEntry::new(by_user, "reset_password", "user", id),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
 pub async fn set_active(db: &Db, id: i64, active: bool, by_user: Option<i64>) -> StoreResult<()> {
     const SQL: &str = "UPDATE users SET active = $1 WHERE id = $2";
     let action = if active { "activate" } else { "deactivate" };
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query(SQL).bind(active).bind(id).execute(&mut *tx).await?;
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, action, "user", id))?;
-        tx.commit().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
+        sqlx::query(SQL).bind(active).bind(id).execute(&mut *conn).await?;
     });
+    audit::record(&mut tx, &AuditEntry::new(by_user, action, "user", id)).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -195,12 +209,14 @@ pub async fn calendar_token(db: &Db, id: i64) -> StoreResult<Option<String>> {
 
 /// Gives the user a new calendar-feed token (the old feed address stops working).
 pub async fn set_calendar_token(db: &Db, id: i64, token: &str) -> StoreResult<()> {
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("UPDATE users SET calendar_token = $1 WHERE id = $2").bind(token).bind(id).execute(&mut *tx).await?;
-        record_audit!(&mut *tx, &AuditEntry::new(Some(id), "rotate_calendar_token", "user", id))?;
-        tx.commit().await?;
+    const SQL: &str = "UPDATE users SET calendar_token = $1 WHERE id = $2";
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
+        sqlx::query(SQL).bind(token).bind(id).execute(&mut *conn).await?;
     });
+    let entry = AuditEntry::new(Some(id), "rotate_calendar_token", "user", id);
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::audit::{record_audit, AuditEntry};
+use super::audit::{self, AuditEntry};
 use super::{now, on_pool, Db, StoreResult};
 use crate::domain::VillageKind;
 
@@ -47,20 +47,24 @@ pub async fn find_by_name(db: &Db, name: &str) -> StoreResult<Option<Village>> {
 pub async fn create(db: &Db, draft: &VillageDraft, by_user: Option<i64>) -> StoreResult<i64> {
     const SQL: &str = "INSERT INTO villages (name, kind, code, display_order, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id";
-    let id = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    let id = on_pool!(tx &mut tx, conn => {
         let id: i64 = sqlx::query_scalar(SQL)
             .bind(&draft.name)
             .bind(draft.kind.code())
             .bind(draft.code.as_deref())
             .bind(draft.display_order)
             .bind(now())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, "create", "village", id).after(draft))?;
-        tx.commit().await?;
         id
     });
+    audit::record(
+        &mut tx,
+        &AuditEntry::new(by_user, "create", "village", id).after(draft),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -72,20 +76,22 @@ pub async fn update(
 ) -> StoreResult<()> {
     const SQL: &str =
         "UPDATE villages SET name = $1, kind = $2, code = $3, display_order = $4 WHERE id = $5";
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
         sqlx::query(SQL)
             .bind(&draft.name)
             .bind(draft.kind.code())
             .bind(draft.code.as_deref())
             .bind(draft.display_order)
             .bind(before.id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        let entry = AuditEntry::new(by_user, "update", "village", before.id).before(before).after(draft);
-        record_audit!(&mut *tx, &entry)?;
-        tx.commit().await?;
     });
+    let entry = AuditEntry::new(by_user, "update", "village", before.id)
+        .before(before)
+        .after(draft);
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -106,12 +112,16 @@ pub async fn has_data(db: &Db, id: i64) -> StoreResult<bool> {
 
 pub async fn delete(db: &Db, before: &Village, by_user: Option<i64>) -> StoreResult<()> {
     const SQL: &str = "DELETE FROM villages WHERE id = $1";
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query(SQL).bind(before.id).execute(&mut *tx).await?;
-        record_audit!(&mut *tx, &AuditEntry::new(by_user, "delete", "village", before.id).before(before))?;
-        tx.commit().await?;
+    let mut tx = db.begin().await?;
+    on_pool!(tx &mut tx, conn => {
+        sqlx::query(SQL).bind(before.id).execute(&mut *conn).await?;
     });
+    audit::record(
+        &mut tx,
+        &AuditEntry::new(by_user, "delete", "village", before.id).before(before),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -1,0 +1,157 @@
+//! Material-distribution ledgers (资料发放台账), and the catalogue that both they and the
+//! activities ledgers name material from.
+
+use std::collections::HashMap;
+
+use super::{Common, Outcome, RowIssues};
+use crate::domain::import::Field;
+use crate::domain::material::{
+    MaterialDraft, MaterialKind, NOTES_MAX_CHARS, SHORT_TEXT_MAX_CHARS, TITLE_MAX_CHARS,
+    UNIT_MAX_CHARS,
+};
+use crate::domain::person::NAME_MAX_CHARS;
+use crate::services::ServiceError;
+use crate::sheets::read::SheetTable;
+use crate::store::imports::{self as store, DistributionRow, Op, Ref};
+use crate::store::Db;
+
+/// Catalogue entries by title: stored, or created by an earlier row.
+pub(super) struct Catalogue {
+    by_title: HashMap<String, Ref>,
+}
+
+impl Catalogue {
+    pub async fn load(db: &Db) -> Result<Self, ServiceError> {
+        let by_title = crate::store::materials::choices(db)
+            .await?
+            .into_iter()
+            .map(|(id, title, _)| (title, Ref::Existing(id)))
+            .collect();
+        Ok(Catalogue { by_title })
+    }
+
+    /// The entry of this title, planned as a new one when the catalogue lacks it.
+    pub fn material(
+        &mut self,
+        common: &mut Common<'_>,
+        title: &str,
+        kind: MaterialKind,
+        unit: &str,
+    ) -> Ref {
+        if let Some(r) = self.by_title.get(title) {
+            return *r;
+        }
+        let created = Ref::New(common.push(Op::CreateMaterial(MaterialDraft {
+            title: title.to_string(),
+            kind,
+            unit: unit.to_string(),
+            notes: String::new(),
+        })));
+        self.by_title.insert(title.to_string(), created);
+        created
+    }
+}
+
+pub(super) struct Materials {
+    catalogue: Catalogue,
+    /// Distributions of earlier imports by key.
+    imported: HashMap<String, (i64, DistributionRow)>,
+}
+
+impl Materials {
+    pub async fn load(db: &Db) -> Result<Self, ServiceError> {
+        let imported = store::distribution_keys(db)
+            .await?
+            .into_iter()
+            .map(|d| {
+                let row = DistributionRow {
+                    material: Ref::Existing(d.material_id),
+                    distributed_on: d.distributed_on,
+                    village_id: d.village_id,
+                    quantity: d.quantity,
+                    recipients: d.recipients,
+                    place: d.place,
+                    handled_by: d.handled_by,
+                    activity: None,
+                    notes: d.notes,
+                    import_key: d.import_key.clone(),
+                };
+                (d.import_key, (d.id, row))
+            })
+            .collect();
+        Ok(Materials {
+            catalogue: Catalogue::load(db).await?,
+            imported,
+        })
+    }
+
+    pub fn plan_row(
+        &mut self,
+        common: &mut Common<'_>,
+        issues: &mut RowIssues,
+        sheet: &SheetTable,
+    ) -> Option<Outcome> {
+        let village = common.village(issues, sheet, false);
+        let date = common.date(issues, sheet, Field::Date);
+        let title = issues.required_text(Field::MaterialTitle, "资料名称", TITLE_MAX_CHARS);
+        let kind = match issues.text(Field::MaterialKind).as_str() {
+            "" => MaterialKind::Other,
+            w => MaterialKind::from_word(w).unwrap_or_else(|| {
+                issues.warn(
+                    Some(Field::MaterialKind),
+                    format!("“{w}” 不是可选的资料类型，按“其他”登记"),
+                );
+                MaterialKind::Other
+            }),
+        };
+        let quantity = match issues.whole_number(Field::Quantity) {
+            Some(q) if q < 1 => {
+                issues.error(Some(Field::Quantity), "数量至少为1");
+                None
+            }
+            q => q,
+        };
+        let recipients = issues.bounded_text(Field::Recipients, "发放对象", SHORT_TEXT_MAX_CHARS);
+        let place = issues.bounded_text(Field::Place, "发放地点", SHORT_TEXT_MAX_CHARS);
+        let handled_by = issues.bounded_text(Field::HandledBy, "经办人", NAME_MAX_CHARS);
+        let notes = issues.bounded_text(Field::Notes, "备注", NOTES_MAX_CHARS);
+        let (village, date, title, quantity) = (village?, date?, title?, quantity?);
+        if !issues.errors.is_empty() {
+            return None;
+        }
+        let unit = match issues.text(Field::Unit) {
+            u if u.is_empty() => "份".to_string(),
+            u => u.chars().take(UNIT_MAX_CHARS).collect(),
+        };
+        let material = self.catalogue.material(common, &title, kind, &unit);
+        let village_key = village.map(|v| v.to_string()).unwrap_or_default();
+        let key = common.occurrence_key(&["materials", &village_key, &date.to_string(), &title]);
+        let row = DistributionRow {
+            material,
+            distributed_on: date,
+            village_id: village,
+            quantity,
+            recipients,
+            place,
+            handled_by,
+            activity: None,
+            notes,
+            import_key: key.clone(),
+        };
+        match self.imported.get(&key).cloned() {
+            Some((_, before)) if before == row => Some(Outcome::Unchanged),
+            Some((id, before)) => {
+                common.push(Op::UpdateDistribution {
+                    id,
+                    before,
+                    after: row,
+                });
+                Some(Outcome::Updated)
+            }
+            None => {
+                common.push(Op::CreateDistribution(row));
+                Some(Outcome::Created)
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Roster rows (人员名册): a person is found by ID number, else by village + name + phone,
+//! else by village + name; a new one is created, a known one updated by `merge_person`.
+
+use chrono::NaiveDate;
+
+use super::people::{merge_person, KnownPerson, PeopleIndex};
+use super::{cells, Common, Outcome, RowIssues};
+use crate::domain::import::Field;
+use crate::domain::person::{Gender, NAME_MAX_CHARS, NOTES_MAX_CHARS};
+use crate::domain::{Category, IdNumber, Phone};
+use crate::services::ServiceError;
+use crate::sheets::read::{CellValue, SheetTable};
+use crate::store::imports::{self as store, Op, Ref};
+use crate::store::people::PersonRecord;
+use crate::store::Db;
+
+pub(super) struct Roster {
+    people: PeopleIndex,
+    /// The file row each person was first seen on, to refuse the same person twice.
+    first_row: std::collections::HashMap<Ref, usize>,
+}
+
+impl Roster {
+    pub async fn load(db: &Db) -> Result<Self, ServiceError> {
+        let mut people = PeopleIndex::default();
+        for key in store::people_index(db).await? {
+            people.add(KnownPerson::from(key));
+        }
+        Ok(Roster {
+            people,
+            first_row: Default::default(),
+        })
+    }
+
+    pub async fn plan_row(
+        &mut self,
+        common: &mut Common<'_>,
+        issues: &mut RowIssues<'_>,
+        sheet: &SheetTable,
+    ) -> Result<Option<Outcome>, ServiceError> {
+        let Some(row) = read_person(common, issues, sheet) else {
+            return Ok(None);
+        };
+        // Same person: ID number; else village + name + phone; else village + name.
+        let matched = match &row.id_number {
+            Some(id) => self.people.with_id_number(id),
+            None => self
+                .people
+                .named(row.village_id, &row.name)
+                .into_iter()
+                .find(|p| row.phone.is_none() || p.phone == row.phone),
+        };
+        let Some(found) = matched.cloned() else {
+            let known = KnownPerson {
+                person: Ref::New(common.ops.len()),
+                village_id: row.village_id,
+                name: row.name.clone(),
+                phone: row.phone.clone(),
+                id_number: row.id_number.clone(),
+            };
+            common.push(Op::CreatePerson(row));
+            self.first_row.insert(known.person, issues.row.row);
+            self.people.add(known);
+            return Ok(Some(Outcome::Created));
+        };
+        if let Some(first) = self.first_row.get(&found.person) {
+            issues.error(Some(Field::Name), format!("与第{first}行是同一人"));
+            return Ok(None);
+        }
+        self.first_row.insert(found.person, issues.row.row);
+        let Ref::Existing(id) = found.person else {
+            return Ok(None);
+        };
+        if let Some(own) = common.actor.confined_village() {
+            if found.village_id != Some(own) {
+                issues.error(
+                    Some(Field::IdNumber),
+                    "该身份证号已登记在其他村(社区)的人员名下",
+                );
+                return Ok(None);
+            }
+        }
+        let Some(snapshot) = crate::store::people::snapshot(common.db, id).await? else {
+            return Ok(None);
+        };
+        let before = PersonRecord {
+            name: snapshot.person.name.clone(),
+            gender: snapshot.person.gender.clone(),
+            village_id: snapshot.person.village_id,
+            post: snapshot.person.post.clone(),
+            phone: snapshot.person.phone.clone(),
+            id_number: snapshot.person.id_number.clone(),
+            notes: snapshot.person.notes.clone(),
+            categories: snapshot
+                .categories
+                .iter()
+                .map(|c| (c.category, c.since, c.until))
+                .collect(),
+        };
+        let after = merge_person(&before, row);
+        if after == before {
+            return Ok(Some(Outcome::Unchanged));
+        }
+        common.push(Op::UpdatePerson { id, before, after });
+        Ok(Some(Outcome::Updated))
+    }
+}
+
+/// The person a roster row describes, or `None` with the row's errors.
+fn read_person(
+    common: &mut Common<'_>,
+    issues: &mut RowIssues<'_>,
+    sheet: &SheetTable,
+) -> Option<PersonRecord> {
+    let required_village = common.actor.confined_village().is_none();
+    let village = common.village(issues, sheet, required_village);
+    let name = issues.required_text(Field::Name, "姓名", NAME_MAX_CHARS);
+    let gender = match issues.text(Field::Gender).as_str() {
+        "" => None,
+        word => match Gender::from_word(word) {
+            Some(g) => Some(g.code().to_string()),
+            None => {
+                issues.error(
+                    Some(Field::Gender),
+                    format!("“{word}” 不是有效的性别（男/女）"),
+                );
+                None
+            }
+        },
+    };
+    let certified_on = match issues.value(Field::CertifiedOn) {
+        v if v.is_empty() => None,
+        _ => common.date(issues, sheet, Field::CertifiedOn),
+    };
+    let categories = read_categories(issues, certified_on);
+    let phone = match issues.text(Field::Phone) {
+        t if t.is_empty() => None,
+        t => match Phone::parse(&t) {
+            Ok(p) => Some(p.as_str().to_string()),
+            Err(e) => {
+                issues.error(Some(Field::Phone), e.to_string());
+                None
+            }
+        },
+    };
+    let id_number = match issues.value(Field::IdNumber) {
+        CellValue::Number(_) => {
+            issues.error(
+                Some(Field::IdNumber),
+                "身份证号被 Excel 存成了数字，末尾几位可能已经丢失。请把该列设置为“文本”格式后重新填写",
+            );
+            None
+        }
+        v if v.is_empty() => None,
+        v => match IdNumber::parse(&v.display()) {
+            Ok(id) => Some(id.as_str().to_string()),
+            Err(e) => {
+                issues.error(Some(Field::IdNumber), e.to_string());
+                None
+            }
+        },
+    };
+    let notes = issues.bounded_text(Field::Notes, "备注", NOTES_MAX_CHARS);
+    let (Some(village), Some(name)) = (village, name) else {
+        return None;
+    };
+    if !issues.errors.is_empty() {
+        return None;
+    }
+    Some(PersonRecord {
+        name,
+        gender,
+        village_id: village,
+        post: issues.text(Field::Post),
+        phone,
+        id_number,
+        notes,
+        categories,
+    })
+}
+
+/// The 身份类别 words; a 认定日期 belongs to 法律明白人.
+fn read_categories(
+    issues: &mut RowIssues<'_>,
+    certified_on: Option<NaiveDate>,
+) -> Vec<(Category, Option<NaiveDate>, Option<NaiveDate>)> {
+    let mut categories: Vec<(Category, Option<NaiveDate>, Option<NaiveDate>)> = Vec::new();
+    let words = cells::words(&issues.text(Field::Categories));
+    if words.is_empty() {
+        issues.error(Some(Field::Categories), "缺少身份类别");
+    }
+    for word in words {
+        match Category::from_word(&word) {
+            Some(c) if !categories.iter().any(|(x, ..)| *x == c) => {
+                let since = (c == Category::LegalLiterate)
+                    .then_some(certified_on)
+                    .flatten();
+                categories.push((c, since, None));
+            }
+            Some(_) => {}
+            None => issues.error(
+                Some(Field::Categories),
+                format!("“{word}” 不是可选的身份类别"),
+            ),
+        }
+    }
+    categories
+}
