@@ -36,7 +36,7 @@ on_both_backends!(
 
 /// A cell of a fixture row.
 #[derive(Clone)]
-enum C {
+pub(crate) enum C {
     T(&'static str),
     S(String),
     N(f64),
@@ -44,7 +44,7 @@ enum C {
     E,
 }
 
-fn xlsx(sheet: &str, rows: &[Vec<C>], merges: &[(u32, u16, u32, u16)]) -> Vec<u8> {
+pub(crate) fn xlsx(sheet: &str, rows: &[Vec<C>], merges: &[(u32, u16, u32, u16)]) -> Vec<u8> {
     let mut workbook = Workbook::new();
     let ws = workbook.add_worksheet();
     ws.set_name(sheet).unwrap();
@@ -85,13 +85,13 @@ fn admin_actor(app_admin: &pufa::store::users::User) -> Actor {
     Actor::from_user(app_admin)
 }
 
-async fn admin(app: &TestApp) -> Actor {
+pub(crate) async fn admin(app: &TestApp) -> Actor {
     let id = app.user("admin", Role::Admin, None).await;
     let user = store::users::get(&app.db, id).await.unwrap().unwrap();
     admin_actor(&user)
 }
 
-fn upload<'a>(name: &'a str, bytes: &'a [u8]) -> Upload<'a> {
+pub(crate) fn upload<'a>(name: &'a str, bytes: &'a [u8]) -> Upload<'a> {
     Upload {
         file_name: name,
         bytes,
@@ -522,6 +522,9 @@ async fn clerk_file_naming_another_village_is_rejected(backend: Backend) {
     };
     let own = app.village("龙凤村").await;
     app.village("石桥村").await;
+    // The catalogue is the organizers' work; a clerk's ledger names its entries.
+    app.material("民法典手册").await;
+    app.material("宪法读本").await;
     let clerk_id = app.user("clerk", Role::Clerk, Some(own)).await;
     let clerk = Actor::from_user(&store::users::get(&app.db, clerk_id).await.unwrap().unwrap());
     let rows = vec![
@@ -840,6 +843,7 @@ async fn upload_preview_and_commit_through_the_web(backend: Backend) {
         return;
     };
     let village = app.village("龙凤村").await;
+    app.material("民法典手册").await;
     app.user("clerk", Role::Clerk, Some(village)).await;
     let clerk = app.session("clerk").await;
     let rows = vec![

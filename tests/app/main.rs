@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod helpers;
 mod imports;
+mod intake;
 mod ledgers;
 mod login;
 mod people;

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, NaiveTime};
 
 use super::people::{KnownPerson, PeopleIndex};
-use super::{cells, Common, Outcome, RowIssues};
+use super::{cells, Common, Outcome, RowIssues, TOWNSHIP_WORDS};
 use crate::domain::import::Field;
 use crate::domain::person::NAME_MAX_CHARS;
 use crate::domain::schedule::{SessionDraft, TOPIC_MAX_CHARS};
@@ -30,13 +30,18 @@ pub(super) struct Attendance {
     /// The session of the sheet being planned, when it is pufa's numbered sign-in sheet:
     /// `Some(None)` when the number names no session the uploader may see.
     signed: Option<Option<Session>>,
+    /// (date, topic) → the village of the session the sheet's rows of that group attend
+    /// (`None`: township level).
+    group_village: HashMap<(NaiveDate, String), Option<i64>>,
 }
 
-/// A session's own hours, where its rows leave 学时 blank.
+/// The session a row marks, the attendee's village and the hours the session credits.
 struct RowSession {
     session: Ref,
     village: Option<i64>,
     hours: f64,
+    /// A township-level session: a clerk adds their people to it but changes no mark.
+    township: bool,
 }
 
 impl Attendance {
@@ -51,6 +56,7 @@ impl Attendance {
             marks: HashMap::new(),
             seen: HashSet::new(),
             signed: None,
+            group_village: HashMap::new(),
         })
     }
 
@@ -83,6 +89,7 @@ impl Attendance {
                 self.load_marks(common.db, session.id).await?;
             }
         }
+        self.group_village = group_villages(common, sheet, year);
         self.signed = match sheet.session_number {
             Some(number) => {
                 let session = crate::store::sessions::get(common.db, number).await?;
@@ -157,6 +164,13 @@ impl Attendance {
             {
                 Some(Outcome::Unchanged)
             }
+            Some(_) if target.township && common.actor.confined_village().is_some() => {
+                issues.error(
+                    Some(Field::Name),
+                    "这是镇级学法活动，已登记的考勤只能由组织者在考勤表中修改",
+                );
+                None
+            }
             Some(m) => {
                 let op = Op::UpdateAttendance {
                     id: m.id,
@@ -205,6 +219,7 @@ impl Attendance {
                     session: Ref::Existing(s.id),
                     village,
                     hours: s.hours_credited,
+                    township: s.village_id.is_none(),
                 })
             }
             None => {
@@ -221,26 +236,38 @@ impl Attendance {
                 };
                 let speaker = issues.bounded_text(Field::Speaker, "主讲人", NAME_MAX_CHARS);
                 let (village, date, topic) = (village?, date?, topic?);
-                let key = (date, topic.clone(), village);
-                let session = match self.sessions.get(&key) {
-                    Some(r) => *r,
+                let session_village = self
+                    .group_village
+                    .get(&(date, topic.clone()))
+                    .copied()
+                    .unwrap_or(village);
+                let session = match self.find_session(date, &topic, session_village) {
+                    Some((Ref::Existing(_), None)) if common.actor.confined_village().is_some() => {
+                        issues.error(
+                            Some(Field::Topic),
+                            format!("“{topic}”是镇级学法活动，请从该活动页面下载签到表（带活动编号），签好后导入"),
+                        );
+                        return None;
+                    }
+                    Some((r, _)) => r,
                     None => {
                         let start = date
                             .and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN));
                         let draft = SessionDraft {
                             kind,
-                            topic,
+                            topic: topic.clone(),
                             starts_at: start,
                             ends_at: start + chrono::Duration::hours(1),
                             venue: String::new(),
                             speaker,
                             organizer: String::new(),
-                            village_id: village,
+                            village_id: session_village,
                             hours_credited: hours.unwrap_or(1.0),
                             notes: "由签到表导入".into(),
                         };
                         let created = Ref::New(common.push(Op::CreateSession(draft)));
-                        self.sessions.insert(key, created);
+                        self.sessions
+                            .insert((date, topic, session_village), created);
                         created
                     }
                 };
@@ -248,9 +275,25 @@ impl Attendance {
                     session,
                     village,
                     hours: hours.unwrap_or(1.0),
+                    township: session_village.is_none(),
                 })
             }
         }
+    }
+
+    /// A stored or planned session of this date and topic: the one of this village, else
+    /// the township's. Returns it with its village.
+    fn find_session(
+        &self,
+        date: NaiveDate,
+        topic: &str,
+        village: Option<i64>,
+    ) -> Option<(Ref, Option<i64>)> {
+        let key = |v| (date, topic.to_string(), v);
+        self.sessions
+            .get(&key(village))
+            .map(|r| (*r, village))
+            .or_else(|| self.sessions.get(&key(None)).map(|r| (*r, None)))
     }
 
     /// The attendee, by name in the village; a name nobody has is registered, with a warning.
@@ -331,4 +374,47 @@ fn read_status(issues: &mut RowIssues) -> Option<AttendanceStatus> {
     } else {
         Some(AttendanceStatus::Present)
     }
+}
+
+/// The session village of each (date, topic) group of the sheet: the file's village when it
+/// has one; else the one village all the group's attendees belong to; else township level.
+fn group_villages(
+    common: &Common<'_>,
+    sheet: &SheetTable,
+    year: i32,
+) -> HashMap<(NaiveDate, String), Option<i64>> {
+    let file_village = common.file_village(sheet);
+    let mut attendees: HashMap<(NaiveDate, String), Vec<Option<i64>>> = HashMap::new();
+    for row in &sheet.rows {
+        let Some((date, _)) = row
+            .cell(Field::Date)
+            .and_then(|c| cells::date(&c.value, year).ok())
+        else {
+            continue;
+        };
+        let topic = row.text(Field::Topic).trim().to_string();
+        let text = row.text(Field::Village).trim().to_string();
+        let village = if text.is_empty() {
+            file_village
+        } else if TOWNSHIP_WORDS.contains(&text.as_str()) {
+            None
+        } else {
+            match common.village_named(&text) {
+                Some(v) => Some(v.id),
+                None => continue,
+            }
+        };
+        attendees.entry((date, topic)).or_default().push(village);
+    }
+    attendees
+        .into_iter()
+        .map(|(group, villages)| {
+            let shared = villages
+                .first()
+                .copied()
+                .flatten()
+                .filter(|first| villages.iter().all(|v| *v == Some(*first)));
+            (group, file_village.or(shared))
+        })
+        .collect()
 }

@@ -41,6 +41,39 @@ impl Catalogue {
         if let Some(r) = self.by_title.get(title) {
             return *r;
         }
+        self.create(common, title, kind, unit)
+    }
+
+    /// The entry of a title a row names: a clerk's file may only name entries the
+    /// catalogue has (the catalogue is the organizers' work, as on the forms).
+    pub fn named_material(
+        &mut self,
+        common: &mut Common<'_>,
+        issues: &mut RowIssues,
+        title: &str,
+        kind: MaterialKind,
+        unit: &str,
+    ) -> Option<Ref> {
+        if let Some(r) = self.by_title.get(title) {
+            return Some(*r);
+        }
+        if common.actor.confined_village().is_some() {
+            issues.error(
+                Some(Field::MaterialTitle),
+                format!("资料目录中没有“{title}”。资料目录由镇里的组织者登记，请联系组织者先添加，或改用目录中的名称"),
+            );
+            return None;
+        }
+        Some(self.create(common, title, kind, unit))
+    }
+
+    fn create(
+        &mut self,
+        common: &mut Common<'_>,
+        title: &str,
+        kind: MaterialKind,
+        unit: &str,
+    ) -> Ref {
         let created = Ref::New(common.push(Op::CreateMaterial(MaterialDraft {
             title: title.to_string(),
             kind,
@@ -123,7 +156,9 @@ impl Materials {
             u if u.is_empty() => "份".to_string(),
             u => u.chars().take(UNIT_MAX_CHARS).collect(),
         };
-        let material = self.catalogue.material(common, &title, kind, &unit);
+        let material = self
+            .catalogue
+            .named_material(common, issues, &title, kind, &unit)?;
         let village_key = village.map(|v| v.to_string()).unwrap_or_default();
         let key = common.occurrence_key(&["materials", &village_key, &date.to_string(), &title]);
         let row = DistributionRow {

@@ -149,6 +149,9 @@ pub struct PlanResult {
     pub rejected: Vec<RejectedRow>,
 }
 
+/// What a 村(社区) cell says for the township organ (镇机关) itself.
+const TOWNSHIP_WORDS: [&str; 5] = ["镇机关", "镇政府", "镇级", "乡镇", "镇"];
+
 fn key_hash(parts: &[&str]) -> String {
     super::sha256_hex(parts.join("\u{1f}").as_bytes())[..32].to_string()
 }
@@ -171,6 +174,18 @@ impl Common<'_> {
         self.ops.len() - 1
     }
 
+    /// The file's village: the clerk's own, the one chosen on upload, or the one named in
+    /// the sheet's title rows.
+    fn file_village(&self, sheet: &SheetTable) -> Option<i64> {
+        self.default_village.or_else(|| {
+            sheet
+                .title_village
+                .as_ref()
+                .and_then(|name| self.villages.iter().find(|v| &v.name == name))
+                .map(|v| v.id)
+        })
+    }
+
     /// The row's village: its own column, else the clerk's, the chosen one, or the title's.
     /// `Some(None)` is township level (镇机关); `None` means the row has an error.
     fn village(
@@ -180,14 +195,8 @@ impl Common<'_> {
         required: bool,
     ) -> Option<Option<i64>> {
         let text = issues.text(Field::Village);
-        let township = ["镇机关", "镇政府", "镇级", "乡镇", "镇"];
         let village = if text.is_empty() {
-            let title = sheet
-                .title_village
-                .as_ref()
-                .and_then(|name| self.villages.iter().find(|v| &v.name == name))
-                .map(|v| v.id);
-            match self.default_village.or(title) {
+            match self.file_village(sheet) {
                 Some(v) => Some(v),
                 None if required => {
                     issues.error(Some(Field::Village), "请填写村(社区)");
@@ -195,7 +204,7 @@ impl Common<'_> {
                 }
                 None => None,
             }
-        } else if township.contains(&text.as_str()) {
+        } else if TOWNSHIP_WORDS.contains(&text.as_str()) {
             None
         } else {
             match self.village_named(&text) {

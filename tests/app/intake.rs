@@ -1,0 +1,359 @@
+//! Intake rules that decide the year's figures: a township-wide sign-in sheet is one
+//! session, a clerk's file stays within what the clerk may change.
+
+use chrono::NaiveDate;
+use pufa::domain::dates::Period;
+use pufa::domain::Role;
+use pufa::services::imports::{self, Upload};
+use pufa::services::summary;
+use pufa::services::Actor;
+use pufa::store::sessions::{Session, SessionFilter};
+use pufa::store::{self};
+
+use crate::helpers::{on_both_backends, Backend, TestApp};
+use crate::imports::{admin, upload, xlsx, C};
+
+on_both_backends!(
+    township_training_class_is_one_session,
+    clerk_upload_of_the_class_gives_own_villagers_only,
+    village_file_stays_a_village_session,
+    clerk_signed_sheet_does_not_change_the_organizers_marks,
+    clerk_file_cannot_add_to_the_catalogue,
+);
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2021, 6, 18).unwrap()
+}
+
+/// The 法律明白人 training class of 18 June: four attendees from three villages.
+fn training_class() -> Vec<u8> {
+    let mut rows = vec![vec![
+        C::T("日期"),
+        C::T("学习内容"),
+        C::T("学习形式"),
+        C::T("姓名"),
+        C::T("村(社区)"),
+        C::T("签到情况"),
+    ]];
+    for (name, village) in [
+        ("张三", "龙凤村"),
+        ("李四", "龙凤村"),
+        ("王五", "石桥村"),
+        ("赵六", "玉泉社区"),
+    ] {
+        rows.push(vec![
+            C::T("2021-06-18"),
+            C::T("法律明白人培训班"),
+            C::T("法律明白人培训"),
+            C::T(name),
+            C::T(village),
+            C::T("出勤"),
+        ]);
+    }
+    xlsx("签到", &rows, &[])
+}
+
+struct Township {
+    longfeng: i64,
+    shiqiao: i64,
+    yuquan: i64,
+}
+
+async fn township(app: &TestApp) -> Township {
+    let t = Township {
+        longfeng: app.village("龙凤村").await,
+        shiqiao: app.village("石桥村").await,
+        yuquan: app.village("玉泉社区").await,
+    };
+    app.person("张三", Some(t.longfeng)).await;
+    app.person("李四", Some(t.longfeng)).await;
+    app.person("王五", Some(t.shiqiao)).await;
+    app.person("赵六", Some(t.yuquan)).await;
+    t
+}
+
+async fn sessions_of_topic(app: &TestApp, topic: &str) -> Vec<Session> {
+    let filter = SessionFilter {
+        period: Period::everything(),
+        village_id: None,
+        include_township: false,
+        kind: None,
+        status: None,
+    };
+    store::sessions::list(&app.db, &filter, 100, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.topic == topic)
+        .collect()
+}
+
+async fn attendee_count(app: &TestApp, session: i64) -> usize {
+    store::attendance::grid(&app.db, session, None)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.status.is_some())
+        .count()
+}
+
+async fn clerk_of(app: &TestApp, username: &str, village: i64) -> Actor {
+    let id = app.user(username, Role::Clerk, Some(village)).await;
+    Actor::from_user(&store::users::get(&app.db, id).await.unwrap().unwrap())
+}
+
+async fn township_training_class_is_one_session(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "training_class").await else {
+        return;
+    };
+    township(&app).await;
+    let actor = admin(&app).await;
+    let file = training_class();
+    let (_, preview) = imports::commit(&app.db, &actor, &upload("培训班签到.xlsx", &file), false)
+        .await
+        .unwrap();
+    assert_eq!(preview.created, 4);
+    let sessions = sessions_of_topic(&app, "法律明白人培训班").await;
+    assert_eq!(sessions.len(), 1, "one joint session, not one per village");
+    assert_eq!(sessions[0].village_id, None, "township level (镇级)");
+    assert_eq!(attendee_count(&app, sessions[0].id).await, 4);
+    let year = summary::annual_summary(&app.db, &actor, 2021, None, day())
+        .await
+        .unwrap();
+    assert_eq!((year.sessions_held, year.attendance_person_times), (1, 4));
+    // The same sheet saved again (another file, same rows) changes nothing.
+    let again = xlsx(
+        "签到表",
+        &[vec![
+            C::T("日期"),
+            C::T("学习内容"),
+            C::T("学习形式"),
+            C::T("姓名"),
+            C::T("村(社区)"),
+            C::T("签到情况"),
+        ]]
+        .into_iter()
+        .chain(
+            [
+                ("张三", "龙凤村"),
+                ("李四", "龙凤村"),
+                ("王五", "石桥村"),
+                ("赵六", "玉泉社区"),
+            ]
+            .map(|(name, village)| {
+                vec![
+                    C::T("2021-06-18"),
+                    C::T("法律明白人培训班"),
+                    C::T("法律明白人培训"),
+                    C::T(name),
+                    C::T(village),
+                    C::T("出勤"),
+                ]
+            }),
+        )
+        .collect::<Vec<_>>(),
+        &[],
+    );
+    assert_ne!(again, file);
+    let (_, second) = imports::commit(&app.db, &actor, &upload("再次上传.xlsx", &again), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.created, second.updated, second.unchanged),
+        (0, 0, 4)
+    );
+    assert_eq!(sessions_of_topic(&app, "法律明白人培训班").await.len(), 1);
+}
+
+async fn clerk_upload_of_the_class_gives_own_villagers_only(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "training_class_clerk").await else {
+        return;
+    };
+    let t = township(&app).await;
+    let clerk = clerk_of(&app, "clerk", t.longfeng).await;
+    let file = training_class();
+    let preview = imports::preview(&app.db, &clerk, &upload("培训班签到.xlsx", &file))
+        .await
+        .unwrap();
+    assert_eq!((preview.created, preview.rejected), (2, 2));
+    imports::commit(&app.db, &clerk, &upload("培训班签到.xlsx", &file), true)
+        .await
+        .unwrap();
+    let sessions = sessions_of_topic(&app, "法律明白人培训班").await;
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].village_id, Some(t.longfeng));
+    assert_eq!(attendee_count(&app, sessions[0].id).await, 2);
+}
+
+async fn village_file_stays_a_village_session(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "village_file").await else {
+        return;
+    };
+    let t = township(&app).await;
+    app.person("镇干部甲", None).await;
+    let rows = vec![
+        vec![C::T("龙凤村2021年会前学法签到表")],
+        vec![
+            C::T("日期"),
+            C::T("学习内容"),
+            C::T("学习形式"),
+            C::T("姓名"),
+            C::T("村(社区)"),
+        ],
+        vec![
+            C::T("2021-03-01"),
+            C::T("学习民法典"),
+            C::T("会前学法"),
+            C::T("张三"),
+            C::E,
+        ],
+        vec![
+            C::T("2021-03-01"),
+            C::T("学习民法典"),
+            C::T("会前学法"),
+            C::T("镇干部甲"),
+            C::T("镇机关"),
+        ],
+    ];
+    let file = xlsx("三月", &rows, &[]);
+    let actor = admin(&app).await;
+    imports::commit(&app.db, &actor, &upload("会前学法.xlsx", &file), false)
+        .await
+        .unwrap();
+    let sessions = sessions_of_topic(&app, "学习民法典").await;
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].village_id, Some(t.longfeng));
+    assert_eq!(attendee_count(&app, sessions[0].id).await, 2);
+    // The chosen village of an upload is the file's village too.
+    let class = training_class();
+    let chosen = Upload {
+        village_id: Some(t.shiqiao),
+        ..upload("石桥村签到.xlsx", &class)
+    };
+    imports::commit(&app.db, &actor, &chosen, false)
+        .await
+        .unwrap();
+    let sessions = sessions_of_topic(&app, "法律明白人培训班").await;
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].village_id, Some(t.shiqiao));
+}
+
+async fn clerk_signed_sheet_does_not_change_the_organizers_marks(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "clerk_signed_sheet").await else {
+        return;
+    };
+    let t = township(&app).await;
+    let zhang = app.person("张三丰", Some(t.longfeng)).await;
+    let session = app
+        .study_session(None, "2021-06-18", "09:00", "镇级法治讲座")
+        .await;
+    store::attendance::save_marks(
+        &app.db,
+        session,
+        &[store::attendance::Mark {
+            person_id: zhang,
+            status: pufa::domain::session::AttendanceStatus::Absent,
+            hours_credited: 0.0,
+        }],
+        pufa::domain::session::AttendanceSource::Manual,
+        None,
+    )
+    .await
+    .unwrap();
+    let clerk = clerk_of(&app, "clerk", t.longfeng).await;
+    // The township's numbered sheet, signed by 张三丰 and by 李四 who was not marked yet.
+    let rows = vec![
+        vec![C::T("活动编号"), C::S(format!("XF-{session:06}"))],
+        vec![
+            C::T("序号"),
+            C::T("姓名"),
+            C::T("村(社区)"),
+            C::T("职务"),
+            C::T("签名"),
+            C::T("备注"),
+        ],
+        vec![
+            C::N(1.0),
+            C::T("张三丰"),
+            C::T("龙凤村"),
+            C::E,
+            C::T("张三丰"),
+            C::E,
+        ],
+        vec![
+            C::N(2.0),
+            C::T("李四"),
+            C::T("龙凤村"),
+            C::E,
+            C::T("李四"),
+            C::E,
+        ],
+    ];
+    let file = xlsx("签到表", &rows, &[]);
+    let preview = imports::preview(&app.db, &clerk, &upload("签到表.xlsx", &file))
+        .await
+        .unwrap();
+    assert_eq!(
+        (preview.created, preview.updated, preview.rejected),
+        (1, 0, 1)
+    );
+    assert!(
+        preview.errors[0].message.contains("只能由组织者"),
+        "{:?}",
+        preview.errors
+    );
+    imports::commit(&app.db, &clerk, &upload("签到表.xlsx", &file), true)
+        .await
+        .unwrap();
+    let grid = store::attendance::grid(&app.db, session, None)
+        .await
+        .unwrap();
+    let zhang_mark = grid.iter().find(|r| r.person_id == zhang).unwrap();
+    assert_eq!(zhang_mark.status.as_deref(), Some("absent"));
+    assert_eq!(grid.iter().filter(|r| r.status.is_some()).count(), 2);
+    // A plain file naming the township session's date and topic does not reach it.
+    let plain = xlsx(
+        "签到",
+        &[
+            vec![C::T("日期"), C::T("学习内容"), C::T("姓名")],
+            vec![C::T("2021-06-18"), C::T("镇级法治讲座"), C::T("张三")],
+        ],
+        &[],
+    );
+    let preview = imports::preview(&app.db, &clerk, &upload("签到2.xlsx", &plain))
+        .await
+        .unwrap();
+    assert_eq!(preview.rejected, 1);
+    assert!(preview.errors[0].message.contains("镇级学法活动"));
+}
+
+async fn clerk_file_cannot_add_to_the_catalogue(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "clerk_catalogue").await else {
+        return;
+    };
+    let t = township(&app).await;
+    app.material("民法典手册").await;
+    let clerk = clerk_of(&app, "clerk", t.longfeng).await;
+    let rows = vec![
+        vec![C::T("发放日期"), C::T("资料名称"), C::T("数量")],
+        vec![C::T("2021-03-05"), C::T("民法典手册"), C::N(100.0)],
+        vec![C::T("2021-03-06"), C::T("自编宣传单"), C::N(50.0)],
+    ];
+    let file = xlsx("发放", &rows, &[]);
+    let preview = imports::preview(&app.db, &clerk, &upload("发放.xlsx", &file))
+        .await
+        .unwrap();
+    assert_eq!((preview.created, preview.rejected), (1, 1));
+    assert!(preview.errors[0]
+        .message
+        .contains("资料目录中没有“自编宣传单”"));
+    imports::commit(&app.db, &clerk, &upload("发放.xlsx", &file), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        store::materials::find_by_title(&app.db, "自编宣传单")
+            .await
+            .unwrap(),
+        None
+    );
+}
