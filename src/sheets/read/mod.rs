@@ -106,6 +106,23 @@ pub fn excel_serial_to_datetime(serial: f64) -> Option<NaiveDateTime> {
     base.checked_add_signed(chrono::Duration::seconds(seconds))
 }
 
+/// An Excel date cell, in the workbook's own date system (1900, or 1904 as old Excel for
+/// Mac saved them). Excel's fictitious 1900-02-29 stays text, so that it is reported as an
+/// invalid date instead of becoming a neighbouring day.
+fn date_cell(dt: &calamine::ExcelDateTime) -> CellValue {
+    let serial = dt.as_f64();
+    if dt.is_duration() || serial < 1.0 {
+        return CellValue::Number(serial);
+    }
+    let (year, month, day, ..) = dt.to_ymd_hms_milli();
+    if (year, month, day) == (1900, 2, 29) {
+        return CellValue::Text("1900-02-29".into());
+    }
+    dt.as_datetime()
+        .map(CellValue::DateTime)
+        .unwrap_or(CellValue::Number(serial))
+}
+
 fn cell_of(data: &Data) -> CellValue {
     match data {
         Data::Empty => CellValue::Empty,
@@ -113,9 +130,7 @@ fn cell_of(data: &Data) -> CellValue {
         Data::Float(f) => CellValue::Number(*f),
         Data::Int(i) => CellValue::Number(*i as f64),
         Data::Bool(b) => CellValue::Bool(*b),
-        Data::DateTime(dt) => excel_serial_to_datetime(dt.as_f64())
-            .map(CellValue::DateTime)
-            .unwrap_or_else(|| CellValue::Number(dt.as_f64())),
+        Data::DateTime(dt) => date_cell(dt),
         Data::DateTimeIso(s) => NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
             .or_else(|_| {
                 NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN))
@@ -304,6 +319,86 @@ mod tests {
         let d = excel_serial_to_datetime(44260.0).unwrap();
         assert_eq!(d.date(), NaiveDate::from_ymd_opt(2021, 3, 5).unwrap());
         assert!(excel_serial_to_datetime(-3.0).is_none());
+    }
+
+    /// An xlsx whose first column holds these serial numbers formatted as dates, saved in
+    /// the 1904 date system when `date1904`.
+    fn dated_workbook(serials: &[f64], date1904: bool) -> Vec<u8> {
+        use std::io::{Read, Write};
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        for (row, serial) in serials.iter().enumerate() {
+            sheet
+                .write_number_with_format(row as u32, 0, *serial, &format)
+                .unwrap();
+        }
+        let plain = book.save_to_buffer().unwrap();
+        if !date1904 {
+            return plain;
+        }
+        let mut archive = zip::ZipArchive::new(Cursor::new(plain)).unwrap();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..archive.len() {
+            let mut entry = archive.by_index(i).unwrap();
+            let name = entry.name().unwrap().to_string();
+            let mut content = Vec::new();
+            entry.read_to_end(&mut content).unwrap();
+            if name == "xl/workbook.xml" {
+                let xml = String::from_utf8(content).unwrap();
+                assert!(xml.contains("<workbookPr"), "{xml}");
+                content = xml
+                    .replacen("<workbookPr", "<workbookPr date1904=\"1\"", 1)
+                    .into_bytes();
+            }
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            out.write_all(&content).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    fn first_column(bytes: &[u8]) -> Vec<CellValue> {
+        let grids = read_grids("dates.xlsx", bytes).unwrap();
+        grids[0].rows.iter().map(|row| row[0].clone()).collect()
+    }
+
+    #[test]
+    fn dates_of_1904_workbooks_are_read_in_their_own_system() {
+        // 2021-03-05 is day 42798 of the 1904 system (44260 of the 1900 one).
+        let cells = first_column(&dated_workbook(&[42798.0], true));
+        let expected = NaiveDate::from_ymd_opt(2021, 3, 5).unwrap();
+        assert_eq!(
+            cells,
+            vec![CellValue::DateTime(
+                expected.and_time(chrono::NaiveTime::MIN)
+            )]
+        );
+        let cells = first_column(&dated_workbook(&[44260.0], false));
+        assert_eq!(
+            cells,
+            vec![CellValue::DateTime(
+                expected.and_time(chrono::NaiveTime::MIN)
+            )]
+        );
+    }
+
+    #[test]
+    fn excels_fictitious_29_february_1900_is_not_a_date() {
+        let cells = first_column(&dated_workbook(&[59.0, 60.0, 61.0], false));
+        let day = |m, d| {
+            CellValue::DateTime(
+                NaiveDate::from_ymd_opt(1900, m, d)
+                    .unwrap()
+                    .and_time(chrono::NaiveTime::MIN),
+            )
+        };
+        assert_eq!(
+            cells,
+            vec![day(2, 28), CellValue::Text("1900-02-29".into()), day(3, 1)]
+        );
+        let err = crate::domain::dates::parse_cn_date("1900-02-29");
+        assert!(err.is_err());
     }
 
     #[test]
