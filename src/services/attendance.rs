@@ -12,9 +12,12 @@ use crate::domain::person::{FieldErrors, PersonInput};
 use crate::domain::session::{AttendanceSource, AttendanceStatus, SessionKind, SessionStatus};
 use crate::domain::text::non_empty;
 use crate::domain::Category;
-use crate::store::attendance::{self, GridRow, Mark, Requirement, Shortfall, StudyLine};
+use crate::sheets::signin::SigninSheet;
+use crate::store::attendance::{self, Mark};
 use crate::store::sessions::Session;
 use crate::store::{people, rate_limits, sessions, Db};
+
+pub use crate::store::attendance::{GridRow, Requirement, Shortfall, StudyLine};
 
 /// The grid an actor sees: a clerk at a township session sees only their village's people.
 pub async fn grid(db: &Db, actor: &Actor, session: &Session) -> ServiceResult<Vec<GridRow>> {
@@ -137,7 +140,8 @@ pub async fn all_present(db: &Db, actor: &Actor, session_id: i64) -> ServiceResu
     .await?)
 }
 
-/// A walk-in: someone from the registry, or a new person registered on the spot.
+/// A walk-in: someone from the registry, or a new person registered on the spot (in the
+/// session's village, or a clerk's own for a township session).
 pub async fn walk_in(
     db: &Db,
     actor: &Actor,
@@ -155,7 +159,13 @@ pub async fn walk_in(
             }
             id
         }
-        (None, Some(input)) => super::people::create_person(db, actor, &input).await?,
+        (None, Some(input)) => {
+            let input = PersonInput {
+                village_id: actor.confined_village().or(session.village_id),
+                ..input
+            };
+            super::people::create_person(db, actor, &input).await?
+        }
         (None, None) => {
             let mut errors = FieldErrors::new();
             errors.insert(
@@ -183,6 +193,13 @@ pub async fn walk_in(
 
 /// Check-in opens this long before the start.
 pub const CHECKIN_OPENS_BEFORE_MINUTES: i64 = 30;
+
+/// The session a check-in link (QR code) points to.
+pub async fn checkin_session(db: &Db, token: &str) -> ServiceResult<Session> {
+    sessions::find_by_checkin_token(db, token)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
 
 /// Whether self check-in is open at `now` (local time), and if not, why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -389,6 +406,60 @@ pub async fn save_requirement(
 pub async fn delete_requirement(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
     actor.require(actor.role.can_administer())?;
     Ok(attendance::delete_requirement(db, id, actor.user_id).await?)
+}
+
+/// The requirement page: who is below a requirement, and the requirements themselves.
+pub async fn shortfall_report(
+    db: &Db,
+    actor: &Actor,
+    year: i32,
+    today: NaiveDate,
+    village_id: Option<i64>,
+) -> ServiceResult<(Vec<Shortfall>, Vec<Requirement>)> {
+    let rows = shortfalls(db, actor, year, today, village_id).await?;
+    Ok((rows, requirements(db).await?))
+}
+
+/// The printable sign-in sheet: the invitees (a clerk at a township session: their
+/// village's only), with the session's facts.
+pub async fn signin_sheet(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<(Session, SigninSheet)> {
+    let s = get_session(db, actor, id).await?;
+    let only = if s.village_id.is_none() {
+        actor.confined_village()
+    } else {
+        None
+    };
+    let rows = sessions::invitees(db, id)
+        .await?
+        .into_iter()
+        .filter(|i| only.is_none() || i.village_id == only)
+        .map(|i| {
+            (
+                i.name,
+                i.village_name.unwrap_or_else(|| "镇机关".into()),
+                i.post,
+            )
+        })
+        .collect();
+    let sheet = SigninSheet {
+        number: s.number(),
+        topic: s.topic.clone(),
+        kind: s.kind.label_zh().into(),
+        time: format!(
+            "{} {}—{}",
+            s.starts_at.format("%Y-%m-%d"),
+            s.starts_at.format("%H:%M"),
+            s.ends_at.format("%H:%M")
+        ),
+        venue: s.venue.clone(),
+        speaker: s.speaker.clone(),
+        rows,
+    };
+    Ok((s, sheet))
 }
 
 /// Who is below a requirement for the year so far (a clerk: their village only).

@@ -6,6 +6,7 @@ mod activities;
 mod assets;
 mod attendance;
 mod auth;
+mod calendar;
 mod charts;
 mod checkin;
 mod choices;
@@ -60,6 +61,7 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .mount("/sessions", sessions::routes())
         .mount("/sessions", attendance::routes())
         .mount("/", checkin::routes())
+        .mount("/", calendar::routes())
         .mount("/settings", settings::routes())
         .mount("/imports", imports::routes())
         .register("/", error::catchers())
