@@ -8,6 +8,7 @@ use crate::store::villages::{self, VillageDraft};
 use crate::store::Db;
 
 pub use crate::store::villages::Village;
+pub use crate::store::Subtotal;
 
 #[derive(Debug, Clone, Default)]
 pub struct VillageInput {
