@@ -24,6 +24,7 @@ mod materials;
 mod people;
 mod period;
 mod render;
+mod requirements;
 mod sessions;
 mod settings;
 mod subtotals;
@@ -60,6 +61,7 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .mount("/activities", activities::routes())
         .mount("/sessions", sessions::routes())
         .mount("/sessions", attendance::routes())
+        .mount("/sessions", requirements::routes())
         .mount("/", checkin::routes())
         .mount("/", calendar::routes())
         .mount("/settings", settings::routes())
