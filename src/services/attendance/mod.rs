@@ -1,7 +1,15 @@
-//! Taking attendance: the grid, “all present”, walk-ins, QR self check-in, and what it
-//! adds up to per person and against the yearly requirements.
+//! Taking attendance: the grid, “all present”, walk-ins, the sign-in sheet, QR self
+//! check-in (in `checkin`), and what it adds up to per person and against the yearly
+//! requirements.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+mod checkin;
+
+pub use checkin::{
+    checkin_session, checkin_window, self_checkin, CheckinOutcome, Window,
+    CHECKIN_OPENS_BEFORE_MINUTES,
+};
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use super::sessions::{can_manage_session, get_session};
@@ -15,7 +23,7 @@ use crate::domain::Category;
 use crate::sheets::signin::SigninSheet;
 use crate::store::attendance::{self, Mark};
 use crate::store::sessions::Session;
-use crate::store::{people, rate_limits, sessions, Db};
+use crate::store::{people, sessions, Db};
 
 pub use crate::store::attendance::{GridRow, Requirement, Shortfall, StudyLine};
 
@@ -189,106 +197,6 @@ pub async fn walk_in(
     )
     .await?;
     Ok(person_id)
-}
-
-/// Check-in opens this long before the start.
-pub const CHECKIN_OPENS_BEFORE_MINUTES: i64 = 30;
-
-/// The session a check-in link (QR code) points to.
-pub async fn checkin_session(db: &Db, token: &str) -> ServiceResult<Session> {
-    sessions::find_by_checkin_token(db, token)
-        .await?
-        .ok_or(ServiceError::NotFound)
-}
-
-/// Whether self check-in is open at `now` (local time), and if not, why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Window {
-    Open,
-    NotYet(NaiveDateTime),
-    Closed,
-    Cancelled,
-}
-
-pub fn checkin_window(session: &Session, now: NaiveDateTime) -> Window {
-    if session.status == SessionStatus::Cancelled {
-        return Window::Cancelled;
-    }
-    let opens = session.starts_at - Duration::minutes(CHECKIN_OPENS_BEFORE_MINUTES);
-    let closes = session
-        .checkin_reopened_until
-        .map_or(session.ends_at, |r| r.max(session.ends_at));
-    if now < opens {
-        Window::NotYet(opens)
-    } else if now > closes {
-        Window::Closed
-    } else {
-        Window::Open
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckinOutcome {
-    Marked(String),
-    AlreadyMarked(String),
-    /// Name and phone digits did not match; the same answer whether or not the name exists.
-    NoMatch,
-    Throttled(i64),
-    NotOpen(Window),
-}
-
-/// A self check-in from the QR page: name + last four digits of the phone.
-pub async fn self_checkin(
-    db: &Db,
-    token: &str,
-    name: &str,
-    phone_last4: &str,
-    client: &str,
-    now_local: NaiveDateTime,
-    now_utc: DateTime<Utc>,
-) -> ServiceResult<CheckinOutcome> {
-    let session = sessions::find_by_checkin_token(db, token)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let window = checkin_window(&session, now_local);
-    if window != Window::Open {
-        return Ok(CheckinOutcome::NotOpen(window));
-    }
-    // Per session and address: wrong answers for one meeting do not lock out another.
-    let key = format!("checkin:{}:{client}", session.id);
-    if let Some(f) = rate_limits::get(db, &key).await? {
-        if let Some(wait) = super::auth::wait_after_failures(f.failures, f.last_failed_at, now_utc)
-        {
-            return Ok(CheckinOutcome::Throttled(wait));
-        }
-    }
-    let name = non_empty(name).unwrap_or_default();
-    let digits: String = crate::domain::text::to_half_width(phone_last4)
-        .trim()
-        .to_string();
-    let candidates =
-        attendance::checkin_candidates(db, session.id, session.village_id, &name).await?;
-    let matched = candidates.into_iter().find(|(_, phone)| {
-        digits.len() == 4
-            && phone
-                .as_deref()
-                .and_then(|p| crate::domain::Phone::parse(p).ok())
-                .is_some_and(|p| p.last_four() == digits)
-    });
-    let Some((person_id, _)) = matched else {
-        rate_limits::record_failure(db, &key, now_utc).await?;
-        return Ok(CheckinOutcome::NoMatch);
-    };
-    if attendance::has_attended(db, session.id, person_id).await? {
-        return Ok(CheckinOutcome::AlreadyMarked(name));
-    }
-    let mark = Mark {
-        person_id,
-        status: AttendanceStatus::Present,
-        hours_credited: session.hours_credited,
-    };
-    attendance::save_marks(db, session.id, &[mark], AttendanceSource::SelfCheckin, None).await?;
-    Ok(CheckinOutcome::Marked(name))
 }
 
 pub async fn reopen_checkin(
