@@ -4,8 +4,11 @@ use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
 use crate::domain::person::FieldErrors;
 use crate::domain::text::non_empty;
 use crate::domain::VillageKind;
-use crate::store::villages::{self, Village, VillageDraft};
+use crate::store::villages::{self, VillageDraft};
 use crate::store::Db;
+
+pub use crate::store::villages::Village;
+pub use crate::store::Subtotal;
 
 #[derive(Debug, Clone, Default)]
 pub struct VillageInput {
@@ -21,6 +24,12 @@ pub async fn list_villages(db: &Db) -> ServiceResult<Vec<Village>> {
 
 pub async fn get_village(db: &Db, id: i64) -> ServiceResult<Village> {
     villages::get(db, id).await?.ok_or(ServiceError::NotFound)
+}
+
+/// A village as the edit and delete pages show it: admin only.
+pub async fn editable_village(db: &Db, actor: &Actor, id: i64) -> ServiceResult<Village> {
+    actor.require(actor.role.can_administer())?;
+    get_village(db, id).await
 }
 
 async fn parse(

@@ -1,26 +1,21 @@
-//! QR self check-in (no login) and the personal calendar feed (.ics).
+//! QR self check-in (no login): the page the session's QR code opens.
 
 use chrono::{Local, Utc};
 use qrcode::render::svg;
 use qrcode::QrCode;
-use rocket::http::ContentType;
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
-use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde::Serialize;
 
 use super::csrf::CsrfForm;
-use super::error::{AppError, AppResult};
-use super::forms::{ActionForm, CheckinForm};
-use super::guards::CurrentUser;
+use super::error::AppResult;
+use super::forms::CheckinForm;
 use super::render::Chrome;
 use crate::services::attendance::{self, CheckinOutcome, Window};
-use crate::services::sessions::scoped_sessions;
-use crate::services::{Actor, ServiceError};
-use crate::store::sessions::{Session, SessionFilter};
-use crate::store::{sessions, users, Db};
+use crate::services::sessions::Session;
+use crate::store::Db;
 
 /// The address people reach this server at: PUFA_PUBLIC_URL, else the request's Host.
 pub struct BaseUrl(pub String);
@@ -81,32 +76,64 @@ fn window_message(window: &Window) -> String {
     }
 }
 
+/// The session as the check-in page names it.
+#[derive(Serialize)]
+struct CheckinSession {
+    topic: String,
+    kind: &'static str,
+    when: String,
+    venue: String,
+    token: String,
+}
+
+/// What the last attempt came to: "success" or "error", and the words.
+#[derive(Serialize)]
+struct CheckinResult {
+    kind: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct CheckinPage {
+    session: CheckinSession,
+    open: bool,
+    window_message: String,
+    result: Option<CheckinResult>,
+    name: String,
+}
+
 fn checkin_page(
     chrome: &Chrome,
     s: &Session,
     window: &Window,
-    result: Option<(&str, String)>,
+    result: Option<CheckinResult>,
     name: &str,
 ) -> Template {
-    chrome.render(
-        "checkin",
-        json!({
-            "session": { "topic": s.topic, "kind": s.kind.label_zh(),
-                "when": format!("{} {}—{}", s.starts_at.format("%Y-%m-%d"), s.starts_at.format("%H:%M"), s.ends_at.format("%H:%M")),
-                "venue": s.venue, "token": s.checkin_token },
-            "open": *window == Window::Open,
-            "window_message": window_message(window),
-            "result": result.map(|(kind, message)| json!({ "kind": kind, "message": message })),
-            "name": name,
-        }),
-    )
+    let session = CheckinSession {
+        topic: s.topic.clone(),
+        kind: s.kind.label_zh(),
+        when: format!(
+            "{} {}—{}",
+            s.starts_at.format("%Y-%m-%d"),
+            s.starts_at.format("%H:%M"),
+            s.ends_at.format("%H:%M")
+        ),
+        venue: s.venue.clone(),
+        token: s.checkin_token.clone(),
+    };
+    let view = CheckinPage {
+        session,
+        open: *window == Window::Open,
+        window_message: window_message(window),
+        result,
+        name: name.to_string(),
+    };
+    chrome.render("checkin", view)
 }
 
 #[rocket::get("/checkin/<token>")]
 async fn checkin_form(token: &str, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
-    let s = sessions::find_by_checkin_token(db, token)
-        .await?
-        .ok_or(AppError(ServiceError::NotFound))?;
+    let s = attendance::checkin_session(db, token).await?;
     let window = attendance::checkin_window(&s, Local::now().naive_local());
     Ok(checkin_page(&chrome, &s, &window, None, ""))
 }
@@ -120,9 +147,7 @@ async fn checkin(
     chrome: Chrome,
 ) -> AppResult<Template> {
     let form = form.0;
-    let s = sessions::find_by_checkin_token(db, token)
-        .await?
-        .ok_or(AppError(ServiceError::NotFound))?;
+    let s = attendance::checkin_session(db, token).await?;
     let now = Local::now().naive_local();
     let outcome = attendance::self_checkin(
         db,
@@ -152,148 +177,17 @@ async fn checkin(
         ),
         CheckinOutcome::NotOpen(w) => ("error", window_message(&w), ""),
     };
-    Ok(checkin_page(
-        &chrome,
-        &s,
-        &window,
-        Some((kind, message)),
-        keep_name,
-    ))
-}
-
-/// RFC 5545 text: backslash, comma, semicolon and line breaks escaped.
-fn ics_text(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace(';', "\\;")
-        .replace(',', "\\,")
-        .replace('\n', "\\n")
-        .replace('\r', "")
-}
-
-/// Lines longer than 75 octets are folded (continued with a leading space).
-fn fold(line: &str) -> String {
-    let mut out = String::new();
-    let mut width = 0;
-    for c in line.chars() {
-        let len = c.len_utf8();
-        if width + len > 75 {
-            out.push_str("\r\n ");
-            width = 1;
-        }
-        out.push(c);
-        width += len;
-    }
-    out.push_str("\r\n");
-    out
-}
-
-pub fn ics_calendar(sessions: &[Session], base: &str) -> String {
-    let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
-    let mut out = String::new();
-    for line in [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//pufa//普法台账//ZH",
-        "CALSCALE:GREGORIAN",
-        "X-WR-CALNAME:学法活动",
-    ] {
-        out.push_str(&fold(line));
-    }
-    for s in sessions {
-        let lines = [
-            "BEGIN:VEVENT".to_string(),
-            format!("UID:session-{}@pufa", s.id),
-            format!("DTSTAMP:{stamp}"),
-            // Local (floating) time: the township's own clock.
-            format!("DTSTART:{}", s.starts_at.format("%Y%m%dT%H%M%S")),
-            format!("DTEND:{}", s.ends_at.format("%Y%m%dT%H%M%S")),
-            format!(
-                "SUMMARY:{}",
-                ics_text(&format!("【{}】{}", s.kind.label_zh(), s.topic))
-            ),
-            format!("LOCATION:{}", ics_text(&s.venue)),
-            format!(
-                "DESCRIPTION:{}",
-                ics_text(&format!(
-                    "主讲人：{}\n{}/sessions/{}",
-                    s.speaker, base, s.id
-                ))
-            ),
-            format!(
-                "STATUS:{}",
-                if s.status == crate::domain::session::SessionStatus::Cancelled {
-                    "CANCELLED"
-                } else {
-                    "CONFIRMED"
-                }
-            ),
-            "END:VEVENT".to_string(),
-        ];
-        for line in lines {
-            out.push_str(&fold(&line));
-        }
-    }
-    out.push_str(&fold("END:VCALENDAR"));
-    out
-}
-
-/// The sessions visible to the token's owner, from a year back to a year ahead.
-#[rocket::get("/sessions.ics?<token>")]
-async fn feed(token: &str, db: &State<Db>, base: BaseUrl) -> AppResult<(ContentType, String)> {
-    if token.len() < 20 {
-        return Err(AppError(ServiceError::NotFound));
-    }
-    let user = users::find_by_calendar_token(db, token)
-        .await?
-        .ok_or(AppError(ServiceError::NotFound))?;
-    let actor = Actor::from_user(&user);
-    let today = Local::now().date_naive();
-    let from = today - chrono::Duration::days(366);
-    let to = today + chrono::Duration::days(366);
-    let filter = scoped_sessions(
-        &actor,
-        SessionFilter {
-            period: crate::domain::dates::Period { from, to },
-            village_id: None,
-            include_township: false,
-            kind: None,
-            status: None,
-        },
-    );
-    let rows = sessions::list(db, &filter, 5000, 0).await?;
-    Ok((ContentType::Calendar, ics_calendar(&rows, &base.0)))
-}
-
-/// Makes (or replaces) the user's calendar-feed address.
-#[rocket::post("/sessions/feed-token", data = "<_form>")]
-async fn rotate_feed_token(
-    me: CurrentUser,
-    _form: CsrfForm<ActionForm>,
-    db: &State<Db>,
-) -> AppResult<Flash<Redirect>> {
-    users::set_calendar_token(db, me.user.id, &crate::random_token()).await?;
-    Ok(Flash::success(
-        Redirect::to("/sessions"),
-        "已生成新的日历订阅地址，旧地址已失效。",
-    ))
+    let result = CheckinResult { kind, message };
+    Ok(checkin_page(&chrome, &s, &window, Some(result), keep_name))
 }
 
 pub fn routes() -> Vec<Route> {
-    rocket::routes![checkin_form, checkin, feed, rotate_feed_token]
+    rocket::routes![checkin_form, checkin]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ics_text_is_escaped_and_long_lines_folded() {
-        assert_eq!(ics_text("a,b;c\\d\ne"), "a\\,b\\;c\\\\d\\ne");
-        let long = format!("SUMMARY:{}", "学".repeat(40));
-        let folded = fold(&long);
-        assert!(folded.split("\r\n").all(|l| l.len() <= 75));
-        assert_eq!(folded.replace("\r\n ", "").trim_end(), long);
-    }
 
     #[test]
     fn qr_code_is_svg() {

@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::domain::session::AttendanceStatus;
-use crate::store::audit::AuditRecord;
+use crate::domain::session::{AttendanceStatus, SessionStatus};
+use crate::services::sessions::AuditRecord;
 
 fn action_label(action: &str) -> &str {
     match action {
@@ -27,10 +28,7 @@ fn status_label(value: Option<&Value>) -> String {
         .and_then(|code| {
             AttendanceStatus::from_code(code)
                 .map(|s| s.label_zh().to_string())
-                .or_else(|| {
-                    crate::domain::session::SessionStatus::from_code(code)
-                        .map(|s| s.label_zh().to_string())
-                })
+                .or_else(|| SessionStatus::from_code(code).map(|s| s.label_zh().to_string()))
         })
         .unwrap_or_else(|| "—".into())
 }
@@ -92,14 +90,33 @@ fn changed_fields(before: &Value, after: &Value) -> String {
         .join("；")
 }
 
-pub fn history_views(records: &[AuditRecord], names: &HashMap<i64, String>) -> Vec<Value> {
+/// One line of a record's history: when, who, what and what changed.
+#[derive(Serialize)]
+pub struct HistoryLine {
+    at: String,
+    who: String,
+    action: String,
+    detail: String,
+}
+
+pub fn history_views(records: &[AuditRecord], names: &HashMap<i64, String>) -> Vec<HistoryLine> {
     records
         .iter()
-        .map(|r| json!({
-            "at": r.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string(),
-            "who": r.username.clone().unwrap_or_else(|| if r.user_id.is_none() { "扫码签到/系统".into() } else { "—".into() }),
-            "action": action_label(&r.action),
-            "detail": describe(r, names),
-        }))
+        .map(|r| HistoryLine {
+            at: r
+                .at
+                .with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            who: r.username.clone().unwrap_or_else(|| {
+                if r.user_id.is_none() {
+                    "扫码签到/系统".into()
+                } else {
+                    "—".into()
+                }
+            }),
+            action: action_label(&r.action).to_string(),
+            detail: describe(r, names),
+        })
         .collect()
 }

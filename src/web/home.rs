@@ -3,7 +3,7 @@
 
 use rocket::{Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde::Serialize;
 
 use super::charts::{horizontal_bars, monthly_bars};
 use super::choices::selectable_villages;
@@ -12,8 +12,10 @@ use super::guards::CurrentUser;
 use super::period::{chosen_year, today, year_choices};
 use super::render::Chrome;
 use crate::domain::activity::{AudienceGroup, Place};
+use crate::domain::category::LEGAL_LITERATE_TARGET;
 use crate::domain::session::SessionKind;
-use crate::services::summary::{annual_summary, report_paragraph};
+use crate::services::summary::{annual_summary, report_paragraph, AnnualSummary, VillageLine};
+use crate::services::villages::Village;
 use crate::store::Db;
 
 fn labelled<T: Copy>(
@@ -30,6 +32,47 @@ fn labelled<T: Copy>(
             )
         })
         .collect()
+}
+
+/// One village's row of the coverage grid: activity per month, 法律明白人 against the
+/// target.
+#[derive(Serialize)]
+struct CoverageLine {
+    name: String,
+    months: Vec<i64>,
+    literates: i64,
+    ok: bool,
+}
+
+impl CoverageLine {
+    fn of(l: &VillageLine) -> CoverageLine {
+        CoverageLine {
+            name: l.name.clone(),
+            months: l.months.values().copied().collect(),
+            literates: l.legal_literates,
+            ok: l.legal_literates >= LEGAL_LITERATE_TARGET,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct HomePage {
+    s: AnnualSummary,
+    year: i32,
+    years: Vec<i32>,
+    village: Option<i64>,
+    villages: Vec<Village>,
+    confined: bool,
+    paragraph: String,
+    /// (label, count) pairs.
+    kinds: Vec<(String, i64)>,
+    groups: Vec<(String, i64)>,
+    chart_materials: String,
+    chart_sessions: String,
+    chart_attendance: String,
+    chart_places: String,
+    grid: Vec<CoverageLine>,
+    months: Vec<u32>,
 }
 
 #[rocket::get("/?<year>&<village>")]
@@ -76,32 +119,24 @@ async fn home(
         SessionKind::code,
         SessionKind::label_zh,
     );
-    let grid: Vec<serde_json::Value> = s
-        .village_lines
-        .iter()
-        .map(|l| json!({ "name": l.name, "months": l.months.values().collect::<Vec<_>>(),
-            "literates": l.legal_literates, "ok": l.legal_literates >= crate::domain::category::LEGAL_LITERATE_TARGET }))
-        .collect();
-    Ok(chrome.render(
-        "home",
-        json!({
-            "s": s,
-            "year": year,
-            "years": year_choices(),
-            "village": village,
-            "villages": selectable_villages(db, &me.actor).await?,
-            "confined": !me.actor.role.sees_all_villages(),
-            "paragraph": report_paragraph(&s),
-            "kinds": kinds,
-            "groups": groups,
-            "chart_materials": horizontal_bars("资料发放（按村）", &by_village, "份"),
-            "chart_sessions": monthly_bars("学法活动（按月，场）", &sessions_month, "场"),
-            "chart_attendance": monthly_bars("参学人次（按月）", &attendance_month, "人次"),
-            "chart_places": horizontal_bars("法律七进（活动场次）", &places, "场"),
-            "grid": grid,
-            "months": (1..=12).collect::<Vec<u32>>(),
-        }),
-    ))
+    let view = HomePage {
+        year,
+        years: year_choices(),
+        village,
+        villages: selectable_villages(db, &me.actor).await?,
+        confined: !me.actor.role.sees_all_villages(),
+        paragraph: report_paragraph(&s),
+        kinds,
+        groups,
+        chart_materials: horizontal_bars("资料发放（按村）", &by_village, "份"),
+        chart_sessions: monthly_bars("学法活动（按月，场）", &sessions_month, "场"),
+        chart_attendance: monthly_bars("参学人次（按月）", &attendance_month, "人次"),
+        chart_places: horizontal_bars("法律七进（活动场次）", &places, "场"),
+        grid: s.village_lines.iter().map(CoverageLine::of).collect(),
+        months: (1..=12).collect(),
+        s,
+    };
+    Ok(chrome.render("home", view))
 }
 
 pub fn routes() -> Vec<Route> {

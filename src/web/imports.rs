@@ -1,11 +1,12 @@
 //! /imports: upload, preview, commit, history, undo, templates.
 
-use chrono::Local;
+use chrono::{DateTime, Local, Utc};
 use rocket::response::{Flash, Redirect};
 use rocket::tokio::io::AsyncReadExt;
 use rocket::{Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::choices::selectable_villages;
 use super::csrf::CsrfForm;
@@ -13,31 +14,46 @@ use super::download::XlsxDownload;
 use super::error::{AppError, AppResult};
 use super::forms::{ActionForm, CommitForm, UploadForm};
 use super::guards::{CurrentUser, EditorUser};
+use super::period::today;
 use super::render::Chrome;
 use crate::domain::import::ImportKind;
-use crate::services::imports::{self, ImportError, Preview, Upload};
-use crate::services::{Actor, ServiceError};
+use crate::domain::labels::CodeLabel;
+use crate::services::imports::batches::{self, BatchLine};
+use crate::services::imports::{self, ImportError, Issue, Preview, SheetSummary};
+use crate::services::villages::Village;
+use crate::services::ServiceError;
 use crate::sheets::import_files;
 use crate::sheets::read::MAX_UPLOAD_BYTES;
-use crate::store::imports::{self as store, Pending};
 use crate::store::Db;
 
 fn refused(message: impl Into<String>) -> AppError {
     AppError(ServiceError::Refused(message.into()))
 }
 
+fn local_minute(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Local)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+#[derive(Serialize)]
+struct UploadPage {
+    kinds: Vec<CodeLabel>,
+    villages: Vec<Village>,
+    confined: bool,
+    max_mb: usize,
+}
+
 #[rocket::get("/")]
 async fn upload_form(editor: EditorUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
     let actor = &editor.0.actor;
-    Ok(chrome.render(
-        "imports/upload",
-        json!({
-            "kinds": ImportKind::options(),
-            "villages": selectable_villages(db, actor).await?,
-            "confined": !actor.role.sees_all_villages(),
-            "max_mb": MAX_UPLOAD_BYTES / 1024 / 1024,
-        }),
-    ))
+    let view = UploadPage {
+        kinds: ImportKind::options(),
+        villages: selectable_villages(db, actor).await?,
+        confined: !actor.role.sees_all_villages(),
+        max_mb: MAX_UPLOAD_BYTES / 1024 / 1024,
+    };
+    Ok(chrome.render("imports/upload", view))
 }
 
 #[rocket::post("/", data = "<form>")]
@@ -81,58 +97,62 @@ async fn upload(
                 .map_err(|_| AppError(ServiceError::Forbidden))?,
         ),
     };
-    if !actor.role.sees_all_villages() && village.is_some_and(|v| Some(v) != actor.village_id) {
-        return Err(AppError(ServiceError::Forbidden));
-    }
-    let user_id = editor.0.user.id;
-    let id = store::save_pending(
-        db,
-        user_id,
-        &file_name,
-        kind.map(ImportKind::code),
-        village,
-        &bytes,
-    )
-    .await?;
+    let id = batches::save_upload(db, actor, &file_name, kind, village, &bytes).await?;
     Ok(Flash::success(
         Redirect::to(format!("/imports/preview/{id}")),
         "文件已上传，请核对预览结果。",
     ))
 }
 
-async fn pending_of(db: &Db, me: &CurrentUser, id: i64) -> AppResult<Pending> {
-    let pending = store::get_pending(db, id)
-        .await?
-        .ok_or(AppError(ServiceError::NotFound))?;
-    if pending.uploaded_by != me.user.id {
-        return Err(AppError(ServiceError::NotFound));
-    }
-    Ok(pending)
+/// The same file was committed before: which batch, and when.
+#[derive(Serialize)]
+struct AlreadyImported {
+    id: i64,
+    at: String,
 }
 
-fn upload_of(pending: &Pending) -> Upload<'_> {
-    Upload {
-        file_name: &pending.file_name,
-        bytes: &pending.content,
-        kind: pending.kind.as_deref().and_then(ImportKind::from_code),
-        village_id: pending.village_id,
+/// What importing the file would do.
+#[derive(Serialize)]
+struct PreviewView {
+    kind: &'static str,
+    sheets: Vec<SheetSummary>,
+    rows_total: usize,
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    rejected: usize,
+    errors: Vec<Issue>,
+    warnings: Vec<Issue>,
+    already: Option<AlreadyImported>,
+}
+
+impl PreviewView {
+    fn of(p: Preview) -> PreviewView {
+        PreviewView {
+            kind: p.kind.label_zh(),
+            sheets: p.sheets,
+            rows_total: p.rows_total,
+            created: p.created,
+            updated: p.updated,
+            unchanged: p.unchanged,
+            rejected: p.rejected,
+            errors: p.errors,
+            warnings: p.warnings,
+            already: p.already_imported.map(|(id, at)| AlreadyImported {
+                id,
+                at: local_minute(at),
+            }),
+        }
     }
 }
 
-fn preview_view(p: &Preview) -> Value {
-    json!({
-        "kind": p.kind.label_zh(),
-        "sheets": p.sheets,
-        "rows_total": p.rows_total,
-        "created": p.created,
-        "updated": p.updated,
-        "unchanged": p.unchanged,
-        "rejected": p.rejected,
-        "errors": p.errors,
-        "warnings": p.warnings,
-        "already": p.already_imported.map(|(id, at)| json!({
-            "id": id, "at": at.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string() })),
-    })
+/// The preview, or why the file could not be read.
+#[derive(Serialize)]
+struct PreviewPage {
+    pending_id: i64,
+    file_name: String,
+    preview: Option<PreviewView>,
+    read_error: Option<String>,
 }
 
 #[rocket::get("/preview/<id>")]
@@ -142,19 +162,19 @@ async fn preview(
     db: &State<Db>,
     chrome: Chrome,
 ) -> AppResult<Template> {
-    let me = &editor.0;
-    let pending = pending_of(db, me, id).await?;
-    let result = imports::preview(db, &me.actor, &upload_of(&pending)).await;
-    let context = match result {
-        Ok(p) => {
-            json!({ "pending_id": id, "file_name": pending.file_name, "preview": preview_view(&p) })
-        }
-        Err(ImportError::Read(e)) => {
-            json!({ "pending_id": id, "file_name": pending.file_name, "read_error": e.to_string() })
-        }
+    let (pending, result) = batches::preview_pending(db, &editor.0.actor, id).await?;
+    let (preview, read_error) = match result {
+        Ok(p) => (Some(PreviewView::of(p)), None),
+        Err(ImportError::Read(e)) => (None, Some(e.to_string())),
         Err(ImportError::Service(e)) => return Err(AppError(e)),
     };
-    Ok(chrome.render("imports/preview", context))
+    let view = PreviewPage {
+        pending_id: id,
+        file_name: pending.file_name,
+        preview,
+        read_error,
+    };
+    Ok(chrome.render("imports/preview", view))
 }
 
 #[rocket::post("/preview/<id>/commit", data = "<form>")]
@@ -164,19 +184,14 @@ async fn commit(
     form: CsrfForm<CommitForm>,
     db: &State<Db>,
 ) -> AppResult<Flash<Redirect>> {
-    let me = &editor.0;
-    let pending = pending_of(db, me, id).await?;
-    match imports::commit(db, &me.actor, &upload_of(&pending), form.0.allow_partial).await {
-        Ok((batch, p)) => {
-            store::delete_pending(db, id).await?;
-            Ok(Flash::success(
-                Redirect::to(format!("/imports/batches/{batch}")),
-                format!(
-                    "导入完成：新增 {} 行，更新 {} 行，未变 {} 行，跳过错误行 {} 行。",
-                    p.created, p.updated, p.unchanged, p.rejected
-                ),
-            ))
-        }
+    match batches::commit_pending(db, &editor.0.actor, id, form.0.allow_partial).await {
+        Ok((batch, p)) => Ok(Flash::success(
+            Redirect::to(format!("/imports/batches/{batch}")),
+            format!(
+                "导入完成：新增 {} 行，更新 {} 行，未变 {} 行，跳过错误行 {} 行。",
+                p.created, p.updated, p.unchanged, p.rejected
+            ),
+        )),
         Err(ImportError::Service(ServiceError::Refused(message))) => Ok(Flash::error(
             Redirect::to(format!("/imports/preview/{id}")),
             message,
@@ -188,9 +203,8 @@ async fn commit(
 
 #[rocket::get("/preview/<id>/rejected.xlsx")]
 async fn rejected(editor: EditorUser, id: i64, db: &State<Db>) -> AppResult<XlsxDownload> {
-    let me = &editor.0;
-    let pending = pending_of(db, me, id).await?;
-    let p = match imports::preview(db, &me.actor, &upload_of(&pending)).await {
+    let (pending, result) = batches::preview_pending(db, &editor.0.actor, id).await?;
+    let p = match result {
         Ok(p) => p,
         Err(ImportError::Read(e)) => return Err(refused(e.to_string())),
         Err(ImportError::Service(e)) => return Err(AppError(e)),
@@ -219,36 +233,91 @@ async fn rejected(editor: EditorUser, id: i64, db: &State<Db>) -> AppResult<Xlsx
     })
 }
 
-fn batch_view(b: &store::Batch, actor: &Actor) -> Value {
-    json!({
-        "id": b.id,
-        "kind": ImportKind::from_code(&b.kind).map(ImportKind::label_zh).unwrap_or(""),
-        "village_name": b.village_name.as_deref().unwrap_or("—"),
-        "file_name": b.file_name,
-        "uploader": b.uploader,
-        "at": b.uploaded_at.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string(),
-        "rows_total": b.rows_total, "created": b.created_count, "updated": b.updated_count,
-        "unchanged": b.unchanged_count, "rejected": b.rejected_count,
-        "status": if b.status == "committed" { "已导入" } else { "已撤销" },
-        "can_undo": imports::can_undo(actor, b, Local::now().date_naive()),
-    })
+/// One import batch as the history and batch pages show it.
+#[derive(Serialize)]
+struct BatchView {
+    id: i64,
+    kind: &'static str,
+    village_name: String,
+    file_name: String,
+    uploader: Option<String>,
+    at: String,
+    rows_total: i64,
+    created: i64,
+    updated: i64,
+    unchanged: i64,
+    rejected: i64,
+    status: &'static str,
+    can_undo: bool,
+}
+
+impl BatchView {
+    fn of(line: &BatchLine) -> BatchView {
+        let b = &line.batch;
+        BatchView {
+            id: b.id,
+            kind: ImportKind::from_code(&b.kind)
+                .map(ImportKind::label_zh)
+                .unwrap_or(""),
+            village_name: b.village_name.as_deref().unwrap_or("—").to_string(),
+            file_name: b.file_name.clone(),
+            uploader: b.uploader.clone(),
+            at: local_minute(b.uploaded_at),
+            rows_total: b.rows_total,
+            created: b.created_count,
+            updated: b.updated_count,
+            unchanged: b.unchanged_count,
+            rejected: b.rejected_count,
+            status: if b.status == "committed" {
+                "已导入"
+            } else {
+                "已撤销"
+            },
+            can_undo: line.can_undo,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct HistoryPage {
+    batches: Vec<BatchView>,
 }
 
 #[rocket::get("/history")]
 async fn history(me: CurrentUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
-    let batches = imports::list_batches(db, &me.actor).await?;
-    let rows: Vec<Value> = batches.iter().map(|b| batch_view(b, &me.actor)).collect();
-    Ok(chrome.render("imports/history", json!({ "batches": rows })))
+    let lines = batches::batch_history(db, &me.actor, today()).await?;
+    let view = HistoryPage {
+        batches: lines.iter().map(BatchView::of).collect(),
+    };
+    Ok(chrome.render("imports/history", view))
+}
+
+#[derive(Serialize)]
+struct BatchPage {
+    batch: BatchView,
+    /// The report stored with the batch (sheets, errors, warnings).
+    report: Value,
 }
 
 #[rocket::get("/batches/<id>")]
 async fn batch(me: CurrentUser, id: i64, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
-    let b = imports::get_batch(db, &me.actor, id).await?;
-    let report: Value = serde_json::from_str(&b.report).unwrap_or(Value::Null);
-    Ok(chrome.render(
-        "imports/batch",
-        json!({ "batch": batch_view(&b, &me.actor), "report": report }),
-    ))
+    let line = batches::batch_line(db, &me.actor, id, today()).await?;
+    let view = BatchPage {
+        report: serde_json::from_str(&line.batch.report).unwrap_or(Value::Null),
+        batch: BatchView::of(&line),
+    };
+    Ok(chrome.render("imports/batch", view))
+}
+
+/// The shared “are you sure?” page.
+#[derive(Serialize)]
+struct ConfirmPage {
+    title: String,
+    message: String,
+    items: Vec<String>,
+    action: String,
+    cancel: String,
+    button: &'static str,
 }
 
 #[rocket::get("/batches/<id>/undo")]
@@ -258,21 +327,23 @@ async fn undo_confirm(
     db: &State<Db>,
     chrome: Chrome,
 ) -> AppResult<Template> {
-    let b = imports::get_batch(db, &me.actor, id).await?;
-    if !imports::can_undo(&me.actor, &b, Local::now().date_naive()) {
-        return Err(AppError(ServiceError::Forbidden));
-    }
-    Ok(chrome.render(
-        "confirm",
-        json!({
-            "title": format!("撤销导入批次 #{}？", b.id),
-            "message": format!("将删除该批次新增的 {} 行记录，并把更新的 {} 行恢复为导入前的内容。此操作不能再撤回。", b.created_count, b.updated_count),
-            "items": [format!("{}（{}）", b.file_name, b.uploaded_at.with_timezone(&Local).format("%Y-%m-%d %H:%M"))],
-            "action": format!("/imports/batches/{id}/undo"),
-            "cancel": format!("/imports/batches/{id}"),
-            "button": "确定撤销",
-        }),
-    ))
+    let b = batches::batch_to_undo(db, &me.actor, id, today()).await?;
+    let view = ConfirmPage {
+        title: format!("撤销导入批次 #{}？", b.id),
+        message: format!(
+            "将删除该批次新增的 {} 行记录，并把更新的 {} 行恢复为导入前的内容。此操作不能再撤回。",
+            b.created_count, b.updated_count
+        ),
+        items: vec![format!(
+            "{}（{}）",
+            b.file_name,
+            local_minute(b.uploaded_at)
+        )],
+        action: format!("/imports/batches/{id}/undo"),
+        cancel: format!("/imports/batches/{id}"),
+        button: "确定撤销",
+    };
+    Ok(chrome.render("confirm", view))
 }
 
 #[rocket::post("/batches/<id>/undo", data = "<_form>")]
@@ -283,7 +354,7 @@ async fn undo(
     db: &State<Db>,
 ) -> AppResult<Flash<Redirect>> {
     let to = Redirect::to(format!("/imports/batches/{id}"));
-    match imports::undo(db, &me.actor, id, Local::now().date_naive()).await {
+    match imports::undo(db, &me.actor, id, today()).await {
         Ok(()) => Ok(Flash::success(to, "已撤销该批次导入。")),
         Err(ServiceError::Refused(message)) => Ok(Flash::error(to, message)),
         Err(e) => Err(AppError(e)),
@@ -291,16 +362,12 @@ async fn undo(
 }
 
 #[rocket::get("/templates/<file>")]
-async fn template(_me: CurrentUser, file: &str, db: &State<Db>) -> AppResult<XlsxDownload> {
+async fn template(me: CurrentUser, file: &str, db: &State<Db>) -> AppResult<XlsxDownload> {
     let kind = file
         .strip_suffix(".xlsx")
         .and_then(ImportKind::from_code)
         .ok_or(AppError(ServiceError::NotFound))?;
-    let villages: Vec<String> = crate::store::villages::list(db)
-        .await?
-        .into_iter()
-        .map(|v| v.name)
-        .collect();
+    let villages = batches::template_villages(db, &me.actor).await?;
     Ok(XlsxDownload {
         file_name: format!("{}模板.xlsx", kind.label_zh()),
         bytes: import_files::template(kind, &villages)?,

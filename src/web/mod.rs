@@ -6,6 +6,7 @@ mod activities;
 mod assets;
 mod attendance;
 mod auth;
+mod calendar;
 mod charts;
 mod checkin;
 mod choices;
@@ -23,6 +24,7 @@ mod materials;
 mod people;
 mod period;
 mod render;
+mod requirements;
 mod sessions;
 mod settings;
 mod subtotals;
@@ -59,7 +61,9 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .mount("/activities", activities::routes())
         .mount("/sessions", sessions::routes())
         .mount("/sessions", attendance::routes())
+        .mount("/sessions", requirements::routes())
         .mount("/", checkin::routes())
+        .mount("/", calendar::routes())
         .mount("/settings", settings::routes())
         .mount("/imports", imports::routes())
         .register("/", error::catchers())

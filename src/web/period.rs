@@ -33,17 +33,18 @@ pub fn year_choices() -> Vec<i32> {
     (2019..=this + 1).rev().collect()
 }
 
-/// A list's echoed filter (a JSON object) as a query string, for the pager and export.
-pub fn query_string(echo: &Value) -> String {
+/// A list's echoed filter (an object: a view struct or JSON) as a query string, for the
+/// pager and export.
+pub fn query_string(echo: &impl serde::Serialize) -> String {
     let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-    if let Value::Object(map) = echo {
+    if let Ok(Value::Object(map)) = serde_json::to_value(echo) {
         for (key, value) in map {
             let text = match value {
                 Value::Null => String::new(),
-                Value::String(s) => s.clone(),
+                Value::String(s) => s,
                 other => other.to_string(),
             };
-            pairs.append_pair(key, &text);
+            pairs.append_pair(&key, &text);
         }
     }
     pairs.finish()

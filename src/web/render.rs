@@ -4,7 +4,8 @@
 use rocket::outcome::Outcome;
 use rocket::request::{self, FlashMessage, FromRequest, Request};
 use rocket_dyn_templates::Template;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::csrf::CsrfToken;
 use super::guards::CurrentUser;
@@ -39,6 +40,30 @@ impl<'r> FromRequest<'r> for Chrome {
     }
 }
 
+/// The one-time message after a redirect: "success" or "error", and the words.
+#[derive(Serialize)]
+struct FlashView<'a> {
+    kind: &'a str,
+    message: &'a str,
+}
+
+/// The logged-in user as the navigation shows them.
+#[derive(Serialize)]
+struct MeView<'a> {
+    id: i64,
+    username: &'a str,
+    display_name: &'a str,
+    role: &'static str,
+    role_label: &'static str,
+    village_name: Option<&'a str>,
+    is_admin: bool,
+    can_edit: bool,
+}
+
+fn value_of(view: impl Serialize) -> Value {
+    serde_json::to_value(view).unwrap_or(Value::Null)
+}
+
 impl Chrome {
     /// Renders `template` with `context` (a page's view struct, serialised as an object)
     /// plus the page chrome.
@@ -47,29 +72,25 @@ impl Chrome {
             Ok(Value::Object(map)) => map,
             _ => serde_json::Map::new(),
         };
-        context.insert("csrf_token".into(), json!(self.csrf_token));
-        context.insert(
-            "flash".into(),
-            json!(self
-                .flash
-                .as_ref()
-                .map(|(kind, message)| json!({ "kind": kind, "message": message }))),
-        );
+        context.insert("csrf_token".into(), Value::from(self.csrf_token.as_str()));
+        let flash = self
+            .flash
+            .as_ref()
+            .map(|(kind, message)| FlashView { kind, message });
+        context.insert("flash".into(), value_of(flash));
         if let Some(current) = &self.user {
             let role = current.actor.role;
-            context.insert(
-                "me".into(),
-                json!({
-                    "id": current.user.id,
-                    "username": current.user.username,
-                    "display_name": current.user.display_name,
-                    "role": role.code(),
-                    "role_label": role.label_zh(),
-                    "village_name": current.user.village_name,
-                    "is_admin": role.can_administer(),
-                    "can_edit": role.can_edit_records(),
-                }),
-            );
+            let me = MeView {
+                id: current.user.id,
+                username: &current.user.username,
+                display_name: &current.user.display_name,
+                role: role.code(),
+                role_label: role.label_zh(),
+                village_name: current.user.village_name.as_deref(),
+                is_admin: role.can_administer(),
+                can_edit: role.can_edit_records(),
+            };
+            context.insert("me".into(), value_of(me));
         }
         Template::render(template, Value::Object(context))
     }

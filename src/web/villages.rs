@@ -3,7 +3,7 @@
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde::Serialize;
 
 use super::csrf::CsrfForm;
 use super::error::AppResult;
@@ -13,17 +13,64 @@ use super::period::{chosen_year, today, year_choices};
 use super::render::Chrome;
 use crate::domain::activity::Place;
 use crate::domain::category::LEGAL_LITERATE_TARGET;
+use crate::domain::labels::CodeLabel;
+use crate::domain::person::FieldErrors;
 use crate::domain::VillageKind;
-use crate::services::villages::{self, VillageInput};
+use crate::services::villages::{self, Subtotal, Village, VillageInput};
 use crate::services::ServiceError;
 use crate::store::Db;
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
 
+#[derive(Serialize)]
+struct VillageListPage {
+    villages: Vec<Village>,
+}
+
 #[rocket::get("/")]
 async fn list(_me: CurrentUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
-    let villages = villages::list_villages(db).await?;
-    Ok(chrome.render("villages/list", json!({ "villages": villages })))
+    let view = VillageListPage {
+        villages: villages::list_villages(db).await?,
+    };
+    Ok(chrome.render("villages/list", view))
+}
+
+/// A session of the village's year.
+#[derive(Serialize)]
+struct SessionLine {
+    id: i64,
+    date: String,
+    kind: &'static str,
+    topic: String,
+    status: &'static str,
+    hours: f64,
+}
+
+/// An outreach activity of the village's year.
+#[derive(Serialize)]
+struct ActivityLine {
+    id: i64,
+    held_on: String,
+    topic: String,
+    form: &'static str,
+    place: Option<&'static str>,
+    audience_count: i64,
+}
+
+#[derive(Serialize)]
+struct VillageDetailPage {
+    village: Village,
+    year: i32,
+    years: Vec<i32>,
+    sessions: Vec<SessionLine>,
+    activities: Vec<ActivityLine>,
+    materials: Vec<Subtotal>,
+    materials_total: i64,
+    audience_total: i64,
+    legal_literates: i64,
+    literate_target: i64,
+    literate_ok: bool,
+    quiet_months: Vec<String>,
 }
 
 /// One village's year: sessions, activities, material received, 法律明白人 against the
@@ -38,70 +85,101 @@ async fn detail(
 ) -> AppResult<Template> {
     let year = chosen_year(year);
     let report = villages::village_year(db, &me.actor, id, year, today()).await?;
-    let sessions: Vec<serde_json::Value> = report
-        .sessions
-        .iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "date": s.starts_at.format("%Y-%m-%d %H:%M").to_string(),
-                "kind": s.kind.label_zh(),
-                "topic": s.topic,
-                "status": s.status.label_zh(),
-                "hours": s.hours_credited,
+    let view = VillageDetailPage {
+        year,
+        years: year_choices(),
+        sessions: report
+            .sessions
+            .iter()
+            .map(|s| SessionLine {
+                id: s.id,
+                date: s.starts_at.format("%Y-%m-%d %H:%M").to_string(),
+                kind: s.kind.label_zh(),
+                topic: s.topic.clone(),
+                status: s.status.label_zh(),
+                hours: s.hours_credited,
             })
-        })
-        .collect();
-    let activities: Vec<serde_json::Value> = report
-        .activities
-        .iter()
-        .map(|a| {
-            json!({
-                "id": a.id, "held_on": a.held_on.to_string(), "topic": a.topic, "form": a.form.label_zh(),
-                "place": a.place().map(Place::label_zh), "audience_count": a.audience_count,
+            .collect(),
+        activities: report
+            .activities
+            .iter()
+            .map(|a| ActivityLine {
+                id: a.id,
+                held_on: a.held_on.to_string(),
+                topic: a.topic.clone(),
+                form: a.form.label_zh(),
+                place: a.place().map(Place::label_zh),
+                audience_count: a.audience_count,
             })
-        })
-        .collect();
-    let quiet: Vec<String> = report
-        .quiet_months
-        .iter()
-        .map(|m| format!("{m}月"))
-        .collect();
-    Ok(chrome.render(
-        "villages/detail",
-        json!({
-            "village": report.village,
-            "year": year,
-            "years": year_choices(),
-            "sessions": sessions,
-            "activities": activities,
-            "materials": report.materials_received,
-            "materials_total": report.materials_received.iter().map(|m| m.quantity).sum::<i64>(),
-            "audience_total": report.activities.iter().map(|a| a.audience_count).sum::<i64>(),
-            "legal_literates": report.legal_literates,
-            "literate_target": LEGAL_LITERATE_TARGET,
-            "literate_ok": report.meets_literate_target(),
-            "quiet_months": quiet,
-        }),
-    ))
+            .collect(),
+        materials_total: report.materials_received.iter().map(|m| m.quantity).sum(),
+        audience_total: report.activities.iter().map(|a| a.audience_count).sum(),
+        legal_literates: report.legal_literates,
+        literate_target: LEGAL_LITERATE_TARGET,
+        literate_ok: report.meets_literate_target(),
+        quiet_months: report
+            .quiet_months
+            .iter()
+            .map(|m| format!("{m}月"))
+            .collect(),
+        materials: report.materials_received,
+        village: report.village,
+    };
+    Ok(chrome.render("villages/detail", view))
+}
+
+/// What the village form's fields hold.
+#[derive(Serialize)]
+struct VillageFormValues {
+    name: String,
+    kind: String,
+    code: String,
+    display_order: String,
+}
+
+impl VillageFormValues {
+    fn posted(form: &VillageForm) -> Self {
+        VillageFormValues {
+            name: form.name.clone(),
+            kind: form.kind.clone(),
+            code: form.code.clone(),
+            display_order: form.display_order.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct VillageFormPage<'a> {
+    action: &'a str,
+    values: VillageFormValues,
+    errors: FieldErrors,
+    kinds: Vec<CodeLabel>,
 }
 
 fn form_page(
     chrome: &Chrome,
     action: &str,
-    values: serde_json::Value,
-    errors: serde_json::Value,
+    values: VillageFormValues,
+    errors: FieldErrors,
 ) -> Template {
-    chrome.render(
-        "villages/form",
-        json!({ "action": action, "values": values, "errors": errors, "kinds": VillageKind::options() }),
-    )
+    let view = VillageFormPage {
+        action,
+        values,
+        errors,
+        kinds: VillageKind::options(),
+    };
+    chrome.render("villages/form", view)
 }
 
 #[rocket::get("/new")]
 fn new_form(_admin: AdminUser, chrome: Chrome) -> Template {
-    let values = json!({ "name": "", "kind": "village", "code": "", "display_order": "0" });
-    form_page(&chrome, "/villages", values, json!({}))
+    let values = VillageFormValues {
+        name: String::new(),
+        kind: VillageKind::Village.code().into(),
+        code: String::new(),
+        display_order: "0".into(),
+    };
+    form_page(&chrome, "/villages", values, FieldErrors::new())
 }
 
 fn input_of(form: &VillageForm) -> VillageInput {
@@ -111,10 +189,6 @@ fn input_of(form: &VillageForm) -> VillageInput {
         code: form.code.clone(),
         display_order: form.display_order.clone(),
     }
-}
-
-fn values_of(form: &VillageForm) -> serde_json::Value {
-    json!({ "name": form.name, "kind": form.kind, "code": form.code, "display_order": form.display_order })
 }
 
 #[rocket::post("/", data = "<form>")]
@@ -133,8 +207,8 @@ async fn create(
         Err(ServiceError::Invalid(errors)) => Ok(Either::Left(form_page(
             &chrome,
             "/villages",
-            values_of(&form),
-            json!(errors),
+            VillageFormValues::posted(&form),
+            errors,
         ))),
         Err(e) => Err(e.into()),
     }
@@ -142,24 +216,20 @@ async fn create(
 
 #[rocket::get("/<id>/edit")]
 async fn edit_form(
-    _admin: AdminUser,
+    admin: AdminUser,
     id: i64,
     db: &State<Db>,
     chrome: Chrome,
 ) -> AppResult<Template> {
-    let village = villages::get_village(db, id).await?;
-    let values = json!({
-        "name": village.name,
-        "kind": village.kind.code(),
-        "code": village.code.unwrap_or_default(),
-        "display_order": village.display_order.to_string(),
-    });
-    Ok(form_page(
-        &chrome,
-        &format!("/villages/{id}"),
-        values,
-        json!({}),
-    ))
+    let village = villages::editable_village(db, &admin.0.actor, id).await?;
+    let values = VillageFormValues {
+        name: village.name,
+        kind: village.kind.code().into(),
+        code: village.code.unwrap_or_default(),
+        display_order: village.display_order.to_string(),
+    };
+    let action = format!("/villages/{id}");
+    Ok(form_page(&chrome, &action, values, FieldErrors::new()))
 }
 
 #[rocket::post("/<id>", data = "<form>")]
@@ -179,23 +249,30 @@ async fn update(
         Err(ServiceError::Invalid(errors)) => Ok(Either::Left(form_page(
             &chrome,
             &format!("/villages/{id}"),
-            values_of(&form),
-            json!(errors),
+            VillageFormValues::posted(&form),
+            errors,
         ))),
         Err(e) => Err(e.into()),
     }
 }
 
+#[derive(Serialize)]
+struct VillageDeletePage {
+    village: Village,
+}
+
 /// Asks before deleting.
 #[rocket::get("/<id>/delete")]
 async fn delete_confirm(
-    _admin: AdminUser,
+    admin: AdminUser,
     id: i64,
     db: &State<Db>,
     chrome: Chrome,
 ) -> AppResult<Template> {
-    let village = villages::get_village(db, id).await?;
-    Ok(chrome.render("villages/delete", json!({ "village": village })))
+    let view = VillageDeletePage {
+        village: villages::editable_village(db, &admin.0.actor, id).await?,
+    };
+    Ok(chrome.render("villages/delete", view))
 }
 
 #[rocket::post("/<id>/delete", data = "<_form>")]

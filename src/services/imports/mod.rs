@@ -1,6 +1,7 @@
 //! Spreadsheet intake: preview (parse, validate, plan; nothing written), commit (one
 //! transaction, recorded so it can be undone), undo. Web and CLI both call these.
 
+pub mod batches;
 mod cells;
 mod plan;
 

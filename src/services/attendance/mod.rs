@@ -1,7 +1,15 @@
-//! Taking attendance: the grid, “all present”, walk-ins, QR self check-in, and what it
-//! adds up to per person and against the yearly requirements.
+//! Taking attendance: the grid, “all present”, walk-ins, the sign-in sheet, QR self
+//! check-in (in `checkin`), and what it adds up to per person and against the yearly
+//! requirements.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+mod checkin;
+
+pub use checkin::{
+    checkin_session, checkin_window, self_checkin, CheckinOutcome, Window,
+    CHECKIN_OPENS_BEFORE_MINUTES,
+};
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use super::sessions::{can_manage_session, get_session};
@@ -12,9 +20,12 @@ use crate::domain::person::{FieldErrors, PersonInput};
 use crate::domain::session::{AttendanceSource, AttendanceStatus, SessionKind, SessionStatus};
 use crate::domain::text::non_empty;
 use crate::domain::Category;
-use crate::store::attendance::{self, GridRow, Mark, Requirement, Shortfall, StudyLine};
+use crate::sheets::signin::SigninSheet;
+use crate::store::attendance::{self, Mark};
 use crate::store::sessions::Session;
-use crate::store::{people, rate_limits, sessions, Db};
+use crate::store::{people, sessions, Db};
+
+pub use crate::store::attendance::{GridRow, Requirement, Shortfall, StudyLine};
 
 /// The grid an actor sees: a clerk at a township session sees only their village's people.
 pub async fn grid(db: &Db, actor: &Actor, session: &Session) -> ServiceResult<Vec<GridRow>> {
@@ -137,7 +148,8 @@ pub async fn all_present(db: &Db, actor: &Actor, session_id: i64) -> ServiceResu
     .await?)
 }
 
-/// A walk-in: someone from the registry, or a new person registered on the spot.
+/// A walk-in: someone from the registry, or a new person registered on the spot (in the
+/// session's village, or a clerk's own for a township session).
 pub async fn walk_in(
     db: &Db,
     actor: &Actor,
@@ -155,7 +167,13 @@ pub async fn walk_in(
             }
             id
         }
-        (None, Some(input)) => super::people::create_person(db, actor, &input).await?,
+        (None, Some(input)) => {
+            let input = PersonInput {
+                village_id: actor.confined_village().or(session.village_id),
+                ..input
+            };
+            super::people::create_person(db, actor, &input).await?
+        }
         (None, None) => {
             let mut errors = FieldErrors::new();
             errors.insert(
@@ -179,99 +197,6 @@ pub async fn walk_in(
     )
     .await?;
     Ok(person_id)
-}
-
-/// Check-in opens this long before the start.
-pub const CHECKIN_OPENS_BEFORE_MINUTES: i64 = 30;
-
-/// Whether self check-in is open at `now` (local time), and if not, why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Window {
-    Open,
-    NotYet(NaiveDateTime),
-    Closed,
-    Cancelled,
-}
-
-pub fn checkin_window(session: &Session, now: NaiveDateTime) -> Window {
-    if session.status == SessionStatus::Cancelled {
-        return Window::Cancelled;
-    }
-    let opens = session.starts_at - Duration::minutes(CHECKIN_OPENS_BEFORE_MINUTES);
-    let closes = session
-        .checkin_reopened_until
-        .map_or(session.ends_at, |r| r.max(session.ends_at));
-    if now < opens {
-        Window::NotYet(opens)
-    } else if now > closes {
-        Window::Closed
-    } else {
-        Window::Open
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckinOutcome {
-    Marked(String),
-    AlreadyMarked(String),
-    /// Name and phone digits did not match; the same answer whether or not the name exists.
-    NoMatch,
-    Throttled(i64),
-    NotOpen(Window),
-}
-
-/// A self check-in from the QR page: name + last four digits of the phone.
-pub async fn self_checkin(
-    db: &Db,
-    token: &str,
-    name: &str,
-    phone_last4: &str,
-    client: &str,
-    now_local: NaiveDateTime,
-    now_utc: DateTime<Utc>,
-) -> ServiceResult<CheckinOutcome> {
-    let session = sessions::find_by_checkin_token(db, token)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let window = checkin_window(&session, now_local);
-    if window != Window::Open {
-        return Ok(CheckinOutcome::NotOpen(window));
-    }
-    // Per session and address: wrong answers for one meeting do not lock out another.
-    let key = format!("checkin:{}:{client}", session.id);
-    if let Some(f) = rate_limits::get(db, &key).await? {
-        if let Some(wait) = super::auth::wait_after_failures(f.failures, f.last_failed_at, now_utc)
-        {
-            return Ok(CheckinOutcome::Throttled(wait));
-        }
-    }
-    let name = non_empty(name).unwrap_or_default();
-    let digits: String = crate::domain::text::to_half_width(phone_last4)
-        .trim()
-        .to_string();
-    let candidates =
-        attendance::checkin_candidates(db, session.id, session.village_id, &name).await?;
-    let matched = candidates.into_iter().find(|(_, phone)| {
-        digits.len() == 4
-            && phone
-                .as_deref()
-                .and_then(|p| crate::domain::Phone::parse(p).ok())
-                .is_some_and(|p| p.last_four() == digits)
-    });
-    let Some((person_id, _)) = matched else {
-        rate_limits::record_failure(db, &key, now_utc).await?;
-        return Ok(CheckinOutcome::NoMatch);
-    };
-    if attendance::has_attended(db, session.id, person_id).await? {
-        return Ok(CheckinOutcome::AlreadyMarked(name));
-    }
-    let mark = Mark {
-        person_id,
-        status: AttendanceStatus::Present,
-        hours_credited: session.hours_credited,
-    };
-    attendance::save_marks(db, session.id, &[mark], AttendanceSource::SelfCheckin, None).await?;
-    Ok(CheckinOutcome::Marked(name))
 }
 
 pub async fn reopen_checkin(
@@ -389,6 +314,60 @@ pub async fn save_requirement(
 pub async fn delete_requirement(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
     actor.require(actor.role.can_administer())?;
     Ok(attendance::delete_requirement(db, id, actor.user_id).await?)
+}
+
+/// The requirement page: who is below a requirement, and the requirements themselves.
+pub async fn shortfall_report(
+    db: &Db,
+    actor: &Actor,
+    year: i32,
+    today: NaiveDate,
+    village_id: Option<i64>,
+) -> ServiceResult<(Vec<Shortfall>, Vec<Requirement>)> {
+    let rows = shortfalls(db, actor, year, today, village_id).await?;
+    Ok((rows, requirements(db).await?))
+}
+
+/// The printable sign-in sheet: the invitees (a clerk at a township session: their
+/// village's only), with the session's facts.
+pub async fn signin_sheet(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<(Session, SigninSheet)> {
+    let s = get_session(db, actor, id).await?;
+    let only = if s.village_id.is_none() {
+        actor.confined_village()
+    } else {
+        None
+    };
+    let rows = sessions::invitees(db, id)
+        .await?
+        .into_iter()
+        .filter(|i| only.is_none() || i.village_id == only)
+        .map(|i| {
+            (
+                i.name,
+                i.village_name.unwrap_or_else(|| "镇机关".into()),
+                i.post,
+            )
+        })
+        .collect();
+    let sheet = SigninSheet {
+        number: s.number(),
+        topic: s.topic.clone(),
+        kind: s.kind.label_zh().into(),
+        time: format!(
+            "{} {}—{}",
+            s.starts_at.format("%Y-%m-%d"),
+            s.starts_at.format("%H:%M"),
+            s.ends_at.format("%H:%M")
+        ),
+        venue: s.venue.clone(),
+        speaker: s.speaker.clone(),
+        rows,
+    };
+    Ok((s, sheet))
 }
 
 /// Who is below a requirement for the year so far (a clerk: their village only).

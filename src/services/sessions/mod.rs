@@ -1,6 +1,12 @@
 //! Scheduling law-study sessions: single sessions and series, conflicts, invitees.
 //! Clerks manage their own village's sessions; township-level ones they only read.
 
+mod feed;
+mod pages;
+
+pub use feed::{feed_sessions, feed_token, rotate_feed_token};
+pub use pages::{invite_choices, overview, InviteChoices, SessionOverview};
+
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
@@ -9,8 +15,13 @@ use crate::domain::person::FieldErrors;
 use crate::domain::schedule::{RecurrenceInput, SessionDraft, SessionInput};
 use crate::domain::session::SessionStatus;
 use crate::domain::Category;
-use crate::store::sessions::{self, Session, SessionFilter};
+use crate::store::sessions;
 use crate::store::{villages, Db};
+
+pub use crate::store::audit::AuditRecord;
+/// The people the session pages offer (walk-ins, invitees).
+pub use crate::store::people::Person;
+pub use crate::store::sessions::{Session, SessionFilter};
 
 pub const PAGE_SIZE: i64 = 100;
 
@@ -64,6 +75,13 @@ pub async fn get_session(db: &Db, actor: &Actor, id: i64) -> ServiceResult<Sessi
     if !can_see_session(actor, session.village_id) {
         return Err(ServiceError::NotFound);
     }
+    Ok(session)
+}
+
+/// A session the actor may change (edit, cancel, invite to): visible and manageable.
+pub async fn editable_session(db: &Db, actor: &Actor, id: i64) -> ServiceResult<Session> {
+    let session = get_session(db, actor, id).await?;
+    actor.require(can_manage_session(actor, session.village_id))?;
     Ok(session)
 }
 

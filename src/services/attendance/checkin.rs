@@ -1,0 +1,113 @@
+//! QR self check-in: when it is open, and matching a name and the last four phone
+//! digits to an invitee (slowed down after repeated wrong answers).
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::session::{AttendanceSource, AttendanceStatus, SessionStatus};
+use crate::domain::text::non_empty;
+use crate::services::{ServiceError, ServiceResult};
+use crate::store::attendance::{self, Mark};
+use crate::store::sessions::Session;
+use crate::store::{rate_limits, sessions, Db};
+
+/// Check-in opens this long before the start.
+pub const CHECKIN_OPENS_BEFORE_MINUTES: i64 = 30;
+
+/// The session a check-in link (QR code) points to.
+pub async fn checkin_session(db: &Db, token: &str) -> ServiceResult<Session> {
+    sessions::find_by_checkin_token(db, token)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Whether self check-in is open at `now` (local time), and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Window {
+    Open,
+    NotYet(NaiveDateTime),
+    Closed,
+    Cancelled,
+}
+
+pub fn checkin_window(session: &Session, now: NaiveDateTime) -> Window {
+    if session.status == SessionStatus::Cancelled {
+        return Window::Cancelled;
+    }
+    let opens = session.starts_at - Duration::minutes(CHECKIN_OPENS_BEFORE_MINUTES);
+    let closes = session
+        .checkin_reopened_until
+        .map_or(session.ends_at, |r| r.max(session.ends_at));
+    if now < opens {
+        Window::NotYet(opens)
+    } else if now > closes {
+        Window::Closed
+    } else {
+        Window::Open
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckinOutcome {
+    Marked(String),
+    AlreadyMarked(String),
+    /// Name and phone digits did not match; the same answer whether or not the name exists.
+    NoMatch,
+    Throttled(i64),
+    NotOpen(Window),
+}
+
+/// A self check-in from the QR page: name + last four digits of the phone.
+pub async fn self_checkin(
+    db: &Db,
+    token: &str,
+    name: &str,
+    phone_last4: &str,
+    client: &str,
+    now_local: NaiveDateTime,
+    now_utc: DateTime<Utc>,
+) -> ServiceResult<CheckinOutcome> {
+    let session = sessions::find_by_checkin_token(db, token)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let window = checkin_window(&session, now_local);
+    if window != Window::Open {
+        return Ok(CheckinOutcome::NotOpen(window));
+    }
+    // Per session and address: wrong answers for one meeting do not lock out another.
+    let key = format!("checkin:{}:{client}", session.id);
+    if let Some(f) = rate_limits::get(db, &key).await? {
+        if let Some(wait) =
+            crate::services::auth::wait_after_failures(f.failures, f.last_failed_at, now_utc)
+        {
+            return Ok(CheckinOutcome::Throttled(wait));
+        }
+    }
+    let name = non_empty(name).unwrap_or_default();
+    let digits: String = crate::domain::text::to_half_width(phone_last4)
+        .trim()
+        .to_string();
+    let candidates =
+        attendance::checkin_candidates(db, session.id, session.village_id, &name).await?;
+    let matched = candidates.into_iter().find(|(_, phone)| {
+        digits.len() == 4
+            && phone
+                .as_deref()
+                .and_then(|p| crate::domain::Phone::parse(p).ok())
+                .is_some_and(|p| p.last_four() == digits)
+    });
+    let Some((person_id, _)) = matched else {
+        rate_limits::record_failure(db, &key, now_utc).await?;
+        return Ok(CheckinOutcome::NoMatch);
+    };
+    if attendance::has_attended(db, session.id, person_id).await? {
+        return Ok(CheckinOutcome::AlreadyMarked(name));
+    }
+    let mark = Mark {
+        person_id,
+        status: AttendanceStatus::Present,
+        hours_credited: session.hours_credited,
+    };
+    attendance::save_marks(db, session.id, &[mark], AttendanceSource::SelfCheckin, None).await?;
+    Ok(CheckinOutcome::Marked(name))
+}

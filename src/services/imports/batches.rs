@@ -1,0 +1,137 @@
+//! The web side of intake: uploads waiting for preview (each visible only to its
+//! uploader), committing one, and the batch history with who may undo what.
+
+use chrono::NaiveDate;
+
+use super::{can_undo, commit, get_batch, list_batches, preview, ImportError, Preview, Upload};
+use crate::domain::import::ImportKind;
+use crate::services::{Actor, ServiceError, ServiceResult};
+use crate::store::imports as store;
+use crate::store::{villages, Db};
+
+pub use crate::store::imports::{Batch, Pending};
+
+/// Keeps an upload until it is previewed and committed. A clerk may only name their own
+/// village.
+pub async fn save_upload(
+    db: &Db,
+    actor: &Actor,
+    file_name: &str,
+    kind: Option<ImportKind>,
+    village_id: Option<i64>,
+    bytes: &[u8],
+) -> ServiceResult<i64> {
+    actor.require(actor.role.can_edit_records())?;
+    let user_id = actor.user_id.ok_or(ServiceError::Forbidden)?;
+    if !actor.role.sees_all_villages() && village_id.is_some_and(|v| Some(v) != actor.village_id) {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(store::save_pending(
+        db,
+        user_id,
+        file_name,
+        kind.map(ImportKind::code),
+        village_id,
+        bytes,
+    )
+    .await?)
+}
+
+/// An upload waiting for preview; only its uploader sees it.
+pub async fn pending_upload(db: &Db, actor: &Actor, id: i64) -> ServiceResult<Pending> {
+    let pending = store::get_pending(db, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if actor.user_id != Some(pending.uploaded_by) {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(pending)
+}
+
+pub fn upload_of(pending: &Pending) -> Upload<'_> {
+    Upload {
+        file_name: &pending.file_name,
+        bytes: &pending.content,
+        kind: pending.kind.as_deref().and_then(ImportKind::from_code),
+        village_id: pending.village_id,
+    }
+}
+
+/// The waiting upload and what importing it would do (or why the file cannot be read).
+pub async fn preview_pending(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<(Pending, Result<Preview, ImportError>)> {
+    let pending = pending_upload(db, actor, id).await?;
+    let preview = preview(db, actor, &upload_of(&pending)).await;
+    Ok((pending, preview))
+}
+
+/// Commits the waiting upload and, once committed, forgets it. Returns the batch id.
+pub async fn commit_pending(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    allow_partial: bool,
+) -> Result<(i64, Preview), ImportError> {
+    let pending = pending_upload(db, actor, id).await?;
+    let committed = commit(db, actor, &upload_of(&pending), allow_partial).await?;
+    store::delete_pending(db, id).await?;
+    Ok(committed)
+}
+
+/// A batch and whether the actor may undo it (today).
+pub struct BatchLine {
+    pub batch: Batch,
+    pub can_undo: bool,
+}
+
+pub async fn batch_history(
+    db: &Db,
+    actor: &Actor,
+    today: NaiveDate,
+) -> ServiceResult<Vec<BatchLine>> {
+    Ok(list_batches(db, actor)
+        .await?
+        .into_iter()
+        .map(|batch| BatchLine {
+            can_undo: can_undo(actor, &batch, today),
+            batch,
+        })
+        .collect())
+}
+
+pub async fn batch_line(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    today: NaiveDate,
+) -> ServiceResult<BatchLine> {
+    let batch = get_batch(db, actor, id).await?;
+    Ok(BatchLine {
+        can_undo: can_undo(actor, &batch, today),
+        batch,
+    })
+}
+
+/// A batch the actor may undo, for the confirmation page.
+pub async fn batch_to_undo(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    today: NaiveDate,
+) -> ServiceResult<Batch> {
+    let line = batch_line(db, actor, id, today).await?;
+    actor.require(line.can_undo)?;
+    Ok(line.batch)
+}
+
+/// The village names a blank import template offers in its drop-downs.
+pub async fn template_villages(db: &Db, _actor: &Actor) -> ServiceResult<Vec<String>> {
+    Ok(villages::list(db)
+        .await?
+        .into_iter()
+        .map(|v| v.name)
+        .collect())
+}

@@ -1,0 +1,116 @@
+//! What the session pages show beyond the session itself, with the role and village
+//! decisions made here: the overview (grid, history, walk-in choices) and the invite list.
+
+use super::{can_manage_session, editable_session, get_session, AuditRecord, Session};
+use crate::services::attendance::grid;
+use crate::services::people::list_people;
+use crate::services::{Actor, ServiceResult};
+use crate::store::attendance::GridRow;
+use crate::store::people::{self, PersonFilter, PersonListRow};
+use crate::store::{audit, sessions, Db};
+
+/// The session page: the facts, the series it belongs to, the attendance grid and, for
+/// whoever manages it, the change history and registry people who could walk in.
+pub struct SessionOverview {
+    pub session: Session,
+    /// The series rule in words, when the session is one of a series.
+    pub series: Option<String>,
+    pub grid: Vec<GridRow>,
+    pub can_manage: bool,
+    pub history: Vec<AuditRecord>,
+    pub walk_in_choices: Vec<PersonListRow>,
+}
+
+pub async fn overview(db: &Db, actor: &Actor, id: i64) -> ServiceResult<SessionOverview> {
+    let session = get_session(db, actor, id).await?;
+    let grid = grid(db, actor, &session).await?;
+    let can_manage = can_manage_session(actor, session.village_id);
+    let (history, walk_in_choices) = if can_manage {
+        (
+            audit::for_entity(db, "session", id).await?,
+            walk_in_choices(db, actor, &session, &grid).await?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let series = match session.series_id {
+        Some(series_id) => sessions::series_rule(db, series_id)
+            .await?
+            .map(|r| r.describe()),
+        None => None,
+    };
+    Ok(SessionOverview {
+        session,
+        series,
+        grid,
+        can_manage,
+        history,
+        walk_in_choices,
+    })
+}
+
+/// Registry people who could be added as walk-ins: the session's village (or, for a
+/// township session, everyone the actor sees), not yet on the grid.
+async fn walk_in_choices(
+    db: &Db,
+    actor: &Actor,
+    session: &Session,
+    grid: &[GridRow],
+) -> ServiceResult<Vec<PersonListRow>> {
+    let filter = PersonFilter {
+        village_id: actor.confined_village().or(session.village_id),
+        active: Some(true),
+        ..Default::default()
+    };
+    Ok(people::list(db, &filter, 1000, 0)
+        .await?
+        .into_iter()
+        .filter(|r| !grid.iter().any(|g| g.person_id == r.person.id))
+        .collect())
+}
+
+/// The invite page: people of one village (a clerk's own; else the chosen one, else the
+/// session's), each marked if already invited.
+pub struct InviteChoices {
+    pub session: Session,
+    pub village: Option<i64>,
+    pub people: Vec<(PersonListRow, bool)>,
+    /// More people match than the page lists.
+    pub more_people: bool,
+}
+
+pub async fn invite_choices(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    village: Option<i64>,
+) -> ServiceResult<InviteChoices> {
+    let session = editable_session(db, actor, id).await?;
+    let village = actor.confined_village().or(village).or(session.village_id);
+    let filter = PersonFilter {
+        village_id: village,
+        active: Some(true),
+        ..PersonFilter::default()
+    };
+    let page = list_people(db, actor, filter, 1).await?;
+    let invited: Vec<i64> = sessions::invitees(db, id)
+        .await?
+        .iter()
+        .map(|i| i.person_id)
+        .collect();
+    let more_people = page.total > page.rows.len() as i64;
+    let people = page
+        .rows
+        .into_iter()
+        .map(|r| {
+            let on_list = invited.contains(&r.person.id);
+            (r, on_list)
+        })
+        .collect();
+    Ok(InviteChoices {
+        session,
+        village,
+        people,
+        more_people,
+    })
+}
