@@ -1,6 +1,9 @@
 //! Import batches: writing a planned import in one transaction (recording what each row
 //! created or updated), listing batches, and undoing one.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -187,14 +190,103 @@ enum Applied {
     Deferred,
 }
 
-/// Writes the batch and every op in one transaction; returns the batch id.
-pub async fn commit(db: &Db, batch: &NewBatch, ops: &[Op]) -> StoreResult<i64> {
+/// The transaction an import is planned and written in, after every other import of the
+/// same database: two commits of one upload, or two files naming the same new person, then
+/// cannot both write (the second plans against what the first committed).
+pub struct ImportTx {
+    tx: Tx,
+    /// Imports of this process wait here rather than in SQLite's busy timeout (or holding
+    /// a PostgreSQL connection).
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+/// One queue of imports per database in this process.
+fn import_queue(db: &Db) -> Arc<tokio::sync::Mutex<()>> {
+    static QUEUES: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let database = match db {
+        Db::Sqlite(pool) => pool.connect_options().get_filename().display().to_string(),
+        Db::Postgres(pool) => {
+            let options = pool.connect_options();
+            let name = options.get_database().unwrap_or_default();
+            format!("{}:{}/{name}", options.get_host(), options.get_port())
+        }
+    };
+    let mut queues = QUEUES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    queues.entry(database).or_default().clone()
+}
+
+/// Waits for this database's earlier imports, then begins the import's transaction holding
+/// the write lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory
+/// lock, which serialises the imports of every app instance).
+pub async fn begin_exclusive(db: &Db) -> StoreResult<ImportTx> {
+    /// The advisory lock key of imports ("pufa" in ASCII).
+    const IMPORT_LOCK: i64 = 0x7075_6661;
+    let turn = import_queue(db).lock_owned().await;
+    let tx = match db {
+        Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+        Db::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(IMPORT_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            Tx::Postgres(tx)
+        }
+    };
+    Ok(ImportTx { tx, _turn: turn })
+}
+
+/// The committed batch of this file (same kind and village), read inside the import's
+/// transaction.
+async fn committed_twin(tx: &mut Tx, batch: &NewBatch) -> StoreResult<Option<i64>> {
+    const SQL: &str = "SELECT id FROM import_batches WHERE file_sha256 = $1 AND kind = $2 \
+         AND (village_id = $3 OR (village_id IS NULL AND $3 IS NULL)) AND status = 'committed' \
+         ORDER BY id LIMIT 1";
+    let id = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
+        .bind(&batch.file_sha256)
+        .bind(&batch.kind)
+        .bind(batch.village_id)
+        .fetch_optional(&mut *conn)
+        .await?);
+    Ok(id)
+}
+
+/// Takes the waiting upload out of the queue; false when another commit took it first.
+async fn claim_pending(tx: &mut Tx, pending_id: i64) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM pending_imports WHERE id = $1";
+    let deleted = on_pool!(tx tx, conn => sqlx::query(SQL)
+        .bind(pending_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+    Ok(deleted == 1)
+}
+
+/// Writes the batch and every op in the import's transaction and commits it; returns the
+/// batch id. A waiting upload (`pending`) is claimed in the same transaction.
+pub async fn commit(
+    import: ImportTx,
+    batch: &NewBatch,
+    ops: &[Op],
+    pending: Option<i64>,
+) -> StoreResult<i64> {
+    let ImportTx { mut tx, _turn } = import;
+    if let Some(pending_id) = pending {
+        if !claim_pending(&mut tx, pending_id).await? {
+            return Err(StoreError::AlreadyImported(None));
+        }
+    }
+    if let Some(id) = committed_twin(&mut tx, batch).await? {
+        return Err(StoreError::AlreadyImported(Some(id)));
+    }
     let by = Some(batch.uploaded_by);
-    let mut tx = db.begin().await?;
     let batch_id = insert_batch(&mut tx, batch).await?;
     // Ids of created records, by op index; 0 where the op created nothing.
     let mut created: Vec<i64> = Vec::with_capacity(ops.len());
-    let mut pending: Vec<ImportedMark> = Vec::new();
+    let mut pending_marks: Vec<ImportedMark> = Vec::new();
     for op in ops {
         let applied = match op {
             Op::CreateAttendance {
@@ -202,20 +294,15 @@ pub async fn commit(db: &Db, batch: &NewBatch, ops: &[Op]) -> StoreResult<i64> {
                 person,
                 row,
             } => {
-                pending.push(ImportedMark {
+                pending_marks.push(ImportedMark {
                     session_id: resolve(*session, &created)?,
                     person_id: resolve(*person, &created)?,
                     status: row.status.clone(),
                     hours_credited: row.hours_credited,
                 });
-                if pending.len() >= attendance::IMPORT_CHUNK {
-                    attendance::insert_imported(
-                        &mut tx,
-                        &std::mem::take(&mut pending),
-                        batch_id,
-                        by,
-                    )
-                    .await?;
+                if pending_marks.len() >= attendance::IMPORT_CHUNK {
+                    let chunk = std::mem::take(&mut pending_marks);
+                    attendance::insert_imported(&mut tx, &chunk, batch_id, by).await?;
                 }
                 Applied::Deferred
             }
@@ -230,9 +317,7 @@ pub async fn commit(db: &Db, batch: &NewBatch, ops: &[Op]) -> StoreResult<i64> {
             Applied::Deferred => created.push(0),
         }
     }
-    if !pending.is_empty() {
-        attendance::insert_imported(&mut tx, &pending, batch_id, by).await?;
-    }
+    attendance::insert_imported(&mut tx, &pending_marks, batch_id, by).await?;
     tx.commit().await?;
     Ok(batch_id)
 }

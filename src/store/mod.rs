@@ -97,6 +97,9 @@ pub enum StoreError {
     /// A record to remove is used by later work (undo of an import).
     #[error("记录已被后来的数据使用")]
     InUse,
+    /// The file was committed already (by this batch, when known), e.g. by a second click.
+    #[error("该文件已经导入")]
+    AlreadyImported(Option<i64>),
 }
 
 impl StoreError {

@@ -19,6 +19,8 @@ on_both_backends!(
     village_file_stays_a_village_session,
     clerk_signed_sheet_does_not_change_the_organizers_marks,
     clerk_file_cannot_add_to_the_catalogue,
+    parallel_commits_of_one_upload_import_it_once,
+    two_files_naming_the_same_new_person_at_once_make_one_person,
 );
 
 fn day() -> NaiveDate {
@@ -355,5 +357,103 @@ async fn clerk_file_cannot_add_to_the_catalogue(backend: Backend) {
             .await
             .unwrap(),
         None
+    );
+}
+
+/// A roster of the given (name, phone) in 龙凤村.
+fn roster(people: &[(&str, &str)]) -> Vec<u8> {
+    let mut rows = vec![vec![
+        C::T("姓名"),
+        C::T("村(社区)"),
+        C::T("联系电话"),
+        C::T("身份类别"),
+    ]];
+    for (name, phone) in people {
+        rows.push(vec![
+            C::S(name.to_string()),
+            C::T("龙凤村"),
+            C::S(phone.to_string()),
+            C::T("群众"),
+        ]);
+    }
+    xlsx("名单", &rows, &[])
+}
+
+async fn people_named(app: &TestApp, name: &str) -> i64 {
+    let filter = store::people::PersonFilter {
+        name_contains: Some(name.to_string()),
+        ..Default::default()
+    };
+    store::people::count(&app.db, &filter).await.unwrap()
+}
+
+async fn parallel_commits_of_one_upload_import_it_once(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "parallel_commits").await else {
+        return;
+    };
+    township(&app).await;
+    let actor = admin(&app).await;
+    let names: Vec<(String, String)> = (0..300)
+        .map(|i| (format!("村民{i:03}"), format!("1390000{i:04}")))
+        .collect();
+    let refs: Vec<(&str, &str)> = names
+        .iter()
+        .map(|(n, p)| (n.as_str(), p.as_str()))
+        .collect();
+    let file = roster(&refs);
+    let pending = imports::batches::save_upload(&app.db, &actor, "名单.xlsx", None, None, &file)
+        .await
+        .unwrap();
+    // Five clicks on 导入 at once.
+    let clicks: Vec<_> = (0..5)
+        .map(|_| {
+            let (db, actor) = (app.db.clone(), actor.clone());
+            tokio::spawn(async move {
+                imports::batches::commit_pending(&db, &actor, pending, false).await
+            })
+        })
+        .collect();
+    let mut committed = 0;
+    for click in clicks {
+        match click.await.unwrap() {
+            Ok(_) => committed += 1,
+            Err(e) => assert!(
+                e.to_string().contains("本次未做任何修改") || e.to_string().contains("未找到"),
+                "{e}"
+            ),
+        }
+    }
+    assert_eq!(committed, 1);
+    let batches = store::imports::list(&app.db, None, 10).await.unwrap();
+    assert_eq!(batches.len(), 1);
+    assert_eq!(people_named(&app, "村民").await, 300);
+}
+
+async fn two_files_naming_the_same_new_person_at_once_make_one_person(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "same_new_person").await else {
+        return;
+    };
+    township(&app).await;
+    let actor = admin(&app).await;
+    let first = roster(&[("孙七", "13800001234"), ("周八", "13800001235")]);
+    let second = roster(&[("孙七", "13800001234"), ("吴九", "13800001236")]);
+    let imports: Vec<_> = [first, second]
+        .into_iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let (db, actor) = (app.db.clone(), actor.clone());
+            tokio::spawn(async move {
+                let name = format!("名单{i}.xlsx");
+                imports::commit(&db, &actor, &upload(&name, &file), false).await
+            })
+        })
+        .collect();
+    for import in imports {
+        import.await.unwrap().unwrap();
+    }
+    assert_eq!(people_named(&app, "孙七").await, 1);
+    assert_eq!(
+        people_named(&app, "周八").await + people_named(&app, "吴九").await,
+        2
     );
 }

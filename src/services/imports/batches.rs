@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 
-use super::{can_undo, commit, get_batch, list_batches, preview, ImportError, Preview, Upload};
+use super::{
+    can_undo, commit_upload, get_batch, list_batches, preview, ImportError, Preview, Upload,
+};
 use crate::domain::import::ImportKind;
 use crate::services::{Actor, ServiceError, ServiceResult};
 use crate::store::imports as store;
@@ -76,9 +78,7 @@ pub async fn commit_pending(
     allow_partial: bool,
 ) -> Result<(i64, Preview), ImportError> {
     let pending = pending_upload(db, actor, id).await?;
-    let committed = commit(db, actor, &upload_of(&pending), allow_partial).await?;
-    store::delete_pending(db, id).await?;
-    Ok(committed)
+    commit_upload(db, actor, &upload_of(&pending), allow_partial, Some(id)).await
 }
 
 /// A batch and whether the actor may undo it (today).

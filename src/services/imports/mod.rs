@@ -37,7 +37,17 @@ pub enum ImportError {
 
 impl From<crate::store::StoreError> for ImportError {
     fn from(e: crate::store::StoreError) -> Self {
-        ImportError::Service(e.into())
+        match e {
+            crate::store::StoreError::AlreadyImported(batch) => {
+                let which = batch
+                    .map(|id| format!("（批次 #{id}）"))
+                    .unwrap_or_default();
+                ImportError::Service(ServiceError::Refused(format!(
+                    "该文件已经导入{which}，本次未做任何修改。"
+                )))
+            }
+            other => ImportError::Service(other.into()),
+        }
     }
 }
 
@@ -153,8 +163,30 @@ pub async fn commit(
     upload: &Upload<'_>,
     allow_partial: bool,
 ) -> Result<(i64, Preview), ImportError> {
+    commit_upload(db, actor, upload, allow_partial, None).await
+}
+
+/// Plans the upload in the import's turn (after any import committing at the same time)
+/// and writes it; `pending` is the waiting upload the commit claims, so that a second click
+/// finds it gone.
+pub(crate) async fn commit_upload(
+    db: &Db,
+    actor: &Actor,
+    upload: &Upload<'_>,
+    allow_partial: bool,
+    pending: Option<i64>,
+) -> Result<(i64, Preview), ImportError> {
+    let import = store::begin_exclusive(db).await?;
     let preview = preview(db, actor, upload).await?;
-    commit_previewed(db, actor, upload.file_name, preview, allow_partial).await
+    write_planned(
+        import,
+        actor,
+        upload.file_name,
+        preview,
+        allow_partial,
+        pending,
+    )
+    .await
 }
 
 /// Commits what `preview` planned for this upload (the caller previewed it just before).
@@ -164,6 +196,18 @@ pub async fn commit_previewed(
     file_name: &str,
     preview: Preview,
     allow_partial: bool,
+) -> Result<(i64, Preview), ImportError> {
+    let import = store::begin_exclusive(db).await?;
+    write_planned(import, actor, file_name, preview, allow_partial, None).await
+}
+
+async fn write_planned(
+    import: store::ImportTx,
+    actor: &Actor,
+    file_name: &str,
+    preview: Preview,
+    allow_partial: bool,
+    pending: Option<i64>,
 ) -> Result<(i64, Preview), ImportError> {
     let Some(user_id) = actor.user_id else {
         return Err(ServiceError::Refused(
@@ -201,7 +245,7 @@ pub async fn commit_previewed(
         rejected: preview.rejected as i64,
         report: report.to_string(),
     };
-    let id = store::commit(db, &batch, &preview.ops).await?;
+    let id = store::commit(import, &batch, &preview.ops, pending).await?;
     Ok((id, preview))
 }
 
