@@ -4,9 +4,11 @@
 pub mod activities;
 pub mod attendance;
 pub mod auth;
+pub mod choices;
 pub mod demo;
 pub mod export;
 pub mod imports;
+pub mod ledgers;
 pub mod materials;
 pub mod people;
 pub mod sessions;
@@ -17,7 +19,8 @@ pub mod villages;
 use crate::domain::person::FieldErrors;
 use crate::domain::Role;
 use crate::store::users::User;
-use crate::store::StoreError;
+
+pub use crate::store::{Db, StoreError, Subtotal};
 
 /// Who is acting: a logged-in user, or the operator at the command line.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::choices::{default_village, material_choices, selectable_villages};
 use super::csrf::CsrfForm;
@@ -11,19 +11,19 @@ use super::download::XlsxDownload;
 use super::error::{AppError, AppResult};
 use super::forms::{parse_village_id, ActionForm, MaterialLineFields, OutreachForm};
 use super::guards::{CurrentUser, EditorUser};
-use super::period::{chosen_month, chosen_year, period_of, query_string, today, year_choices};
+use super::period::{chosen_month, chosen_year, period_of, today, year_choices};
 use super::render::Chrome;
-use super::subtotals::{code_label, month_label, subtotal_views};
+use super::subtotals::{code_label, month_label, subtotal_views, SubtotalView};
+use super::views::{query_string_of, ConfirmPage};
 use crate::domain::activity::{
     ActivityForm, ActivityInput, AudienceGroup, MaterialLineInput, Place,
 };
+use crate::domain::labels::CodeLabel;
 use crate::domain::person::FieldErrors;
-use crate::services::activities::{self, scoped_activities, ActivityDetail};
+use crate::services::activities::{self, ActivityDetail, ActivityFilter, ActivityPage, ActivityRow};
+use crate::services::choices::{MaterialChoice, Village};
 use crate::services::materials::can_edit_in;
-use crate::services::{Actor, ServiceError};
-use crate::sheets::table::{table_workbook, Cell, Table};
-use crate::store::activities::{self as store, ActivityDimension, ActivityFilter, ActivityRow};
-use crate::store::Db;
+use crate::services::{Actor, Db, ServiceError, Subtotal};
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
 
@@ -52,17 +52,28 @@ impl ListQuery<'_> {
         }
     }
 
-    fn echo(&self) -> Value {
+    fn echo(&self) -> ListEcho {
         let f = self.filter();
-        json!({
-            "year": chosen_year(self.year),
-            "month": chosen_month(self.month),
-            "village": f.village_id,
-            "form": f.form.map(ActivityForm::code).unwrap_or_default(),
-            "place": f.place.map(Place::code).unwrap_or_default(),
-            "group": f.group.map(AudienceGroup::code).unwrap_or_default(),
-        })
+        ListEcho {
+            year: chosen_year(self.year),
+            month: chosen_month(self.month),
+            village: f.village_id,
+            form: f.form.map(ActivityForm::code).unwrap_or_default(),
+            place: f.place.map(Place::code).unwrap_or_default(),
+            group: f.group.map(AudienceGroup::code).unwrap_or_default(),
+        }
     }
+}
+
+/// The list's filter as the page shows it and its links repeat it.
+#[derive(Serialize)]
+struct ListEcho {
+    year: i32,
+    month: Option<u32>,
+    village: Option<i64>,
+    form: &'static str,
+    place: &'static str,
+    group: &'static str,
 }
 
 fn group_labels(row: &ActivityRow) -> Vec<&'static str> {
@@ -72,22 +83,96 @@ fn group_labels(row: &ActivityRow) -> Vec<&'static str> {
         .collect()
 }
 
-fn row_view(row: &ActivityRow, actor: &Actor) -> Value {
-    json!({
-        "id": row.id,
-        "held_on": row.held_on.to_string(),
-        "village_name": row.village_name.as_deref().unwrap_or("镇级"),
-        "topic": row.topic,
-        "form": row.form.label_zh(),
-        "place": row.place().map(Place::label_zh),
-        "groups": group_labels(row),
-        "audience_count": row.audience_count,
-        "speaker": row.speaker,
-        "venue": row.venue,
-        "notes": row.notes,
-        "materials_quantity": row.materials_quantity,
-        "can_edit": can_edit_in(actor, row.village_id),
-    })
+/// An activity as the list and the detail page show it.
+#[derive(Serialize)]
+struct RowView<'a> {
+    id: i64,
+    held_on: String,
+    village_name: &'a str,
+    topic: &'a str,
+    form: &'static str,
+    place: Option<&'static str>,
+    groups: Vec<&'static str>,
+    audience_count: i64,
+    speaker: &'a str,
+    venue: &'a str,
+    notes: &'a str,
+    materials_quantity: i64,
+    can_edit: bool,
+}
+
+fn row_view<'a>(row: &'a ActivityRow, actor: &Actor) -> RowView<'a> {
+    RowView {
+        id: row.id,
+        held_on: row.held_on.to_string(),
+        village_name: row.village_name.as_deref().unwrap_or("镇级"),
+        topic: &row.topic,
+        form: row.form.label_zh(),
+        place: row.place().map(Place::label_zh),
+        groups: group_labels(row),
+        audience_count: row.audience_count,
+        speaker: &row.speaker,
+        venue: &row.venue,
+        notes: &row.notes,
+        materials_quantity: row.materials_quantity,
+        can_edit: can_edit_in(actor, row.village_id),
+    }
+}
+
+#[derive(Serialize)]
+struct ListPage<'a> {
+    rows: Vec<RowView<'a>>,
+    totals: &'a Subtotal,
+    page: i64,
+    pages: i64,
+    by_village: Vec<SubtotalView>,
+    by_month: Vec<SubtotalView>,
+    by_form: Vec<SubtotalView>,
+    by_place: Vec<SubtotalView>,
+    by_group: Vec<SubtotalView>,
+    qs: String,
+    filter: ListEcho,
+    years: Vec<i32>,
+    villages: Vec<Village>,
+    forms: Vec<CodeLabel>,
+    places: Vec<CodeLabel>,
+    groups: Vec<CodeLabel>,
+    confined: bool,
+    can_edit: bool,
+}
+
+fn list_page<'a>(
+    page: &'a ActivityPage,
+    actor: &Actor,
+    echo: ListEcho,
+    villages: Vec<Village>,
+) -> ListPage<'a> {
+    ListPage {
+        rows: page.rows.iter().map(|r| row_view(r, actor)).collect(),
+        totals: &page.totals,
+        page: page.page,
+        pages: page.pages,
+        by_village: subtotal_views(&page.by_village, "镇级", str::to_string),
+        by_month: subtotal_views(&page.by_month, "未填", month_label),
+        by_form: subtotal_views(&page.by_form, "未填", |c| {
+            code_label(c, ActivityForm::from_code, ActivityForm::label_zh)
+        }),
+        by_place: subtotal_views(&page.by_place, "未填", |c| {
+            code_label(c, Place::from_code, Place::label_zh)
+        }),
+        by_group: subtotal_views(&page.by_group, "未填", |c| {
+            code_label(c, AudienceGroup::from_code, AudienceGroup::label_zh)
+        }),
+        qs: query_string_of(&echo),
+        filter: echo,
+        years: year_choices(),
+        villages,
+        forms: ActivityForm::options(),
+        places: Place::options(),
+        groups: AudienceGroup::options(),
+        confined: !actor.role.sees_all_villages(),
+        can_edit: actor.role.can_edit_records(),
+    }
 }
 
 #[rocket::get("/?<query..>")]
@@ -98,134 +183,164 @@ async fn list(
     chrome: Chrome,
 ) -> AppResult<Template> {
     let actor = &me.actor;
-    let filter = scoped_activities(actor, query.filter());
-    let page =
-        activities::list_activities(db, actor, filter.clone(), query.page.unwrap_or(1)).await?;
-    let by = |d| store::subtotals(db, &filter, d);
+    let page = activities::list_activities(db, actor, query.filter(), query.page.unwrap_or(1)).await?;
+    let villages = selectable_villages(db, actor).await?;
     Ok(chrome.render(
         "activities/list",
-        json!({
-            "rows": page.rows.iter().map(|r| row_view(r, actor)).collect::<Vec<_>>(),
-            "totals": page.totals,
-            "page": page.page,
-            "pages": page.pages,
-            "by_village": subtotal_views(&by(ActivityDimension::Village).await?, "镇级", str::to_string),
-            "by_month": subtotal_views(&by(ActivityDimension::Month).await?, "未填", month_label),
-            "by_form": subtotal_views(&by(ActivityDimension::Form).await?, "未填", |c| code_label(c, ActivityForm::from_code, ActivityForm::label_zh)),
-            "by_place": subtotal_views(&by(ActivityDimension::Place).await?, "未填", |c| code_label(c, Place::from_code, Place::label_zh)),
-            "by_group": subtotal_views(&by(ActivityDimension::AudienceGroup).await?, "未填", |c| code_label(c, AudienceGroup::from_code, AudienceGroup::label_zh)),
-            "filter": query.echo(),
-            "qs": query_string(&query.echo()),
-            "years": year_choices(),
-            "villages": selectable_villages(db, actor).await?,
-            "forms": ActivityForm::options(),
-            "places": Place::options(),
-            "groups": AudienceGroup::options(),
-            "confined": !actor.role.sees_all_villages(),
-            "can_edit": actor.role.can_edit_records(),
-        }),
+        list_page(&page, actor, query.echo(), villages),
     ))
 }
 
 #[rocket::get("/export.xlsx?<query..>")]
 async fn export(me: CurrentUser, query: ListQuery<'_>, db: &State<Db>) -> AppResult<XlsxDownload> {
-    let filter = scoped_activities(&me.actor, query.filter());
-    let rows = store::list(db, &filter, i64::MAX, 0).await?;
-    let totals = store::totals(db, &filter).await?;
-    let materials_total: i64 = rows.iter().map(|r| r.materials_quantity).sum();
-    let table = Table {
-        sheet_name: "普法活动".into(),
-        headers: vec![
-            "活动日期",
-            "村(社区)",
-            "活动主题",
-            "活动形式",
-            "法律七进",
-            "受众对象",
-            "参与人数",
-            "主讲人",
-            "地点",
-            "发放资料(份)",
-            "备注",
-        ],
-        rows: rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.held_on.into(),
-                    r.village_name
-                        .clone()
-                        .unwrap_or_else(|| "镇级".into())
-                        .into(),
-                    r.topic.as_str().into(),
-                    r.form.label_zh().into(),
-                    r.place().map(Place::label_zh).unwrap_or_default().into(),
-                    group_labels(r).join("、").into(),
-                    r.audience_count.into(),
-                    r.speaker.as_str().into(),
-                    r.venue.as_str().into(),
-                    r.materials_quantity.into(),
-                    r.notes.as_str().into(),
-                ]
-            })
-            .collect(),
-        totals: Some(vec![
-            "合计".into(),
-            format!("{}场", totals.rows).into(),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            totals.quantity.into(),
-            Cell::Empty,
-            Cell::Empty,
-            materials_total.into(),
-        ]),
-    };
-    let year = filter.period.from.format("%Y");
-    Ok(XlsxDownload {
-        file_name: format!("普法活动台账_{year}.xlsx"),
-        bytes: table_workbook(&table)?,
-    })
+    let (file_name, bytes) = activities::export_activities(db, &me.actor, query.filter()).await?;
+    Ok(XlsxDownload { file_name, bytes })
 }
 
-fn detail_view(detail: &ActivityDetail, actor: &Actor) -> Value {
-    let distributions: Vec<Value> = detail
-        .distributions
-        .iter()
-        .map(|d| json!({ "material_id": d.material_id, "title": d.material_title, "quantity": d.quantity, "unit": d.unit }))
-        .collect();
-    json!({ "activity": row_view(&detail.activity, actor), "distributions": distributions })
+#[derive(Serialize)]
+struct LinkedDistribution<'a> {
+    material_id: i64,
+    title: &'a str,
+    quantity: i64,
+    unit: &'a str,
+}
+
+#[derive(Serialize)]
+struct DetailPage<'a> {
+    activity: RowView<'a>,
+    distributions: Vec<LinkedDistribution<'a>>,
+}
+
+fn detail_page<'a>(detail: &'a ActivityDetail, actor: &Actor) -> DetailPage<'a> {
+    DetailPage {
+        activity: row_view(&detail.activity, actor),
+        distributions: detail
+            .distributions
+            .iter()
+            .map(|d| LinkedDistribution {
+                material_id: d.material_id,
+                title: &d.material_title,
+                quantity: d.quantity,
+                unit: &d.unit,
+            })
+            .collect(),
+    }
 }
 
 #[rocket::get("/<id>")]
 async fn detail(me: CurrentUser, id: i64, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
     let detail = activities::get_activity(db, &me.actor, id).await?;
-    Ok(chrome.render("activities/detail", detail_view(&detail, &me.actor)))
+    Ok(chrome.render("activities/detail", detail_page(&detail, &me.actor)))
+}
+
+/// What the form's fields show: the submitted text, a saved activity, or a new one.
+#[derive(Serialize)]
+struct FormValues {
+    held_on: String,
+    village_id: String,
+    topic: String,
+    form: String,
+    place: String,
+    audience_groups: Vec<String>,
+    audience_count: String,
+    speaker: String,
+    venue: String,
+    notes: String,
+    materials: Vec<MaterialLineFields>,
+}
+
+impl FormValues {
+    fn new(actor: &Actor) -> Self {
+        FormValues {
+            held_on: today().to_string(),
+            village_id: default_village(actor),
+            topic: String::new(),
+            form: "lecture".into(),
+            place: String::new(),
+            audience_groups: Vec::new(),
+            audience_count: String::new(),
+            speaker: String::new(),
+            venue: String::new(),
+            notes: String::new(),
+            materials: padded_lines(Vec::new()),
+        }
+    }
+
+    fn submitted(form: &OutreachForm) -> Self {
+        FormValues {
+            held_on: form.held_on.clone(),
+            village_id: form.village_id.clone(),
+            topic: form.topic.clone(),
+            form: form.form.clone(),
+            place: form.place.clone(),
+            audience_groups: form.audience_groups.clone(),
+            audience_count: form.audience_count.clone(),
+            speaker: form.speaker.clone(),
+            venue: form.venue.clone(),
+            notes: form.notes.clone(),
+            materials: padded_lines(form.materials.clone()),
+        }
+    }
+
+    fn saved(detail: &ActivityDetail) -> Self {
+        let a = &detail.activity;
+        let lines = detail
+            .distributions
+            .iter()
+            .map(|d| MaterialLineFields {
+                material_id: d.material_id.to_string(),
+                quantity: d.quantity.to_string(),
+            })
+            .collect();
+        FormValues {
+            held_on: a.held_on.to_string(),
+            village_id: a.village_id.map(|v| v.to_string()).unwrap_or_default(),
+            topic: a.topic.clone(),
+            form: a.form.code().into(),
+            place: a.place.clone().unwrap_or_default(),
+            audience_groups: a.groups().iter().map(|g| g.code().to_string()).collect(),
+            audience_count: a.audience_count.to_string(),
+            speaker: a.speaker.clone(),
+            venue: a.venue.clone(),
+            notes: a.notes.clone(),
+            materials: padded_lines(lines),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FormPage<'a> {
+    activity_id: Option<i64>,
+    values: FormValues,
+    errors: &'a FieldErrors,
+    materials: Vec<MaterialChoice>,
+    villages: Vec<Village>,
+    township_allowed: bool,
+    forms: Vec<CodeLabel>,
+    places: Vec<CodeLabel>,
+    groups: Vec<CodeLabel>,
 }
 
 async fn form_page(
     db: &Db,
     actor: &Actor,
     chrome: &Chrome,
-    id: Option<i64>,
-    values: Value,
+    activity_id: Option<i64>,
+    values: FormValues,
     errors: &FieldErrors,
 ) -> AppResult<Template> {
-    Ok(chrome.render(
-        "activities/form",
-        json!({
-            "activity_id": id,
-            "values": values,
-            "errors": errors,
-            "materials": material_choices(db).await?,
-            "villages": selectable_villages(db, actor).await?,
-            "township_allowed": actor.role.sees_all_villages(),
-            "forms": ActivityForm::options(),
-            "places": Place::options(),
-            "groups": AudienceGroup::options(),
-        }),
-    ))
+    let page = FormPage {
+        activity_id,
+        values,
+        errors,
+        materials: material_choices(db).await?,
+        villages: selectable_villages(db, actor).await?,
+        township_allowed: actor.role.sees_all_villages(),
+        forms: ActivityForm::options(),
+        places: Place::options(),
+        groups: AudienceGroup::options(),
+    };
+    Ok(chrome.render("activities/form", page))
 }
 
 fn padded_lines(mut lines: Vec<MaterialLineFields>) -> Vec<MaterialLineFields> {
@@ -233,18 +348,6 @@ fn padded_lines(mut lines: Vec<MaterialLineFields>) -> Vec<MaterialLineFields> {
         lines.push(MaterialLineFields::default());
     }
     lines
-}
-
-fn values_of(form: &OutreachForm) -> Value {
-    let lines: Vec<Value> = padded_lines(form.materials.clone())
-        .iter()
-        .map(|l| json!({ "material_id": l.material_id, "quantity": l.quantity }))
-        .collect();
-    json!({
-        "held_on": form.held_on, "village_id": form.village_id, "topic": form.topic, "form": form.form,
-        "place": form.place, "audience_groups": form.audience_groups, "audience_count": form.audience_count,
-        "speaker": form.speaker, "venue": form.venue, "notes": form.notes, "materials": lines,
-    })
 }
 
 fn input_of(form: &OutreachForm) -> Result<ActivityInput, AppError> {
@@ -273,14 +376,7 @@ fn input_of(form: &OutreachForm) -> Result<ActivityInput, AppError> {
 #[rocket::get("/new")]
 async fn new_form(editor: EditorUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
     let actor = &editor.0.actor;
-    let lines: Vec<Value> = (0..MATERIAL_LINES)
-        .map(|_| json!({ "material_id": "", "quantity": "" }))
-        .collect();
-    let values = json!({
-        "held_on": today().to_string(), "village_id": default_village(actor), "topic": "",
-        "form": "lecture", "place": "", "audience_groups": [], "audience_count": "", "speaker": "",
-        "venue": "", "notes": "", "materials": lines,
-    });
+    let values = FormValues::new(actor);
     form_page(db, actor, &chrome, None, values, &FieldErrors::new()).await
 }
 
@@ -298,9 +394,12 @@ async fn create(
             Redirect::to(format!("/activities/{id}")),
             format!("已登记活动“{}”。", form.topic.trim()),
         ))),
-        Err(ServiceError::Invalid(errors)) => Ok(Either::Left(
-            form_page(db, actor, &chrome, None, values_of(&form), &errors).await?,
-        )),
+        Err(ServiceError::Invalid(errors)) => {
+            let values = FormValues::submitted(&form);
+            Ok(Either::Left(
+                form_page(db, actor, &chrome, None, values, &errors).await?,
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -314,29 +413,7 @@ async fn edit_form(
 ) -> AppResult<Template> {
     let actor = &editor.0.actor;
     let detail = activities::get_activity(db, actor, id).await?;
-    let a = &detail.activity;
-    let lines = padded_lines(
-        detail
-            .distributions
-            .iter()
-            .map(|d| MaterialLineFields {
-                material_id: d.material_id.to_string(),
-                quantity: d.quantity.to_string(),
-            })
-            .collect(),
-    );
-    let lines: Vec<Value> = lines
-        .iter()
-        .map(|l| json!({ "material_id": l.material_id, "quantity": l.quantity }))
-        .collect();
-    let values = json!({
-        "held_on": a.held_on.to_string(),
-        "village_id": a.village_id.map(|v| v.to_string()).unwrap_or_default(),
-        "topic": a.topic, "form": a.form.code(), "place": a.place.clone().unwrap_or_default(),
-        "audience_groups": a.groups().iter().map(|g| g.code()).collect::<Vec<_>>(),
-        "audience_count": a.audience_count.to_string(), "speaker": a.speaker, "venue": a.venue,
-        "notes": a.notes, "materials": lines,
-    });
+    let values = FormValues::saved(&detail);
     form_page(db, actor, &chrome, Some(id), values, &FieldErrors::new()).await
 }
 
@@ -355,25 +432,17 @@ async fn update(
             Redirect::to(format!("/activities/{id}")),
             "已保存。",
         ))),
-        Err(ServiceError::Invalid(errors)) => Ok(Either::Left(
-            form_page(db, actor, &chrome, Some(id), values_of(&form), &errors).await?,
-        )),
+        Err(ServiceError::Invalid(errors)) => {
+            let values = FormValues::submitted(&form);
+            Ok(Either::Left(
+                form_page(db, actor, &chrome, Some(id), values, &errors).await?,
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-#[rocket::get("/<id>/delete")]
-async fn delete_confirm(
-    editor: EditorUser,
-    id: i64,
-    db: &State<Db>,
-    chrome: Chrome,
-) -> AppResult<Template> {
-    let actor = &editor.0.actor;
-    let detail = activities::get_activity(db, actor, id).await?;
-    if !can_edit_in(actor, detail.activity.village_id) {
-        return Err(AppError(ServiceError::Forbidden));
-    }
+fn confirm_page(detail: &ActivityDetail, id: i64) -> ConfirmPage {
     let items: Vec<String> = detail
         .distributions
         .iter()
@@ -387,16 +456,24 @@ async fn delete_confirm(
             items.len()
         )
     };
-    Ok(chrome.render(
-        "confirm",
-        json!({
-            "title": format!("删除活动“{}”？", detail.activity.topic),
-            "message": message,
-            "items": items,
-            "action": format!("/activities/{id}/delete"),
-            "cancel": format!("/activities/{id}"),
-        }),
-    ))
+    ConfirmPage {
+        title: format!("删除活动“{}”？", detail.activity.topic),
+        message,
+        items,
+        action: format!("/activities/{id}/delete"),
+        cancel: format!("/activities/{id}"),
+    }
+}
+
+#[rocket::get("/<id>/delete")]
+async fn delete_confirm(
+    editor: EditorUser,
+    id: i64,
+    db: &State<Db>,
+    chrome: Chrome,
+) -> AppResult<Template> {
+    let detail = activities::activity_to_delete(db, &editor.0.actor, id).await?;
+    Ok(chrome.render("confirm", confirm_page(&detail, id)))
 }
 
 #[rocket::post("/<id>/delete", data = "<_form>")]
