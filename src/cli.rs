@@ -232,7 +232,7 @@ async fn serve(config: &AppConfig) -> Result<(), Failure> {
 fn read_password() -> Result<String, Failure> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprint!("请输入新账号的密码（至少{}位）：", auth::PASSWORD_MIN_CHARS);
+        eprint!("请输入新账号的密码（至少{}位）：", crate::domain::account::PASSWORD_MIN_CHARS);
         let _ = std::io::stderr().flush();
     }
     let mut line = String::new();

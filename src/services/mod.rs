@@ -10,6 +10,7 @@ pub mod export;
 pub mod imports;
 pub mod ledgers;
 pub mod materials;
+pub mod passwords;
 pub mod people;
 pub mod sessions;
 pub mod summary;
@@ -108,5 +109,16 @@ pub(crate) fn invalid_if_any(errors: FieldErrors) -> ServiceResult<()> {
         Ok(())
     } else {
         Err(ServiceError::Invalid(errors))
+    }
+}
+
+/// A parsed form value, or `None` with its message recorded under `name`.
+pub(crate) fn field<T>(errors: &mut FieldErrors, name: &str, parsed: Result<T, String>) -> Option<T> {
+    match parsed {
+        Ok(value) => Some(value),
+        Err(message) => {
+            errors.insert(name.into(), message);
+            None
+        }
     }
 }

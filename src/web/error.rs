@@ -20,8 +20,8 @@ impl From<ServiceError> for AppError {
     }
 }
 
-impl From<crate::store::StoreError> for AppError {
-    fn from(e: crate::store::StoreError) -> Self {
+impl From<crate::services::StoreError> for AppError {
+    fn from(e: crate::services::StoreError) -> Self {
         AppError(ServiceError::Store(e))
     }
 }

@@ -8,9 +8,8 @@ use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use rocket::State;
 
-use crate::services::Actor;
-use crate::store::users::{self, User};
-use crate::store::Db;
+use crate::services::auth::{current_user, User};
+use crate::services::{Actor, Db};
 
 const COOKIE: &str = "pufa_session";
 /// A login lasts a working day.
@@ -64,12 +63,12 @@ impl<'r> FromRequest<'r> for CurrentUser {
                 let Outcome::Success(db) = req.guard::<&State<Db>>().await else {
                     return CachedUser(None);
                 };
-                match users::get(db, id).await {
-                    Ok(Some(user)) if user.active => CachedUser(Some(CurrentUser {
+                match current_user(db, id).await {
+                    Ok(Some(user)) => CachedUser(Some(CurrentUser {
                         actor: Actor::from_user(&user),
                         user,
                     })),
-                    Ok(_) => CachedUser(None),
+                    Ok(None) => CachedUser(None),
                     Err(e) => {
                         tracing::error!("loading the session user failed: {e}");
                         CachedUser(None)
