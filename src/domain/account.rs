@@ -105,7 +105,10 @@ mod tests {
 
     #[test]
     fn usernames_are_trimmed_ascii_of_three_to_thirty_two() {
-        assert_eq!(Username::parse("  zhang.san ").unwrap().as_str(), "zhang.san");
+        assert_eq!(
+            Username::parse("  zhang.san ").unwrap().as_str(),
+            "zhang.san"
+        );
         assert_eq!(Username::parse("a_b-c").unwrap().as_str(), "a_b-c");
         assert_eq!(Username::parse("   ").unwrap_err(), "请填写用户名");
         assert!(Username::parse("ab").is_err());
@@ -117,8 +120,14 @@ mod tests {
 
     #[test]
     fn display_name_falls_back_to_the_username() {
-        assert_eq!(DisplayName::parse("", " clerk1 ").unwrap().as_str(), "clerk1");
-        assert_eq!(DisplayName::parse("　李四　", "x").unwrap().as_str(), "李四");
+        assert_eq!(
+            DisplayName::parse("", " clerk1 ").unwrap().as_str(),
+            "clerk1"
+        );
+        assert_eq!(
+            DisplayName::parse("　李四　", "x").unwrap().as_str(),
+            "李四"
+        );
         assert!(DisplayName::parse(&"名".repeat(30), "x").is_ok());
         assert_eq!(
             DisplayName::parse(&"名".repeat(31), "x").unwrap_err(),

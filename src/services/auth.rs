@@ -88,6 +88,26 @@ pub async fn current_user(db: &Db, user_id: i64) -> ServiceResult<Option<User>> 
     Ok(users::get(db, user_id).await?.filter(|user| user.active))
 }
 
+/// Who acts at the command line (`--as NAME`): that account, or without a name the first
+/// active admin. Refused with the reason when there is no such active account.
+pub async fn acting_user(db: &Db, username: Option<&str>) -> ServiceResult<super::Actor> {
+    let user = match username {
+        Some(name) => users::find_by_username(db, name).await?,
+        None => users::list(db)
+            .await?
+            .into_iter()
+            .find(|u| u.active && u.role.can_administer()),
+    };
+    match user {
+        Some(u) if u.active => Ok(super::Actor::from_user(&u)),
+        Some(_) => Err(ServiceError::Refused("该账号已停用".into())),
+        None => Err(ServiceError::Refused(match username {
+            Some(name) => format!("没有账号“{name}”"),
+            None => "还没有管理员账号；请用 --as 指定导入人".into(),
+        })),
+    }
+}
+
 /// While no user exists, the one-time setup token (created on first call). `None` once
 /// the first admin exists.
 pub async fn pending_setup_token(db: &Db) -> ServiceResult<Option<String>> {

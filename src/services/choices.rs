@@ -16,6 +16,11 @@ pub async fn selectable_villages(db: &Db, actor: &Actor) -> ServiceResult<Vec<Vi
         .collect())
 }
 
+/// The village of this exact name, if any (the command line names villages).
+pub async fn village_named(db: &Db, name: &str) -> ServiceResult<Option<Village>> {
+    Ok(villages::find_by_name(db, name).await?)
+}
+
 /// A material in a `<select>`.
 #[derive(Debug, Clone, Serialize)]
 pub struct MaterialChoice {

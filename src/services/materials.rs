@@ -291,11 +291,7 @@ pub async fn delete_distribution(db: &Db, actor: &Actor, id: i64) -> ServiceResu
 }
 
 /// The stock left after handing out, when it went below zero: the shortfall to show.
-pub async fn shortfall_of(
-    db: &Db,
-    actor: &Actor,
-    material_id: i64,
-) -> ServiceResult<Option<i64>> {
+pub async fn shortfall_of(db: &Db, actor: &Actor, material_id: i64) -> ServiceResult<Option<i64>> {
     let any_period = Period::everything();
     let material = get_material(db, actor, material_id, any_period).await?;
     Ok(material.is_short().then(|| -material.on_hand()))

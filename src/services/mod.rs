@@ -113,7 +113,11 @@ pub(crate) fn invalid_if_any(errors: FieldErrors) -> ServiceResult<()> {
 }
 
 /// A parsed form value, or `None` with its message recorded under `name`.
-pub(crate) fn field<T>(errors: &mut FieldErrors, name: &str, parsed: Result<T, String>) -> Option<T> {
+pub(crate) fn field<T>(
+    errors: &mut FieldErrors,
+    name: &str,
+    parsed: Result<T, String>,
+) -> Option<T> {
     match parsed {
         Ok(value) => Some(value),
         Err(message) => {

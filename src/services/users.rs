@@ -60,7 +60,10 @@ pub async fn create_user(db: &Db, actor: &Actor, input: &UserInput) -> ServiceRe
     let (role, village_id) = parse_role_and_village(db, input, &mut errors).await?;
     let password = field(&mut errors, "password", NewPassword::parse(&input.password));
     if let Some(username) = &username {
-        if users::find_by_username(db, username.as_str()).await?.is_some() {
+        if users::find_by_username(db, username.as_str())
+            .await?
+            .is_some()
+        {
             errors.insert("username".into(), "该用户名已被使用".into());
         }
     }

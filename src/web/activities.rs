@@ -20,7 +20,9 @@ use crate::domain::activity::{
 };
 use crate::domain::labels::CodeLabel;
 use crate::domain::person::FieldErrors;
-use crate::services::activities::{self, ActivityDetail, ActivityFilter, ActivityPage, ActivityRow};
+use crate::services::activities::{
+    self, ActivityDetail, ActivityFilter, ActivityPage, ActivityRow,
+};
 use crate::services::choices::{MaterialChoice, Village};
 use crate::services::materials::can_edit_in;
 use crate::services::{Actor, Db, ServiceError, Subtotal};
@@ -183,7 +185,8 @@ async fn list(
     chrome: Chrome,
 ) -> AppResult<Template> {
     let actor = &me.actor;
-    let page = activities::list_activities(db, actor, query.filter(), query.page.unwrap_or(1)).await?;
+    let page =
+        activities::list_activities(db, actor, query.filter(), query.page.unwrap_or(1)).await?;
     let villages = selectable_villages(db, actor).await?;
     Ok(chrome.render(
         "activities/list",

@@ -137,7 +137,11 @@ fn list_page<'a>(
 ) -> ListPage<'a> {
     let short = &page.short_material_ids;
     ListPage {
-        rows: page.rows.iter().map(|r| row_view(r, actor, short)).collect(),
+        rows: page
+            .rows
+            .iter()
+            .map(|r| row_view(r, actor, short))
+            .collect(),
         totals: &page.totals,
         page: page.page,
         pages: page.pages,
@@ -175,8 +179,7 @@ async fn list(
 
 #[rocket::get("/export.xlsx?<query..>")]
 async fn export(me: CurrentUser, query: ListQuery<'_>, db: &State<Db>) -> AppResult<XlsxDownload> {
-    let (file_name, bytes) =
-        materials::export_distributions(db, &me.actor, query.filter()).await?;
+    let (file_name, bytes) = materials::export_distributions(db, &me.actor, query.filter()).await?;
     Ok(XlsxDownload { file_name, bytes })
 }
 

@@ -448,7 +448,15 @@ async fn create(
             format!("已登记“{}”。", form.name.trim()),
         ))),
         Err(ServiceError::Invalid(errors)) => Ok(Either::Left(
-            form_page(db, actor, &chrome, None, FormValues::submitted(&form), &errors).await?,
+            form_page(
+                db,
+                actor,
+                &chrome,
+                None,
+                FormValues::submitted(&form),
+                &errors,
+            )
+            .await?,
         )),
         Err(e) => Err(e.into()),
     }
