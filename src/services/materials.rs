@@ -118,6 +118,18 @@ pub async fn delete_material(db: &Db, actor: &Actor, id: i64) -> ServiceResult<(
     Ok(materials::delete(db, id, &draft_of(&before), actor.user_id).await?)
 }
 
+/// A material with its stock in `period` and all its receipts (the material page).
+pub async fn get_material_with_receipts(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    period: Period,
+) -> ServiceResult<(MaterialStock, Vec<Receipt>)> {
+    let material = get_material(db, actor, id, period).await?;
+    let receipts = receipts(db, actor, id).await?;
+    Ok((material, receipts))
+}
+
 pub async fn receipts(db: &Db, _actor: &Actor, material_id: i64) -> ServiceResult<Vec<Receipt>> {
     Ok(materials::receipts(db, material_id).await?)
 }

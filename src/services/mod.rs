@@ -1,5 +1,7 @@
-//! Use cases. Web handlers and CLI commands parse input, then call exactly one of these;
-//! every rule about who may do what lives here, once.
+//! Use cases. Web handlers and CLI commands parse input, then call the use case (and
+//! `choices` for what their forms offer); every rule about who may do what lives here,
+//! once: in these functions, and in the `Actor` questions pages and guards ask to show,
+//! hide or refuse what the use cases allow.
 
 pub mod activities;
 pub mod attendance;
@@ -124,5 +126,29 @@ pub(crate) fn field<T>(
             errors.insert(name.into(), message);
             None
         }
+    }
+}
+
+/// What pages and request guards ask of an actor, so that they show, hide or refuse exactly
+/// what the use cases above allow.
+impl Actor {
+    /// May administer accounts, villages and settings.
+    pub fn may_administer(&self) -> bool {
+        self.role.can_administer()
+    }
+
+    /// May record and change ledger entries (everyone but the viewer).
+    pub fn may_edit_records(&self) -> bool {
+        self.role.can_edit_records()
+    }
+
+    /// May keep the material catalogue and its stock receipts.
+    pub fn may_manage_catalogue(&self) -> bool {
+        self.role.can_manage_catalogue()
+    }
+
+    /// Sees one village only (a clerk): no village filter, no township-level records.
+    pub fn is_confined(&self) -> bool {
+        !self.role.sees_all_villages()
     }
 }

@@ -155,8 +155,8 @@ fn list_page<'a>(
         years: year_choices(),
         villages,
         kinds: MaterialKind::options(),
-        confined: !actor.role.sees_all_villages(),
-        can_edit: actor.role.can_edit_records(),
+        confined: actor.is_confined(),
+        can_edit: actor.may_edit_records(),
     }
 }
 
@@ -223,7 +223,7 @@ async fn form_page(
         errors,
         materials: material_choices(db).await?,
         villages: selectable_villages(db, actor).await?,
-        township_allowed: actor.role.sees_all_villages(),
+        township_allowed: !actor.is_confined(),
         activities,
     };
     Ok(chrome.render("distributions/form", page))

@@ -106,7 +106,7 @@ impl<'r> FromRequest<'r> for AdminUser {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        user_with(req, |u| u.actor.role.can_administer())
+        user_with(req, |u| u.actor.may_administer())
             .await
             .map(AdminUser)
     }
@@ -117,7 +117,7 @@ impl<'r> FromRequest<'r> for EditorUser {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        user_with(req, |u| u.actor.role.can_edit_records())
+        user_with(req, |u| u.actor.may_edit_records())
             .await
             .map(EditorUser)
     }
@@ -131,7 +131,7 @@ impl<'r> FromRequest<'r> for CatalogueUser {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        user_with(req, |u| u.actor.role.can_manage_catalogue())
+        user_with(req, |u| u.actor.may_manage_catalogue())
             .await
             .map(CatalogueUser)
     }

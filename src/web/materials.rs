@@ -86,7 +86,7 @@ fn list_page<'a>(stock: &'a [MaterialStock], year: i32, actor: &Actor) -> ListPa
             distributed: stock.iter().map(|m| m.distributed_in_period).sum(),
             on_hand: stock.iter().map(MaterialStock::on_hand).sum(),
         },
-        can_manage: actor.role.can_manage_catalogue(),
+        can_manage: actor.may_manage_catalogue(),
     }
 }
 
@@ -139,15 +139,15 @@ async fn detail_page(
     values: ReceiptValues,
     errors: &FieldErrors,
 ) -> AppResult<Template> {
-    let material = materials::get_material(db, actor, id, period_of(year, None)).await?;
-    let receipts = materials::receipts(db, actor, id).await?;
+    let period = period_of(year, None);
+    let (material, receipts) = materials::get_material_with_receipts(db, actor, id, period).await?;
     let page = DetailPage {
         material: stock_view(&material),
         receipts: &receipts,
         year,
         values,
         errors,
-        can_manage: actor.role.can_manage_catalogue(),
+        can_manage: actor.may_manage_catalogue(),
     };
     Ok(chrome.render("materials/detail", page))
 }

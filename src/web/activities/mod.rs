@@ -103,7 +103,7 @@ async fn form_page(
         errors,
         materials: material_choices(db).await?,
         villages: selectable_villages(db, actor).await?,
-        township_allowed: actor.role.sees_all_villages(),
+        township_allowed: !actor.is_confined(),
         forms: ActivityForm::options(),
         places: Place::options(),
         groups: AudienceGroup::options(),

@@ -123,8 +123,8 @@ pub(super) fn list_page<'a>(
         forms: ActivityForm::options(),
         places: Place::options(),
         groups: AudienceGroup::options(),
-        confined: !actor.role.sees_all_villages(),
-        can_edit: actor.role.can_edit_records(),
+        confined: actor.is_confined(),
+        can_edit: actor.may_edit_records(),
     }
 }
 

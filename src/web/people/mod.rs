@@ -106,7 +106,7 @@ async fn form_page(
         values,
         errors,
         villages: selectable_villages(db, actor).await?,
-        township_allowed: actor.role.sees_all_villages(),
+        township_allowed: !actor.is_confined(),
         categories: Category::options(),
         genders: Gender::options(),
     };

@@ -129,8 +129,8 @@ pub(super) fn list_page<'a>(
         villages,
         categories: Category::options(),
         filter,
-        can_edit: actor.role.can_edit_records(),
-        confined: !actor.role.sees_all_villages(),
+        can_edit: actor.may_edit_records(),
+        confined: actor.is_confined(),
     }
 }
 
