@@ -232,6 +232,12 @@ pub fn can_edit_in(actor: &Actor, village_id: Option<i64>) -> bool {
     actor.role.can_edit_records() && actor.can_see_village(village_id)
 }
 
+/// Whether the actor may edit or delete this distribution on its own; one recorded with an
+/// activity is changed through that activity.
+pub fn can_change_distribution(actor: &Actor, row: &DistributionRow) -> bool {
+    can_edit_in(actor, row.village_id) && row.activity_id.is_none()
+}
+
 async fn validate_distribution(
     db: &Db,
     actor: &Actor,

@@ -21,7 +21,7 @@ use crate::domain::person::FieldErrors;
 use crate::services::activities::activity_choices;
 use crate::services::choices::{MaterialChoice, Village};
 use crate::services::materials::{
-    self, can_edit_in, DistributionFilter, DistributionPage, DistributionRow,
+    self, can_change_distribution, DistributionFilter, DistributionPage, DistributionRow,
 };
 use crate::services::{Actor, Db, ServiceError, Subtotal};
 
@@ -107,7 +107,7 @@ fn row_view<'a>(row: &'a DistributionRow, actor: &Actor, short: &[i64]) -> RowVi
         activity_id: row.activity_id,
         activity_topic: row.activity_topic.as_deref(),
         short: short.contains(&row.material_id),
-        can_edit: can_edit_in(actor, row.village_id) && row.activity_id.is_none(),
+        can_edit: can_change_distribution(actor, row),
     }
 }
 
