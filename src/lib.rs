@@ -5,7 +5,6 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
-pub mod import_cli;
 pub mod services;
 pub mod sheets;
 pub mod store;

@@ -1,5 +1,6 @@
 //! The vocabulary of DESIGN.md as plain types, with parsing and validation. No I/O here.
 
+pub mod account;
 pub mod activity;
 pub mod category;
 pub mod dates;

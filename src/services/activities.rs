@@ -1,23 +1,33 @@
 //! Outreach activities. Clerks record and edit their own village's; the material lines of
 //! an activity become linked distributions.
 
+use chrono::NaiveDate;
 use serde_json::json;
 
+use super::ledgers;
 use super::materials::can_edit_in;
 use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
 use crate::domain::activity::{ActivityDraft, ActivityInput};
 use crate::domain::person::FieldErrors;
-use crate::store::activities::{self, ActivityFilter, ActivityRow};
+use crate::store::activities;
 use crate::store::distributions::{self, DistributionRow};
 use crate::store::{materials, villages, Db, Subtotal};
 
+pub use crate::store::activities::{ActivityDimension, ActivityFilter, ActivityRow};
+
 pub const PAGE_SIZE: i64 = 100;
 
+/// One page of the list, with the totals and subtotals of the whole filtered list.
 pub struct ActivityPage {
     pub rows: Vec<ActivityRow>,
     pub totals: Subtotal,
     pub page: i64,
     pub pages: i64,
+    pub by_village: Vec<Subtotal>,
+    pub by_month: Vec<Subtotal>,
+    pub by_form: Vec<Subtotal>,
+    pub by_place: Vec<Subtotal>,
+    pub by_group: Vec<Subtotal>,
 }
 
 pub fn scoped_activities(actor: &Actor, mut filter: ActivityFilter) -> ActivityFilter {
@@ -38,12 +48,39 @@ pub async fn list_activities(
     let pages = ((totals.rows + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = page.clamp(1, pages);
     let rows = activities::list(db, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let by = |d| activities::subtotals(db, &filter, d);
     Ok(ActivityPage {
         rows,
         totals,
         page,
         pages,
+        by_village: by(ActivityDimension::Village).await?,
+        by_month: by(ActivityDimension::Month).await?,
+        by_form: by(ActivityDimension::Form).await?,
+        by_place: by(ActivityDimension::Place).await?,
+        by_group: by(ActivityDimension::AudienceGroup).await?,
     })
+}
+
+/// The filtered list as the 普法活动 ledger workbook: file name and bytes.
+pub async fn export_activities(
+    db: &Db,
+    actor: &Actor,
+    filter: ActivityFilter,
+) -> ServiceResult<(String, Vec<u8>)> {
+    let filter = scoped_activities(actor, filter);
+    let rows = activities::list(db, &filter, i64::MAX, 0).await?;
+    let year = filter.period.from.format("%Y");
+    let bytes = ledgers::workbook(&ledgers::activities_table(&rows))?;
+    Ok((format!("普法活动台账_{year}.xlsx"), bytes))
+}
+
+/// Recent activities the actor may link a distribution to: id, date, topic.
+pub async fn activity_choices(
+    db: &Db,
+    actor: &Actor,
+) -> ServiceResult<Vec<(i64, NaiveDate, String)>> {
+    Ok(activities::choices(db, actor.confined_village(), 200).await?)
 }
 
 /// An activity with the distributions it created.
@@ -124,6 +161,13 @@ pub async fn update_activity(
     actor.require(can_edit_in(actor, before.activity.village_id))?;
     let draft = validate(db, actor, input).await?;
     Ok(activities::update(db, id, &before.for_audit(), &draft, actor.user_id).await?)
+}
+
+/// The activity about to be deleted, when the actor may delete it (for the confirmation).
+pub async fn activity_to_delete(db: &Db, actor: &Actor, id: i64) -> ServiceResult<ActivityDetail> {
+    let detail = get_activity(db, actor, id).await?;
+    actor.require(can_edit_in(actor, detail.activity.village_id))?;
+    Ok(detail)
 }
 
 /// Deletes the activity and the distributions it created (the page asked first).

@@ -1,18 +1,18 @@
-//! Passwords, logging in (with slow-down after failures) and the first-admin setup link.
+//! Logging in (with slow-down after failures), who a session belongs to, and the
+//! first-admin setup link.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 
-use super::{ServiceError, ServiceResult};
+use super::passwords::{self, secrets_match, UNKNOWN_USER_HASH};
+use super::{field, ServiceError, ServiceResult};
+use crate::domain::account::{DisplayName, NewPassword, Username};
 use crate::domain::person::FieldErrors;
 use crate::domain::Role;
-use crate::store::users::{User, UserDraft};
+use crate::store::users::UserDraft;
 use crate::store::{rate_limits, settings, users, Db};
 
-pub const PASSWORD_MIN_CHARS: usize = 8;
+pub use crate::store::users::User;
+
 /// Failed logins allowed for one user name before each further try must wait.
 const FREE_FAILURES: i64 = 5;
 const FIRST_WAIT_SECONDS: i64 = 30;
@@ -26,32 +26,6 @@ pub enum LoginError {
     TooManyFailures(i64),
     #[error(transparent)]
     Service(#[from] ServiceError),
-}
-
-pub fn hash_password(password: &str) -> ServiceResult<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| ServiceError::Refused(format!("无法处理该密码：{e}")))
-}
-
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-pub fn check_new_password(password: &str, field: &str, errors: &mut FieldErrors) {
-    if password.chars().count() < PASSWORD_MIN_CHARS {
-        errors.insert(field.into(), format!("密码至少{PASSWORD_MIN_CHARS}位"));
-    } else if password.chars().count() > 128 {
-        errors.insert(field.into(), "密码不能超过128位".into());
-    }
 }
 
 /// Seconds the user name must still wait before the next try, if any.
@@ -89,7 +63,7 @@ pub async fn login(db: &Db, username: &str, password: &str) -> Result<User, Logi
         .as_ref()
         .map(|u| u.password_hash.as_str())
         .unwrap_or(UNKNOWN_USER_HASH);
-    let password_ok = verify_password(password, hash);
+    let password_ok = passwords::verify(password, hash);
     match user {
         Some(user) if password_ok && user.active => {
             rate_limits::clear(db, &key)
@@ -109,9 +83,30 @@ pub async fn login(db: &Db, username: &str, password: &str) -> Result<User, Logi
     }
 }
 
-/// An argon2 hash of a random password nobody knows.
-const UNKNOWN_USER_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$0P6VnS2b6VhtrTnrUXNjp41ZU3E9B1h6GtiJnO1R2ew";
+/// The active account a login session names; `None` once it is deactivated or gone.
+pub async fn current_user(db: &Db, user_id: i64) -> ServiceResult<Option<User>> {
+    Ok(users::get(db, user_id).await?.filter(|user| user.active))
+}
+
+/// Who acts at the command line (`--as NAME`): that account, or without a name the first
+/// active admin. Refused with the reason when there is no such active account.
+pub async fn acting_user(db: &Db, username: Option<&str>) -> ServiceResult<super::Actor> {
+    let user = match username {
+        Some(name) => users::find_by_username(db, name).await?,
+        None => users::list(db)
+            .await?
+            .into_iter()
+            .find(|u| u.active && u.role.can_administer()),
+    };
+    match user {
+        Some(u) if u.active => Ok(super::Actor::from_user(&u)),
+        Some(_) => Err(ServiceError::Refused("该账号已停用".into())),
+        None => Err(ServiceError::Refused(match username {
+            Some(name) => format!("没有账号“{name}”"),
+            None => "还没有管理员账号；请用 --as 指定导入人".into(),
+        })),
+    }
+}
 
 /// While no user exists, the one-time setup token (created on first call). `None` once
 /// the first admin exists.
@@ -129,7 +124,7 @@ pub async fn pending_setup_token(db: &Db) -> ServiceResult<Option<String>> {
 
 pub async fn setup_token_is_valid(db: &Db, token: &str) -> ServiceResult<bool> {
     let stored = settings::get(db, settings::SETUP_TOKEN).await?;
-    Ok(users::count(db).await? == 0 && stored.is_some_and(|s| constant_time_eq(&s, token)))
+    Ok(users::count(db).await? == 0 && stored.is_some_and(|s| secrets_match(&s, token)))
 }
 
 pub async fn create_first_admin(
@@ -143,43 +138,32 @@ pub async fn create_first_admin(
         return Err(ServiceError::Refused("初始化链接无效或已被使用".into()));
     }
     let mut errors = FieldErrors::new();
+    let display_name = field(
+        &mut errors,
+        "display_name",
+        DisplayName::parse(display_name, username),
+    );
+    let username = field(&mut errors, "username", Username::parse(username));
+    let password = field(&mut errors, "password", NewPassword::parse(password));
+    let (Some(username), Some(display_name), Some(password)) = (username, display_name, password)
+    else {
+        return Err(ServiceError::Invalid(errors));
+    };
     let draft = UserDraft {
-        username: super::users::parse_username(username, &mut errors),
-        display_name: super::users::parse_display_name(display_name, username, &mut errors),
+        username: username.into_string(),
+        display_name: display_name.into_string(),
         role: Role::Admin,
         village_id: None,
     };
-    check_new_password(password, "password", &mut errors);
-    super::invalid_if_any(errors)?;
-    let hash = hash_password(password)?;
+    let hash = passwords::hash(&password)?;
     users::create_first_admin(db, &draft, &hash, token)
         .await?
         .ok_or_else(|| ServiceError::Refused("初始化链接无效或已被使用".into()))
 }
 
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn password_hash_round_trip() {
-        let hash = hash_password("正确的密码123").unwrap();
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("正确的密码123", &hash));
-        assert!(!verify_password("错误的密码123", &hash));
-    }
-
-    #[test]
-    fn unknown_user_hash_is_well_formed_and_matches_nothing_common() {
-        assert!(PasswordHash::new(UNKNOWN_USER_HASH).is_ok());
-        assert!(!verify_password("", UNKNOWN_USER_HASH));
-        assert!(!verify_password("password", UNKNOWN_USER_HASH));
-    }
 
     #[test]
     fn waiting_grows_after_five_failures() {
@@ -189,12 +173,5 @@ mod tests {
         assert_eq!(wait_after_failures(6, t, t), Some(60));
         assert_eq!(wait_after_failures(30, t, t), Some(15 * 60));
         assert_eq!(wait_after_failures(5, t, t + Duration::seconds(31)), None);
-    }
-
-    #[test]
-    fn constant_time_comparison() {
-        assert!(constant_time_eq("abc", "abc"));
-        assert!(!constant_time_eq("abc", "abd"));
-        assert!(!constant_time_eq("abc", "abcd"));
     }
 }

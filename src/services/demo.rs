@@ -111,7 +111,7 @@ pub async fn load_demo(db: &Db, dir: &Path) -> Result<DemoReport, ServiceError> 
     // The county's deliveries (入库) the villages' handouts came from, so the demo's stock
     // does not show every material as 库存不足.
     let everything = crate::domain::dates::Period::everything();
-    for material in super::materials::list_materials(db, everything).await? {
+    for material in super::materials::list_materials(db, &actor, everything).await? {
         if material.is_short() {
             let received = (material.distributed_total / 100 + 1) * 100;
             let receipt = crate::domain::material::ReceiptInput {

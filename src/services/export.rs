@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::summary::{annual_summary, report_paragraph, AnnualSummary};
-use super::{Actor, ServiceError, ServiceResult};
+use super::{ledgers, Actor, ServiceError, ServiceResult};
 use crate::domain::activity::{AudienceGroup, Place};
 use crate::domain::dates::Period;
 use crate::domain::id_number::mask;
@@ -143,22 +143,7 @@ pub async fn year_workbook(
         material_kind: None,
         material_id: None,
     };
-    let distributions: Vec<Vec<Cell>> = distributions::list(db, &dist_filter, i64::MAX, 0)
-        .await?
-        .into_iter()
-        .map(|d| {
-            vec![
-                Cell::Date(d.distributed_on),
-                d.village_name.unwrap_or_else(|| "镇级".into()).into(),
-                d.material_title.into(),
-                d.material_kind.label_zh().into(),
-                Cell::Int(d.quantity),
-                d.unit.into(),
-                d.recipients.into(),
-                d.place.into(),
-            ]
-        })
-        .collect();
+    let distributions = distributions::list(db, &dist_filter, i64::MAX, 0).await?;
     let act_filter = ActivityFilter {
         period,
         village_id,
@@ -166,30 +151,7 @@ pub async fn year_workbook(
         place: None,
         group: None,
     };
-    let acts: Vec<Vec<Cell>> = activities::list(db, &act_filter, i64::MAX, 0)
-        .await?
-        .into_iter()
-        .map(|a| {
-            let groups: Vec<&str> = a
-                .groups()
-                .into_iter()
-                .map(AudienceGroup::label_zh)
-                .collect();
-            vec![
-                Cell::Date(a.held_on),
-                a.village_name
-                    .clone()
-                    .unwrap_or_else(|| "镇级".into())
-                    .into(),
-                a.topic.clone().into(),
-                a.form.label_zh().into(),
-                a.place().map_or("", Place::label_zh).into(),
-                groups.join("、").into(),
-                Cell::Int(a.audience_count),
-                Cell::Int(a.materials_quantity),
-            ]
-        })
-        .collect();
+    let acts = activities::list(db, &act_filter, i64::MAX, 0).await?;
     let coverage: Vec<Vec<Cell>> = s
         .village_lines
         .iter()
@@ -275,51 +237,8 @@ pub async fn year_workbook(
             totals: Some(vec!["合计".into(), format!("{}人", literates.len()).into()]),
             rows: literates,
         },
-        Table {
-            sheet_name: "资料发放".into(),
-            headers: vec![
-                "发放日期",
-                "村(社区)",
-                "资料名称",
-                "资料类型",
-                "数量",
-                "单位",
-                "发放对象",
-                "发放地点",
-            ],
-            totals: Some(vec![
-                "合计".into(),
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                sum_int(&distributions, 4),
-            ]),
-            rows: distributions,
-        },
-        Table {
-            sheet_name: "普法活动".into(),
-            headers: vec![
-                "活动日期",
-                "村(社区)",
-                "活动主题",
-                "活动形式",
-                "法律七进",
-                "受众对象",
-                "参与人次",
-                "发放资料(份)",
-            ],
-            totals: Some(vec![
-                "合计".into(),
-                format!("{}场", acts.len()).into(),
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                sum_int(&acts, 6),
-                sum_int(&acts, 7),
-            ]),
-            rows: acts,
-        },
+        ledgers::distributions_table(&distributions),
+        ledgers::activities_table(&acts),
         Table {
             sheet_name: "覆盖情况".into(),
             headers: vec![

@@ -1,21 +1,46 @@
 //! The material catalogue, stock receipts and distributions. Everybody logged in reads the
 //! catalogue; organizers and admins keep it; clerks record distributions for their village.
 
-use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
+use super::{invalid_if_any, ledgers, Actor, ServiceError, ServiceResult};
 use crate::domain::dates::Period;
 use crate::domain::material::{
     DistributionDraft, DistributionInput, MaterialDraft, MaterialInput, ReceiptInput,
 };
 use crate::domain::person::FieldErrors;
-use crate::store::distributions::{self, DistributionFilter, DistributionRow};
-use crate::store::materials::{self, MaterialStock, Receipt};
-use crate::store::{activities, villages, Db, StoreError};
+use crate::store::distributions;
+use crate::store::materials;
+use crate::store::{activities, villages, Db, StoreError, Subtotal};
 
-pub async fn list_materials(db: &Db, period: Period) -> ServiceResult<Vec<MaterialStock>> {
+pub use crate::store::distributions::{DistributionDimension, DistributionFilter, DistributionRow};
+pub use crate::store::materials::{MaterialStock, Receipt};
+
+/// The catalogue with each material's stock; everybody logged in reads it.
+pub async fn list_materials(
+    db: &Db,
+    _actor: &Actor,
+    period: Period,
+) -> ServiceResult<Vec<MaterialStock>> {
     Ok(materials::list_with_stock(db, period).await?)
 }
 
-pub async fn get_material(db: &Db, id: i64, period: Period) -> ServiceResult<MaterialStock> {
+/// The stock list of a year (`period`) as a workbook: file name and bytes.
+pub async fn export_stock(
+    db: &Db,
+    actor: &Actor,
+    year: i32,
+    period: Period,
+) -> ServiceResult<(String, Vec<u8>)> {
+    let stock = list_materials(db, actor, period).await?;
+    let bytes = ledgers::workbook(&ledgers::stock_table(year, &stock))?;
+    Ok((format!("普法资料库存_{year}.xlsx"), bytes))
+}
+
+pub async fn get_material(
+    db: &Db,
+    _actor: &Actor,
+    id: i64,
+    period: Period,
+) -> ServiceResult<MaterialStock> {
     materials::get_with_stock(db, id, period)
         .await?
         .ok_or(ServiceError::NotFound)
@@ -74,7 +99,7 @@ pub async fn update_material(
     input: &MaterialInput,
 ) -> ServiceResult<()> {
     actor.require(actor.role.can_manage_catalogue())?;
-    let before = get_material(db, id, Period::everything()).await?;
+    let before = get_material(db, actor, id, Period::everything()).await?;
     let draft = parse_material(db, input, Some(id)).await?;
     materials::update(db, id, &draft_of(&before), &draft, actor.user_id)
         .await
@@ -83,7 +108,7 @@ pub async fn update_material(
 
 pub async fn delete_material(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
     actor.require(actor.role.can_manage_catalogue())?;
-    let before = get_material(db, id, Period::everything()).await?;
+    let before = get_material(db, actor, id, Period::everything()).await?;
     if materials::has_distributions(db, id).await? {
         return Err(ServiceError::Refused(format!(
             "“{}”已有发放记录，不能删除。",
@@ -93,7 +118,19 @@ pub async fn delete_material(db: &Db, actor: &Actor, id: i64) -> ServiceResult<(
     Ok(materials::delete(db, id, &draft_of(&before), actor.user_id).await?)
 }
 
-pub async fn receipts(db: &Db, material_id: i64) -> ServiceResult<Vec<Receipt>> {
+/// A material with its stock in `period` and all its receipts (the material page).
+pub async fn get_material_with_receipts(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    period: Period,
+) -> ServiceResult<(MaterialStock, Vec<Receipt>)> {
+    let material = get_material(db, actor, id, period).await?;
+    let receipts = receipts(db, actor, id).await?;
+    Ok((material, receipts))
+}
+
+pub async fn receipts(db: &Db, _actor: &Actor, material_id: i64) -> ServiceResult<Vec<Receipt>> {
     Ok(materials::receipts(db, material_id).await?)
 }
 
@@ -122,11 +159,17 @@ pub async fn delete_receipt(db: &Db, actor: &Actor, receipt_id: i64) -> ServiceR
 
 pub const PAGE_SIZE: i64 = 100;
 
+/// One page of the list, with the totals and subtotals of the whole filtered list.
 pub struct DistributionPage {
     pub rows: Vec<DistributionRow>,
-    pub totals: crate::store::Subtotal,
+    pub totals: Subtotal,
     pub page: i64,
     pub pages: i64,
+    pub by_village: Vec<Subtotal>,
+    pub by_month: Vec<Subtotal>,
+    pub by_kind: Vec<Subtotal>,
+    /// Materials handed out beyond their recorded stock (库存不足).
+    pub short_material_ids: Vec<i64>,
 }
 
 /// The filter as this actor may use it: a clerk always sees their own village only.
@@ -148,12 +191,30 @@ pub async fn list_distributions(
     let pages = ((totals.rows + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = page.clamp(1, pages);
     let rows = distributions::list(db, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let by = |d| distributions::subtotals(db, &filter, d);
     Ok(DistributionPage {
         rows,
         totals,
         page,
         pages,
+        by_village: by(DistributionDimension::Village).await?,
+        by_month: by(DistributionDimension::Month).await?,
+        by_kind: by(DistributionDimension::MaterialKind).await?,
+        short_material_ids: distributions::short_material_ids(db).await?,
     })
+}
+
+/// The filtered list as the 资料发放 ledger workbook: file name and bytes.
+pub async fn export_distributions(
+    db: &Db,
+    actor: &Actor,
+    filter: DistributionFilter,
+) -> ServiceResult<(String, Vec<u8>)> {
+    let filter = scoped_distributions(actor, filter);
+    let rows = distributions::list(db, &filter, i64::MAX, 0).await?;
+    let year = filter.period.from.format("%Y");
+    let bytes = ledgers::workbook(&ledgers::distributions_table(&rows))?;
+    Ok((format!("普法资料发放_{year}.xlsx"), bytes))
 }
 
 pub async fn get_distribution(db: &Db, actor: &Actor, id: i64) -> ServiceResult<DistributionRow> {
@@ -169,6 +230,12 @@ pub async fn get_distribution(db: &Db, actor: &Actor, id: i64) -> ServiceResult<
 /// Whether the actor may change a record of this village (and so sees its edit buttons).
 pub fn can_edit_in(actor: &Actor, village_id: Option<i64>) -> bool {
     actor.role.can_edit_records() && actor.can_see_village(village_id)
+}
+
+/// Whether the actor may edit or delete this distribution on its own; one recorded with an
+/// activity is changed through that activity.
+pub fn can_change_distribution(actor: &Actor, row: &DistributionRow) -> bool {
+    can_edit_in(actor, row.village_id) && row.activity_id.is_none()
 }
 
 async fn validate_distribution(
@@ -242,8 +309,8 @@ pub async fn delete_distribution(db: &Db, actor: &Actor, id: i64) -> ServiceResu
 }
 
 /// The stock left after handing out, when it went below zero: the shortfall to show.
-pub async fn shortfall_of(db: &Db, material_id: i64) -> ServiceResult<Option<i64>> {
+pub async fn shortfall_of(db: &Db, actor: &Actor, material_id: i64) -> ServiceResult<Option<i64>> {
     let any_period = Period::everything();
-    let material = get_material(db, material_id, any_period).await?;
+    let material = get_material(db, actor, material_id, any_period).await?;
     Ok(material.is_short().then(|| -material.on_hand()))
 }

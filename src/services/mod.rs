@@ -1,13 +1,18 @@
-//! Use cases. Web handlers and CLI commands parse input, then call exactly one of these;
-//! every rule about who may do what lives here, once.
+//! Use cases. Web handlers and CLI commands parse input, then call the use case (and
+//! `choices` for what their forms offer); every rule about who may do what lives here,
+//! once: in these functions, and in the `Actor` questions pages and guards ask to show,
+//! hide or refuse what the use cases allow.
 
 pub mod activities;
 pub mod attendance;
 pub mod auth;
+pub mod choices;
 pub mod demo;
 pub mod export;
 pub mod imports;
+pub mod ledgers;
 pub mod materials;
+pub mod passwords;
 pub mod people;
 pub mod sessions;
 pub mod summary;
@@ -17,7 +22,8 @@ pub mod villages;
 use crate::domain::person::FieldErrors;
 use crate::domain::Role;
 use crate::store::users::User;
-use crate::store::StoreError;
+
+pub use crate::store::{Db, StoreError, Subtotal};
 
 /// Who is acting: a logged-in user, or the operator at the command line.
 #[derive(Debug, Clone)]
@@ -105,5 +111,44 @@ pub(crate) fn invalid_if_any(errors: FieldErrors) -> ServiceResult<()> {
         Ok(())
     } else {
         Err(ServiceError::Invalid(errors))
+    }
+}
+
+/// A parsed form value, or `None` with its message recorded under `name`.
+pub(crate) fn field<T>(
+    errors: &mut FieldErrors,
+    name: &str,
+    parsed: Result<T, String>,
+) -> Option<T> {
+    match parsed {
+        Ok(value) => Some(value),
+        Err(message) => {
+            errors.insert(name.into(), message);
+            None
+        }
+    }
+}
+
+/// What pages and request guards ask of an actor, so that they show, hide or refuse exactly
+/// what the use cases above allow.
+impl Actor {
+    /// May administer accounts, villages and settings.
+    pub fn may_administer(&self) -> bool {
+        self.role.can_administer()
+    }
+
+    /// May record and change ledger entries (everyone but the viewer).
+    pub fn may_edit_records(&self) -> bool {
+        self.role.can_edit_records()
+    }
+
+    /// May keep the material catalogue and its stock receipts.
+    pub fn may_manage_catalogue(&self) -> bool {
+        self.role.can_manage_catalogue()
+    }
+
+    /// Sees one village only (a clerk): no village filter, no township-level records.
+    pub fn is_confined(&self) -> bool {
+        !self.role.sees_all_villages()
     }
 }

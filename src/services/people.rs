@@ -1,10 +1,13 @@
 //! The people registry. A clerk lists, views and edits only people of their own village;
 //! anything else looks to them as if it did not exist.
 
+use super::attendance::{study_year, StudyYear};
 use super::{Actor, ServiceError, ServiceResult};
 use crate::domain::person::{FieldErrors, PersonDraft, PersonInput};
-use crate::store::people::{self, PersonFilter, PersonListRow, PersonSnapshot};
+use crate::store::people;
 use crate::store::{villages, Db};
+
+pub use crate::store::people::{HeldCategory, Person, PersonFilter, PersonListRow, PersonSnapshot};
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -46,6 +49,18 @@ pub async fn get_person(db: &Db, actor: &Actor, id: i64) -> ServiceResult<Person
         return Err(ServiceError::NotFound);
     }
     Ok(snapshot)
+}
+
+/// A person the actor may see, with their study record of `year` (the person page).
+pub async fn get_person_with_study(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    year: i32,
+) -> ServiceResult<(PersonSnapshot, StudyYear)> {
+    let snapshot = get_person(db, actor, id).await?;
+    let study = study_year(db, id, year).await?;
+    Ok((snapshot, study))
 }
 
 /// Whether the actor may edit this person (and so see the full ID number on the form).

@@ -1,13 +1,15 @@
 //! Account administration (admin only): create, change role/village, reset password,
 //! deactivate.
 
-use super::auth::{check_new_password, hash_password};
-use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
+use super::passwords;
+use super::{field, invalid_if_any, Actor, ServiceError, ServiceResult};
+use crate::domain::account::{DisplayName, NewPassword, Username};
 use crate::domain::person::FieldErrors;
-use crate::domain::text::non_empty;
 use crate::domain::Role;
-use crate::store::users::{self, User, UserDraft};
+use crate::store::users::{self, UserDraft};
 use crate::store::{villages, Db};
+
+pub use crate::store::users::User;
 
 /// Raw text of the account form.
 #[derive(Debug, Clone, Default)]
@@ -17,30 +19,6 @@ pub struct UserInput {
     pub role: String,
     pub village_id: Option<i64>,
     pub password: String,
-}
-
-pub fn parse_username(raw: &str, errors: &mut FieldErrors) -> String {
-    let username = raw.trim().to_string();
-    let valid_chars = username
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if username.is_empty() {
-        errors.insert("username".into(), "请填写用户名".into());
-    } else if !(3..=32).contains(&username.len()) || !valid_chars {
-        errors.insert(
-            "username".into(),
-            "用户名为3到32位字母、数字、下划线、点或短横线".into(),
-        );
-    }
-    username
-}
-
-pub fn parse_display_name(raw: &str, username: &str, errors: &mut FieldErrors) -> String {
-    let name = non_empty(raw).unwrap_or_else(|| username.trim().to_string());
-    if name.chars().count() > 30 {
-        errors.insert("display_name".into(), "姓名不能超过30个字".into());
-    }
-    name
 }
 
 async fn parse_role_and_village(
@@ -73,21 +51,34 @@ async fn parse_role_and_village(
 pub async fn create_user(db: &Db, actor: &Actor, input: &UserInput) -> ServiceResult<i64> {
     actor.require(actor.role.can_administer())?;
     let mut errors = FieldErrors::new();
-    let username = parse_username(&input.username, &mut errors);
-    let display_name = parse_display_name(&input.display_name, &username, &mut errors);
+    let display_name = field(
+        &mut errors,
+        "display_name",
+        DisplayName::parse(&input.display_name, &input.username),
+    );
+    let username = field(&mut errors, "username", Username::parse(&input.username));
     let (role, village_id) = parse_role_and_village(db, input, &mut errors).await?;
-    check_new_password(&input.password, "password", &mut errors);
-    if !errors.contains_key("username") && users::find_by_username(db, &username).await?.is_some() {
-        errors.insert("username".into(), "该用户名已被使用".into());
+    let password = field(&mut errors, "password", NewPassword::parse(&input.password));
+    if let Some(username) = &username {
+        if users::find_by_username(db, username.as_str())
+            .await?
+            .is_some()
+        {
+            errors.insert("username".into(), "该用户名已被使用".into());
+        }
     }
+    let (Some(username), Some(display_name), Some(password)) = (username, display_name, password)
+    else {
+        return Err(ServiceError::Invalid(errors));
+    };
     invalid_if_any(errors)?;
     let draft = UserDraft {
-        username,
-        display_name,
+        username: username.into_string(),
+        display_name: display_name.into_string(),
         role,
         village_id,
     };
-    let hash = hash_password(&input.password)?;
+    let hash = passwords::hash(&password)?;
     Ok(users::create(db, &draft, &hash, actor.user_id).await?)
 }
 
@@ -105,15 +96,22 @@ pub async fn list_users(db: &Db, actor: &Actor) -> ServiceResult<Vec<User>> {
 pub async fn update_user(db: &Db, actor: &Actor, id: i64, input: &UserInput) -> ServiceResult<()> {
     let before = get_user(db, actor, id).await?;
     let mut errors = FieldErrors::new();
-    let display_name = parse_display_name(&input.display_name, &before.username, &mut errors);
+    let display_name = field(
+        &mut errors,
+        "display_name",
+        DisplayName::parse(&input.display_name, &before.username),
+    );
     let (role, village_id) = parse_role_and_village(db, input, &mut errors).await?;
+    let Some(display_name) = display_name else {
+        return Err(ServiceError::Invalid(errors));
+    };
     invalid_if_any(errors)?;
     if before.role == Role::Admin && role != Role::Admin {
         refuse_if_last_admin(db, &before).await?;
     }
     let draft = UserDraft {
         username: before.username.clone(),
-        display_name,
+        display_name: display_name.into_string(),
         role,
         village_id,
     };
@@ -123,9 +121,10 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, input: &UserInput) -> 
 pub async fn reset_password(db: &Db, actor: &Actor, id: i64, password: &str) -> ServiceResult<()> {
     let user = get_user(db, actor, id).await?;
     let mut errors = FieldErrors::new();
-    check_new_password(password, "password", &mut errors);
-    invalid_if_any(errors)?;
-    let hash = hash_password(password)?;
+    let Some(password) = field(&mut errors, "password", NewPassword::parse(password)) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let hash = passwords::hash(&password)?;
     Ok(users::set_password(db, user.id, &hash, actor.user_id).await?)
 }
 

@@ -4,16 +4,32 @@ use rocket::http::CookieJar;
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde::Serialize;
 
 use super::csrf::CsrfForm;
 use super::error::AppResult;
 use super::forms::{ActionForm, LoginForm, SetupForm};
 use super::guards::{end_session, start_session, CurrentUser};
 use super::render::Chrome;
+use crate::domain::person::FieldErrors;
 use crate::services::auth::{self, LoginError};
-use crate::services::ServiceError;
-use crate::store::Db;
+use crate::services::{Db, ServiceError};
+
+#[derive(Serialize)]
+struct LoginPage<'a> {
+    next: &'a str,
+    username: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SetupPage<'a> {
+    token: &'a str,
+    errors: &'a FieldErrors,
+    username: &'a str,
+    display_name: &'a str,
+}
 
 /// Only local paths are followed after login, never another site.
 fn safe_next(next: Option<&str>) -> String {
@@ -34,7 +50,12 @@ fn login_page(
     if user.is_some() {
         return Either::Right(Redirect::to(safe_next(next)));
     }
-    Either::Left(chrome.render("login", json!({ "next": safe_next(next), "username": "" })))
+    let page = LoginPage {
+        next: &safe_next(next),
+        username: "",
+        error: None,
+    };
+    Either::Left(chrome.render("login", page))
 }
 
 #[rocket::post("/login", data = "<form>")]
@@ -52,10 +73,14 @@ async fn login_submit(
             Ok(Either::Right(Redirect::to(next)))
         }
         Err(LoginError::Service(e)) => Err(e.into()),
-        Err(refusal) => Ok(Either::Left(chrome.render(
-            "login",
-            json!({ "next": next, "username": form.username.trim(), "error": refusal.to_string() }),
-        ))),
+        Err(refusal) => {
+            let page = LoginPage {
+                next: &next,
+                username: form.username.trim(),
+                error: Some(refusal.to_string()),
+            };
+            Ok(Either::Left(chrome.render("login", page)))
+        }
     }
 }
 
@@ -74,10 +99,13 @@ async fn setup_page(token: Option<&str>, db: &State<Db>, chrome: Chrome) -> AppR
         )
         .into());
     }
-    Ok(chrome.render(
-        "setup",
-        json!({ "token": token, "errors": {}, "username": "", "display_name": "" }),
-    ))
+    let page = SetupPage {
+        token,
+        errors: &FieldErrors::new(),
+        username: "",
+        display_name: "",
+    };
+    Ok(chrome.render("setup", page))
 }
 
 #[rocket::post("/setup", data = "<form>")]
@@ -88,14 +116,17 @@ async fn setup_submit(
     chrome: Chrome,
 ) -> AppResult<Either<Template, Redirect>> {
     let form = form.0;
-    let rerender = |errors: &crate::domain::person::FieldErrors| {
-        chrome.render(
-            "setup",
-            json!({ "token": form.token, "errors": errors, "username": form.username, "display_name": form.display_name }),
-        )
+    let rerender = |errors: &FieldErrors| {
+        let page = SetupPage {
+            token: &form.token,
+            errors,
+            username: &form.username,
+            display_name: &form.display_name,
+        };
+        chrome.render("setup", page)
     };
     if form.password != form.password_confirm {
-        let mut errors = crate::domain::person::FieldErrors::new();
+        let mut errors = FieldErrors::new();
         errors.insert("password_confirm".into(), "两次输入的密码不一致".into());
         return Ok(Either::Left(rerender(&errors)));
     }

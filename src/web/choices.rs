@@ -1,31 +1,20 @@
-//! Drop-down choices shared by several forms and filters.
-
-use serde_json::{json, Value};
+//! Drop-down choices shared by several forms and filters (the service decides which).
 
 use super::error::AppResult;
-use crate::services::{villages, Actor};
-use crate::store::villages::Village;
-use crate::store::Db;
+use crate::services::choices::{self, MaterialChoice, Village};
+use crate::services::{Actor, Db};
 
 /// Villages the actor may choose on forms and filters.
 pub async fn selectable_villages(db: &Db, actor: &Actor) -> AppResult<Vec<Village>> {
-    let all = villages::list_villages(db).await?;
-    Ok(all
-        .into_iter()
-        .filter(|v| actor.can_see_village(Some(v.id)))
-        .collect())
+    Ok(choices::selectable_villages(db, actor).await?)
 }
 
 /// Materials for a `<select>`: id, title and unit.
-pub async fn material_choices(db: &Db) -> AppResult<Vec<Value>> {
-    let rows = crate::store::materials::choices(db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, title, unit)| json!({ "id": id, "title": title, "unit": unit }))
-        .collect())
+pub async fn material_choices(db: &Db) -> AppResult<Vec<MaterialChoice>> {
+    Ok(choices::material_choices(db).await?)
 }
 
 /// An empty form field for a village: the actor's own for a clerk, else none.
 pub fn default_village(actor: &Actor) -> String {
-    actor.village_id.map(|v| v.to_string()).unwrap_or_default()
+    choices::default_village(actor)
 }

@@ -8,7 +8,7 @@ use rocket::http::{Cookie, SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 
-use crate::services::auth::constant_time_eq;
+use crate::services::passwords::secrets_match;
 
 const COOKIE: &str = "pufa_csrf";
 
@@ -67,7 +67,7 @@ impl<'r, T: FromForm<'r> + CsrfProtected> FromData<'r> for CsrfForm<T> {
         match expected {
             Some(cookie)
                 if !form.csrf_token().is_empty()
-                    && constant_time_eq(cookie.value(), form.csrf_token()) =>
+                    && secrets_match(cookie.value(), form.csrf_token()) =>
             {
                 Outcome::Success(CsrfForm(form))
             }

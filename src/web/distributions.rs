@@ -3,7 +3,7 @@
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::choices::{default_village, material_choices, selectable_villages};
 use super::csrf::CsrfForm;
@@ -11,18 +11,19 @@ use super::download::XlsxDownload;
 use super::error::{AppError, AppResult};
 use super::forms::{parse_village_id, ActionForm, DistributionForm};
 use super::guards::{CurrentUser, EditorUser};
-use super::period::{chosen_month, chosen_year, period_of, query_string, today, year_choices};
+use super::period::{chosen_month, chosen_year, period_of, today, year_choices};
 use super::render::Chrome;
-use super::subtotals::{code_label, month_label, subtotal_views};
+use super::subtotals::{code_label, month_label, subtotal_views, SubtotalView};
+use super::views::{query_string_of, ConfirmPage};
+use crate::domain::labels::CodeLabel;
 use crate::domain::material::{DistributionInput, MaterialKind};
 use crate::domain::person::FieldErrors;
-use crate::services::materials::{self, can_edit_in, scoped_distributions};
-use crate::services::{Actor, ServiceError};
-use crate::sheets::table::{table_workbook, Cell, Table};
-use crate::store::distributions::{
-    self as store, DistributionDimension, DistributionFilter, DistributionRow,
+use crate::services::activities::activity_choices;
+use crate::services::choices::{MaterialChoice, Village};
+use crate::services::materials::{
+    self, can_change_distribution, DistributionFilter, DistributionPage, DistributionRow,
 };
-use crate::store::{activities, Db};
+use crate::services::{Actor, Db, ServiceError, Subtotal};
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
 
@@ -46,35 +47,117 @@ impl ListQuery<'_> {
         }
     }
 
-    fn echo(&self) -> Value {
-        json!({
-            "year": chosen_year(self.year),
-            "month": chosen_month(self.month),
-            "village": self.village.and_then(|v| v.parse::<i64>().ok()),
-            "kind": self.kind.and_then(MaterialKind::from_code).map(MaterialKind::code).unwrap_or_default(),
-            "material": self.material,
-        })
+    fn echo(&self) -> ListEcho {
+        ListEcho {
+            year: chosen_year(self.year),
+            month: chosen_month(self.month),
+            village: self.village.and_then(|v| v.parse::<i64>().ok()),
+            kind: self
+                .kind
+                .and_then(MaterialKind::from_code)
+                .map(MaterialKind::code)
+                .unwrap_or_default(),
+            material: self.material,
+        }
     }
 }
 
-fn row_view(row: &DistributionRow, actor: &Actor, short: &[i64]) -> Value {
-    json!({
-        "id": row.id,
-        "material_id": row.material_id,
-        "material_title": row.material_title,
-        "kind": row.material_kind.label_zh(),
-        "unit": row.unit,
-        "distributed_on": row.distributed_on.to_string(),
-        "village_name": row.village_name.as_deref().unwrap_or("镇级"),
-        "quantity": row.quantity,
-        "recipients": row.recipients,
-        "place": row.place,
-        "handled_by": row.handled_by,
-        "activity_id": row.activity_id,
-        "activity_topic": row.activity_topic,
-        "short": short.contains(&row.material_id),
-        "can_edit": can_edit_in(actor, row.village_id) && row.activity_id.is_none(),
-    })
+/// The list's filter as the page shows it and its links repeat it.
+#[derive(Serialize)]
+struct ListEcho {
+    year: i32,
+    month: Option<u32>,
+    village: Option<i64>,
+    kind: &'static str,
+    material: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct RowView<'a> {
+    id: i64,
+    material_id: i64,
+    material_title: &'a str,
+    kind: &'static str,
+    unit: &'a str,
+    distributed_on: String,
+    village_name: &'a str,
+    quantity: i64,
+    recipients: &'a str,
+    place: &'a str,
+    handled_by: &'a str,
+    activity_id: Option<i64>,
+    activity_topic: Option<&'a str>,
+    short: bool,
+    can_edit: bool,
+}
+
+fn row_view<'a>(row: &'a DistributionRow, actor: &Actor, short: &[i64]) -> RowView<'a> {
+    RowView {
+        id: row.id,
+        material_id: row.material_id,
+        material_title: &row.material_title,
+        kind: row.material_kind.label_zh(),
+        unit: &row.unit,
+        distributed_on: row.distributed_on.to_string(),
+        village_name: row.village_name.as_deref().unwrap_or("镇级"),
+        quantity: row.quantity,
+        recipients: &row.recipients,
+        place: &row.place,
+        handled_by: &row.handled_by,
+        activity_id: row.activity_id,
+        activity_topic: row.activity_topic.as_deref(),
+        short: short.contains(&row.material_id),
+        can_edit: can_change_distribution(actor, row),
+    }
+}
+
+#[derive(Serialize)]
+struct ListPage<'a> {
+    rows: Vec<RowView<'a>>,
+    totals: &'a Subtotal,
+    page: i64,
+    pages: i64,
+    by_village: Vec<SubtotalView>,
+    by_month: Vec<SubtotalView>,
+    by_kind: Vec<SubtotalView>,
+    qs: String,
+    filter: ListEcho,
+    years: Vec<i32>,
+    villages: Vec<Village>,
+    kinds: Vec<CodeLabel>,
+    confined: bool,
+    can_edit: bool,
+}
+
+fn list_page<'a>(
+    page: &'a DistributionPage,
+    actor: &Actor,
+    echo: ListEcho,
+    villages: Vec<Village>,
+) -> ListPage<'a> {
+    let short = &page.short_material_ids;
+    ListPage {
+        rows: page
+            .rows
+            .iter()
+            .map(|r| row_view(r, actor, short))
+            .collect(),
+        totals: &page.totals,
+        page: page.page,
+        pages: page.pages,
+        by_village: subtotal_views(&page.by_village, "镇级", str::to_string),
+        by_month: subtotal_views(&page.by_month, "镇级", month_label),
+        by_kind: subtotal_views(&page.by_kind, "镇级", |c| {
+            code_label(c, MaterialKind::from_code, MaterialKind::label_zh)
+        }),
+        qs: query_string_of(&echo),
+        filter: echo,
+        years: year_choices(),
+        villages,
+        kinds: MaterialKind::options(),
+        confined: actor.is_confined(),
+        can_edit: actor.may_edit_records(),
+    }
 }
 
 #[rocket::get("/?<query..>")]
@@ -85,115 +168,65 @@ async fn list(
     chrome: Chrome,
 ) -> AppResult<Template> {
     let actor = &me.actor;
-    let filter = scoped_distributions(actor, query.filter());
     let page =
-        materials::list_distributions(db, actor, filter.clone(), query.page.unwrap_or(1)).await?;
-    let short = store::short_material_ids(db).await?;
-    let by = |d| store::subtotals(db, &filter, d);
+        materials::list_distributions(db, actor, query.filter(), query.page.unwrap_or(1)).await?;
+    let villages = selectable_villages(db, actor).await?;
     Ok(chrome.render(
         "distributions/list",
-        json!({
-            "rows": page.rows.iter().map(|r| row_view(r, actor, &short)).collect::<Vec<_>>(),
-            "totals": page.totals,
-            "page": page.page,
-            "pages": page.pages,
-            "by_village": subtotal_views(&by(DistributionDimension::Village).await?, "镇级", str::to_string),
-            "by_month": subtotal_views(&by(DistributionDimension::Month).await?, "镇级", month_label),
-            "by_kind": subtotal_views(&by(DistributionDimension::MaterialKind).await?, "镇级", |c| {
-                code_label(c, MaterialKind::from_code, MaterialKind::label_zh)
-            }),
-            "filter": query.echo(),
-            "qs": query_string(&query.echo()),
-            "years": year_choices(),
-            "villages": selectable_villages(db, actor).await?,
-            "kinds": MaterialKind::options(),
-            "confined": !actor.role.sees_all_villages(),
-            "can_edit": actor.role.can_edit_records(),
-        }),
+        list_page(&page, actor, query.echo(), villages),
     ))
 }
 
 #[rocket::get("/export.xlsx?<query..>")]
 async fn export(me: CurrentUser, query: ListQuery<'_>, db: &State<Db>) -> AppResult<XlsxDownload> {
-    let filter = scoped_distributions(&me.actor, query.filter());
-    let rows = store::list(db, &filter, i64::MAX, 0).await?;
-    let totals = store::totals(db, &filter).await?;
-    let table = Table {
-        sheet_name: "资料发放".into(),
-        headers: vec![
-            "发放日期",
-            "村(社区)",
-            "资料名称",
-            "资料类型",
-            "数量",
-            "单位",
-            "发放对象",
-            "发放地点",
-            "经办人",
-            "关联活动",
-            "备注",
-        ],
-        rows: rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.distributed_on.into(),
-                    r.village_name
-                        .clone()
-                        .unwrap_or_else(|| "镇级".into())
-                        .into(),
-                    r.material_title.as_str().into(),
-                    r.material_kind.label_zh().into(),
-                    r.quantity.into(),
-                    r.unit.as_str().into(),
-                    r.recipients.as_str().into(),
-                    r.place.as_str().into(),
-                    r.handled_by.as_str().into(),
-                    r.activity_topic.clone().into(),
-                    r.notes.as_str().into(),
-                ]
-            })
-            .collect(),
-        totals: Some(vec![
-            "合计".into(),
-            format!("{}条", totals.rows).into(),
-            Cell::Empty,
-            Cell::Empty,
-            totals.quantity.into(),
-        ]),
-    };
-    let year = filter.period.from.format("%Y");
-    Ok(XlsxDownload {
-        file_name: format!("普法资料发放_{year}.xlsx"),
-        bytes: table_workbook(&table)?,
-    })
+    let (file_name, bytes) = materials::export_distributions(db, &me.actor, query.filter()).await?;
+    Ok(XlsxDownload { file_name, bytes })
+}
+
+/// An activity a distribution may belong to, in the form's `<select>`.
+#[derive(Serialize)]
+struct ActivityChoice {
+    id: i64,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct FormPage<'a> {
+    distribution_id: Option<i64>,
+    values: FormValues,
+    errors: &'a FieldErrors,
+    materials: Vec<MaterialChoice>,
+    villages: Vec<Village>,
+    township_allowed: bool,
+    activities: Vec<ActivityChoice>,
 }
 
 async fn form_page(
     db: &Db,
     actor: &Actor,
     chrome: &Chrome,
-    id: Option<i64>,
-    values: Value,
+    distribution_id: Option<i64>,
+    values: FormValues,
     errors: &FieldErrors,
 ) -> AppResult<Template> {
-    let activities: Vec<Value> = activities::choices(db, actor.confined_village(), 200)
+    let activities = activity_choices(db, actor)
         .await?
         .into_iter()
-        .map(|(id, on, topic)| json!({ "id": id, "label": format!("{on} {topic}") }))
+        .map(|(id, on, topic)| ActivityChoice {
+            id,
+            label: format!("{on} {topic}"),
+        })
         .collect();
-    Ok(chrome.render(
-        "distributions/form",
-        json!({
-            "distribution_id": id,
-            "values": values,
-            "errors": errors,
-            "materials": material_choices(db).await?,
-            "villages": selectable_villages(db, actor).await?,
-            "township_allowed": actor.role.sees_all_villages(),
-            "activities": activities,
-        }),
-    ))
+    let page = FormPage {
+        distribution_id,
+        values,
+        errors,
+        materials: material_choices(db).await?,
+        villages: selectable_villages(db, actor).await?,
+        township_allowed: !actor.is_confined(),
+        activities,
+    };
+    Ok(chrome.render("distributions/form", page))
 }
 
 fn input_of(form: &DistributionForm) -> Result<DistributionInput, AppError> {
@@ -211,20 +244,79 @@ fn input_of(form: &DistributionForm) -> Result<DistributionInput, AppError> {
     })
 }
 
-fn values_of(form: &DistributionForm) -> Value {
-    json!({
-        "material_id": form.material_id, "distributed_on": form.distributed_on,
-        "village_id": form.village_id, "quantity": form.quantity, "recipients": form.recipients,
-        "place": form.place, "handled_by": form.handled_by, "session_id": form.session_id,
-        "activity_id": form.activity_id, "notes": form.notes,
-    })
+/// What the form's fields show: the submitted text, a saved distribution, or a new one.
+#[derive(Serialize)]
+struct FormValues {
+    material_id: String,
+    distributed_on: String,
+    village_id: String,
+    quantity: String,
+    recipients: String,
+    place: String,
+    handled_by: String,
+    session_id: String,
+    activity_id: String,
+    notes: String,
+}
+
+impl FormValues {
+    fn new(actor: &Actor, handled_by: &str) -> Self {
+        FormValues {
+            material_id: String::new(),
+            distributed_on: today().to_string(),
+            village_id: default_village(actor),
+            quantity: String::new(),
+            recipients: String::new(),
+            place: String::new(),
+            handled_by: handled_by.to_string(),
+            session_id: String::new(),
+            activity_id: String::new(),
+            notes: String::new(),
+        }
+    }
+
+    fn submitted(form: &DistributionForm) -> Self {
+        FormValues {
+            material_id: form.material_id.clone(),
+            distributed_on: form.distributed_on.clone(),
+            village_id: form.village_id.clone(),
+            quantity: form.quantity.clone(),
+            recipients: form.recipients.clone(),
+            place: form.place.clone(),
+            handled_by: form.handled_by.clone(),
+            session_id: form.session_id.clone(),
+            activity_id: form.activity_id.clone(),
+            notes: form.notes.clone(),
+        }
+    }
+
+    fn saved(row: &DistributionRow) -> Self {
+        let text = |id: Option<i64>| id.map(|v| v.to_string()).unwrap_or_default();
+        FormValues {
+            material_id: row.material_id.to_string(),
+            distributed_on: row.distributed_on.to_string(),
+            village_id: text(row.village_id),
+            quantity: row.quantity.to_string(),
+            recipients: row.recipients.clone(),
+            place: row.place.clone(),
+            handled_by: row.handled_by.clone(),
+            session_id: text(row.session_id),
+            activity_id: text(row.activity_id),
+            notes: row.notes.clone(),
+        }
+    }
 }
 
 /// After saving: a warning when the material is now handed out beyond recorded stock.
-async fn saved(db: &Db, material_id: &str, message: &str) -> AppResult<Flash<Redirect>> {
+async fn saved(
+    db: &Db,
+    actor: &Actor,
+    material_id: &str,
+    message: &str,
+) -> AppResult<Flash<Redirect>> {
     let to = Redirect::to("/distributions");
     let shortfall = match material_id.trim().parse() {
-        Ok(id) => materials::shortfall_of(db, id).await?,
+        Ok(id) => materials::shortfall_of(db, actor, id).await?,
         Err(_) => None,
     };
     Ok(match shortfall {
@@ -239,11 +331,7 @@ async fn saved(db: &Db, material_id: &str, message: &str) -> AppResult<Flash<Red
 #[rocket::get("/new")]
 async fn new_form(editor: EditorUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
     let actor = &editor.0.actor;
-    let values = json!({
-        "material_id": "", "distributed_on": today().to_string(), "village_id": default_village(actor),
-        "quantity": "", "recipients": "", "place": "", "handled_by": editor.0.user.display_name,
-        "session_id": "", "activity_id": "", "notes": "",
-    });
+    let values = FormValues::new(actor, &editor.0.user.display_name);
     form_page(db, actor, &chrome, None, values, &FieldErrors::new()).await
 }
 
@@ -258,11 +346,14 @@ async fn create(
     let actor = &editor.0.actor;
     match materials::create_distribution(db, actor, &input_of(&form)?).await {
         Ok(_) => Ok(Either::Right(
-            saved(db, &form.material_id, "已登记发放。").await?,
+            saved(db, actor, &form.material_id, "已登记发放。").await?,
         )),
-        Err(ServiceError::Invalid(errors)) => Ok(Either::Left(
-            form_page(db, actor, &chrome, None, values_of(&form), &errors).await?,
-        )),
+        Err(ServiceError::Invalid(errors)) => {
+            let values = FormValues::submitted(&form);
+            Ok(Either::Left(
+                form_page(db, actor, &chrome, None, values, &errors).await?,
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -276,15 +367,7 @@ async fn edit_form(
 ) -> AppResult<Template> {
     let actor = &editor.0.actor;
     let row = materials::get_distribution(db, actor, id).await?;
-    let values = json!({
-        "material_id": row.material_id.to_string(), "distributed_on": row.distributed_on.to_string(),
-        "village_id": row.village_id.map(|v| v.to_string()).unwrap_or_default(),
-        "quantity": row.quantity.to_string(), "recipients": row.recipients, "place": row.place,
-        "handled_by": row.handled_by,
-        "session_id": row.session_id.map(|v| v.to_string()).unwrap_or_default(),
-        "activity_id": row.activity_id.map(|v| v.to_string()).unwrap_or_default(),
-        "notes": row.notes,
-    });
+    let values = FormValues::saved(&row);
     form_page(db, actor, &chrome, Some(id), values, &FieldErrors::new()).await
 }
 
@@ -300,11 +383,14 @@ async fn update(
     let actor = &editor.0.actor;
     match materials::update_distribution(db, actor, id, &input_of(&form)?).await {
         Ok(()) => Ok(Either::Right(
-            saved(db, &form.material_id, "已保存。").await?,
+            saved(db, actor, &form.material_id, "已保存。").await?,
         )),
-        Err(ServiceError::Invalid(errors)) => Ok(Either::Left(
-            form_page(db, actor, &chrome, Some(id), values_of(&form), &errors).await?,
-        )),
+        Err(ServiceError::Invalid(errors)) => {
+            let values = FormValues::submitted(&form);
+            Ok(Either::Left(
+                form_page(db, actor, &chrome, Some(id), values, &errors).await?,
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -317,16 +403,17 @@ async fn delete_confirm(
     chrome: Chrome,
 ) -> AppResult<Template> {
     let row = materials::get_distribution(db, &editor.0.actor, id).await?;
-    Ok(chrome.render(
-        "confirm",
-        json!({
-            "title": "删除这条发放记录？",
-            "message": "删除后无法恢复，该资料的库存和发放合计随之改变。",
-            "items": [format!("{} {} {}{}", row.distributed_on, row.material_title, row.quantity, row.unit)],
-            "action": format!("/distributions/{id}/delete"),
-            "cancel": "/distributions",
-        }),
-    ))
+    let page = ConfirmPage {
+        title: "删除这条发放记录？".into(),
+        message: "删除后无法恢复，该资料的库存和发放合计随之改变。".into(),
+        items: vec![format!(
+            "{} {} {}{}",
+            row.distributed_on, row.material_title, row.quantity, row.unit
+        )],
+        action: format!("/distributions/{id}/delete"),
+        cancel: "/distributions".into(),
+    };
+    Ok(chrome.render("confirm", page))
 }
 
 #[rocket::post("/<id>/delete", data = "<_form>")]

@@ -6,7 +6,7 @@ use rocket::request::Request;
 use rocket::response::{self, Redirect, Responder};
 use rocket::Catcher;
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde::Serialize;
 
 use super::csrf::CsrfRejected;
 use crate::services::ServiceError;
@@ -20,8 +20,8 @@ impl From<ServiceError> for AppError {
     }
 }
 
-impl From<crate::store::StoreError> for AppError {
-    fn from(e: crate::store::StoreError) -> Self {
+impl From<crate::services::StoreError> for AppError {
+    fn from(e: crate::services::StoreError) -> Self {
         AppError(ServiceError::Store(e))
     }
 }
@@ -60,12 +60,21 @@ impl<'r> Responder<'r, 'static> for AppError {
     }
 }
 
+/// The error page (rendered without the chrome: the catchers have no request guards).
+#[derive(Serialize)]
+struct ErrorPage<'a> {
+    code: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
 fn error_page(status: Status, title: &str, message: &str) -> (Status, Template) {
-    let page = Template::render(
-        "error",
-        json!({ "code": status.code, "title": title, "message": message }),
-    );
-    (status, page)
+    let page = ErrorPage {
+        code: status.code,
+        title,
+        message,
+    };
+    (status, Template::render("error", page))
 }
 
 #[rocket::catch(400)]

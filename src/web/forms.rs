@@ -119,7 +119,7 @@ pub struct DistributionForm {
     pub notes: String,
 }
 
-#[derive(FromForm, Default, Clone)]
+#[derive(FromForm, Default, Clone, serde::Serialize)]
 pub struct MaterialLineFields {
     pub material_id: String,
     pub quantity: String,

@@ -8,9 +8,8 @@ use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use rocket::State;
 
-use crate::services::Actor;
-use crate::store::users::{self, User};
-use crate::store::Db;
+use crate::services::auth::{current_user, User};
+use crate::services::{Actor, Db};
 
 const COOKIE: &str = "pufa_session";
 /// A login lasts a working day.
@@ -64,12 +63,12 @@ impl<'r> FromRequest<'r> for CurrentUser {
                 let Outcome::Success(db) = req.guard::<&State<Db>>().await else {
                     return CachedUser(None);
                 };
-                match users::get(db, id).await {
-                    Ok(Some(user)) if user.active => CachedUser(Some(CurrentUser {
+                match current_user(db, id).await {
+                    Ok(Some(user)) => CachedUser(Some(CurrentUser {
                         actor: Actor::from_user(&user),
                         user,
                     })),
-                    Ok(_) => CachedUser(None),
+                    Ok(None) => CachedUser(None),
                     Err(e) => {
                         tracing::error!("loading the session user failed: {e}");
                         CachedUser(None)
@@ -107,7 +106,7 @@ impl<'r> FromRequest<'r> for AdminUser {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        user_with(req, |u| u.actor.role.can_administer())
+        user_with(req, |u| u.actor.may_administer())
             .await
             .map(AdminUser)
     }
@@ -118,7 +117,7 @@ impl<'r> FromRequest<'r> for EditorUser {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        user_with(req, |u| u.actor.role.can_edit_records())
+        user_with(req, |u| u.actor.may_edit_records())
             .await
             .map(EditorUser)
     }
@@ -132,7 +131,7 @@ impl<'r> FromRequest<'r> for CatalogueUser {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        user_with(req, |u| u.actor.role.can_manage_catalogue())
+        user_with(req, |u| u.actor.may_manage_catalogue())
             .await
             .map(CatalogueUser)
     }

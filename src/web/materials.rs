@@ -3,7 +3,7 @@
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::csrf::CsrfForm;
 use super::download::XlsxDownload;
@@ -12,22 +12,82 @@ use super::forms::{ActionForm, MaterialForm, ReceiptForm};
 use super::guards::{CatalogueUser, CurrentUser};
 use super::period::{chosen_year, period_of, today, year_choices};
 use super::render::Chrome;
+use super::views::ConfirmPage;
+use crate::domain::labels::CodeLabel;
 use crate::domain::material::{MaterialInput, MaterialKind, ReceiptInput, UNITS};
 use crate::domain::person::FieldErrors;
-use crate::services::{materials, ServiceError};
-use crate::sheets::table::{table_workbook, Cell, Table};
-use crate::store::materials::MaterialStock;
-use crate::store::Db;
+use crate::services::materials::{self, MaterialStock, Receipt};
+use crate::services::{Actor, Db, ServiceError};
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
 
-fn stock_view(m: &MaterialStock) -> Value {
-    json!({
-        "id": m.id, "title": m.title, "kind": m.kind.label_zh(), "unit": m.unit, "notes": m.notes,
-        "received_total": m.received_total, "distributed_total": m.distributed_total,
-        "received_in_period": m.received_in_period, "distributed_in_period": m.distributed_in_period,
-        "on_hand": m.on_hand(), "short": m.is_short(), "missing": (-m.on_hand()).max(0),
-    })
+#[derive(Serialize)]
+struct StockView<'a> {
+    id: i64,
+    title: &'a str,
+    kind: &'static str,
+    unit: &'a str,
+    notes: &'a str,
+    received_total: i64,
+    distributed_total: i64,
+    received_in_period: i64,
+    distributed_in_period: i64,
+    on_hand: i64,
+    short: bool,
+    missing: i64,
+}
+
+fn stock_view(m: &MaterialStock) -> StockView<'_> {
+    StockView {
+        id: m.id,
+        title: &m.title,
+        kind: m.kind.label_zh(),
+        unit: &m.unit,
+        notes: &m.notes,
+        received_total: m.received_total,
+        distributed_total: m.distributed_total,
+        received_in_period: m.received_in_period,
+        distributed_in_period: m.distributed_in_period,
+        on_hand: m.on_hand(),
+        short: m.is_short(),
+        missing: (-m.on_hand()).max(0),
+    }
+}
+
+#[derive(Serialize)]
+struct StockTotals {
+    received: i64,
+    distributed: i64,
+    on_hand: i64,
+}
+
+#[derive(Serialize)]
+struct ListPage<'a> {
+    materials: Vec<StockView<'a>>,
+    short: Vec<StockView<'a>>,
+    year: i32,
+    years: Vec<i32>,
+    totals: StockTotals,
+    can_manage: bool,
+}
+
+fn list_page<'a>(stock: &'a [MaterialStock], year: i32, actor: &Actor) -> ListPage<'a> {
+    ListPage {
+        materials: stock.iter().map(stock_view).collect(),
+        short: stock
+            .iter()
+            .filter(|m| m.is_short())
+            .map(stock_view)
+            .collect(),
+        year,
+        years: year_choices(),
+        totals: StockTotals {
+            received: stock.iter().map(|m| m.received_in_period).sum(),
+            distributed: stock.iter().map(|m| m.distributed_in_period).sum(),
+            on_hand: stock.iter().map(MaterialStock::on_hand).sum(),
+        },
+        can_manage: actor.may_manage_catalogue(),
+    }
 }
 
 #[rocket::get("/?<year>")]
@@ -38,74 +98,58 @@ async fn list(
     chrome: Chrome,
 ) -> AppResult<Template> {
     let year = chosen_year(year);
-    let stock = materials::list_materials(db, period_of(year, None)).await?;
-    let short: Vec<Value> = stock
-        .iter()
-        .filter(|m| m.is_short())
-        .map(stock_view)
-        .collect();
-    Ok(chrome.render(
-        "materials/list",
-        json!({
-            "materials": stock.iter().map(stock_view).collect::<Vec<_>>(),
-            "short": short,
-            "year": year,
-            "years": year_choices(),
-            "totals": {
-                "received": stock.iter().map(|m| m.received_in_period).sum::<i64>(),
-                "distributed": stock.iter().map(|m| m.distributed_in_period).sum::<i64>(),
-                "on_hand": stock.iter().map(MaterialStock::on_hand).sum::<i64>(),
-            },
-            "can_manage": me.actor.role.can_manage_catalogue(),
-        }),
-    ))
+    let stock = materials::list_materials(db, &me.actor, period_of(year, None)).await?;
+    Ok(chrome.render("materials/list", list_page(&stock, year, &me.actor)))
 }
 
 #[rocket::get("/export.xlsx?<year>")]
-async fn export(_me: CurrentUser, year: Option<i32>, db: &State<Db>) -> AppResult<XlsxDownload> {
+async fn export(me: CurrentUser, year: Option<i32>, db: &State<Db>) -> AppResult<XlsxDownload> {
     let year = chosen_year(year);
-    let stock = materials::list_materials(db, period_of(year, None)).await?;
-    let rows = stock
-        .iter()
-        .map(|m| {
-            vec![
-                Cell::from(m.title.as_str()),
-                m.kind.label_zh().into(),
-                m.unit.as_str().into(),
-                m.received_in_period.into(),
-                m.distributed_in_period.into(),
-                m.on_hand().into(),
-                if m.is_short() { "库存不足" } else { "" }.into(),
-            ]
-        })
-        .collect();
-    let sum = |f: fn(&MaterialStock) -> i64| Cell::Int(stock.iter().map(f).sum());
-    let table = Table {
-        sheet_name: format!("{year}年资料库存"),
-        headers: vec![
-            "资料名称",
-            "资料类型",
-            "单位",
-            "本年入库",
-            "本年发放",
-            "现有库存",
-            "备注",
-        ],
-        rows,
-        totals: Some(vec![
-            "合计".into(),
-            Cell::Empty,
-            Cell::Empty,
-            sum(|m| m.received_in_period),
-            sum(|m| m.distributed_in_period),
-            sum(MaterialStock::on_hand),
-            Cell::Empty,
-        ]),
+    let (file_name, bytes) =
+        materials::export_stock(db, &me.actor, year, period_of(year, None)).await?;
+    Ok(XlsxDownload { file_name, bytes })
+}
+
+/// A stock receipt's fields: the submitted text, or today's empty receipt.
+#[derive(Serialize)]
+struct ReceiptValues {
+    received_on: String,
+    quantity: String,
+    source: String,
+    notes: String,
+}
+
+#[derive(Serialize)]
+struct DetailPage<'a> {
+    material: StockView<'a>,
+    receipts: &'a [Receipt],
+    year: i32,
+    values: ReceiptValues,
+    errors: &'a FieldErrors,
+    can_manage: bool,
+}
+
+/// The material page with its receipts and the receipt form.
+async fn detail_page(
+    db: &Db,
+    actor: &Actor,
+    chrome: &Chrome,
+    id: i64,
+    year: i32,
+    values: ReceiptValues,
+    errors: &FieldErrors,
+) -> AppResult<Template> {
+    let period = period_of(year, None);
+    let (material, receipts) = materials::get_material_with_receipts(db, actor, id, period).await?;
+    let page = DetailPage {
+        material: stock_view(&material),
+        receipts: &receipts,
+        year,
+        values,
+        errors,
+        can_manage: actor.may_manage_catalogue(),
     };
-    Ok(XlsxDownload {
-        file_name: format!("普法资料库存_{year}.xlsx"),
-        bytes: table_workbook(&table)?,
-    })
+    Ok(chrome.render("materials/detail", page))
 }
 
 #[rocket::get("/<id>?<year>")]
@@ -116,29 +160,77 @@ async fn detail(
     db: &State<Db>,
     chrome: Chrome,
 ) -> AppResult<Template> {
-    let year = chosen_year(year);
-    let material = materials::get_material(db, id, period_of(year, None)).await?;
-    let receipts = materials::receipts(db, id).await?;
-    Ok(chrome.render(
-        "materials/detail",
-        json!({
-            "material": stock_view(&material),
-            "receipts": receipts,
-            "year": year,
-            "today": today().to_string(),
-            "values": { "received_on": today().to_string(), "quantity": "", "source": "", "notes": "" },
-            "errors": {},
-            "can_manage": me.actor.role.can_manage_catalogue(),
-        }),
-    ))
+    let values = ReceiptValues {
+        received_on: today().to_string(),
+        quantity: String::new(),
+        source: String::new(),
+        notes: String::new(),
+    };
+    let (year, errors) = (chosen_year(year), FieldErrors::new());
+    detail_page(db, &me.actor, &chrome, id, year, values, &errors).await
 }
 
-fn form_page(chrome: &Chrome, id: Option<i64>, values: Value, errors: &FieldErrors) -> Template {
-    chrome.render(
-        "materials/form",
-        json!({ "material_id": id, "values": values, "errors": errors,
-                "kinds": MaterialKind::options(), "units": UNITS }),
-    )
+/// What the catalogue form's fields show.
+#[derive(Serialize)]
+struct FormValues {
+    title: String,
+    kind: String,
+    unit: String,
+    notes: String,
+}
+
+impl FormValues {
+    fn new() -> Self {
+        FormValues {
+            title: String::new(),
+            kind: "booklet".into(),
+            unit: "份".into(),
+            notes: String::new(),
+        }
+    }
+
+    fn submitted(form: &MaterialForm) -> Self {
+        FormValues {
+            title: form.title.clone(),
+            kind: form.kind.clone(),
+            unit: form.unit.clone(),
+            notes: form.notes.clone(),
+        }
+    }
+
+    fn saved(m: &MaterialStock) -> Self {
+        FormValues {
+            title: m.title.clone(),
+            kind: m.kind.code().into(),
+            unit: m.unit.clone(),
+            notes: m.notes.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FormPage<'a> {
+    material_id: Option<i64>,
+    values: FormValues,
+    errors: &'a FieldErrors,
+    kinds: Vec<CodeLabel>,
+    units: &'static [&'static str],
+}
+
+fn form_page(
+    chrome: &Chrome,
+    material_id: Option<i64>,
+    values: FormValues,
+    errors: &FieldErrors,
+) -> Template {
+    let page = FormPage {
+        material_id,
+        values,
+        errors,
+        kinds: MaterialKind::options(),
+        units: UNITS,
+    };
+    chrome.render("materials/form", page)
 }
 
 fn input_of(form: &MaterialForm) -> MaterialInput {
@@ -150,14 +242,9 @@ fn input_of(form: &MaterialForm) -> MaterialInput {
     }
 }
 
-fn values_of(form: &MaterialForm) -> Value {
-    json!({ "title": form.title, "kind": form.kind, "unit": form.unit, "notes": form.notes })
-}
-
 #[rocket::get("/new")]
 fn new_form(_user: CatalogueUser, chrome: Chrome) -> Template {
-    let values = json!({ "title": "", "kind": "booklet", "unit": "份", "notes": "" });
-    form_page(&chrome, None, values, &FieldErrors::new())
+    form_page(&chrome, None, FormValues::new(), &FieldErrors::new())
 }
 
 #[rocket::post("/", data = "<form>")]
@@ -176,7 +263,7 @@ async fn create(
         Err(ServiceError::Invalid(errors)) => Ok(Either::Left(form_page(
             &chrome,
             None,
-            values_of(&form),
+            FormValues::submitted(&form),
             &errors,
         ))),
         Err(e) => Err(e.into()),
@@ -185,14 +272,14 @@ async fn create(
 
 #[rocket::get("/<id>/edit")]
 async fn edit_form(
-    _user: CatalogueUser,
+    user: CatalogueUser,
     id: i64,
     db: &State<Db>,
     chrome: Chrome,
 ) -> AppResult<Template> {
-    let m = materials::get_material(db, id, period_of(chosen_year(None), None)).await?;
-    let values =
-        json!({ "title": m.title, "kind": m.kind.code(), "unit": m.unit, "notes": m.notes });
+    let period = period_of(chosen_year(None), None);
+    let m = materials::get_material(db, &user.0.actor, id, period).await?;
+    let values = FormValues::saved(&m);
     Ok(form_page(&chrome, Some(id), values, &FieldErrors::new()))
 }
 
@@ -213,7 +300,7 @@ async fn update(
         Err(ServiceError::Invalid(errors)) => Ok(Either::Left(form_page(
             &chrome,
             Some(id),
-            values_of(&form),
+            FormValues::submitted(&form),
             &errors,
         ))),
         Err(e) => Err(e.into()),
@@ -222,22 +309,21 @@ async fn update(
 
 #[rocket::get("/<id>/delete")]
 async fn delete_confirm(
-    _user: CatalogueUser,
+    user: CatalogueUser,
     id: i64,
     db: &State<Db>,
     chrome: Chrome,
 ) -> AppResult<Template> {
-    let m = materials::get_material(db, id, period_of(chosen_year(None), None)).await?;
-    Ok(chrome.render(
-        "confirm",
-        json!({
-            "title": format!("删除资料“{}”？", m.title),
-            "message": "资料及其入库记录将一并删除，无法恢复。已有发放记录的资料不能删除。",
-            "items": [],
-            "action": format!("/materials/{id}/delete"),
-            "cancel": format!("/materials/{id}"),
-        }),
-    ))
+    let period = period_of(chosen_year(None), None);
+    let m = materials::get_material(db, &user.0.actor, id, period).await?;
+    let page = ConfirmPage {
+        title: format!("删除资料“{}”？", m.title),
+        message: "资料及其入库记录将一并删除，无法恢复。已有发放记录的资料不能删除。".into(),
+        items: Vec::new(),
+        action: format!("/materials/{id}/delete"),
+        cancel: format!("/materials/{id}"),
+    };
+    Ok(chrome.render("confirm", page))
 }
 
 #[rocket::post("/<id>/delete", data = "<_form>")]
@@ -272,26 +358,23 @@ async fn add_receipt(
         source: form.source.clone(),
         notes: form.notes.clone(),
     };
-    match materials::record_receipt(db, &user.0.actor, id, &input).await {
+    let actor = &user.0.actor;
+    match materials::record_receipt(db, actor, id, &input).await {
         Ok(_) => Ok(Either::Right(Flash::success(
             Redirect::to(format!("/materials/{id}")),
             "已登记入库。",
         ))),
         Err(ServiceError::Invalid(errors)) => {
+            let values = ReceiptValues {
+                received_on: form.received_on,
+                quantity: form.quantity,
+                source: form.source,
+                notes: form.notes,
+            };
             let year = chosen_year(None);
-            let material = materials::get_material(db, id, period_of(year, None)).await?;
-            Ok(Either::Left(chrome.render(
-                "materials/detail",
-                json!({
-                    "material": stock_view(&material),
-                    "receipts": materials::receipts(db, id).await?,
-                    "year": year,
-                    "values": { "received_on": form.received_on, "quantity": form.quantity,
-                                 "source": form.source, "notes": form.notes },
-                    "errors": errors,
-                    "can_manage": true,
-                }),
-            )))
+            Ok(Either::Left(
+                detail_page(db, actor, &chrome, id, year, values, &errors).await?,
+            ))
         }
         Err(e) => Err(e.into()),
     }

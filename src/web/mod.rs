@@ -29,13 +29,14 @@ mod sessions;
 mod settings;
 mod subtotals;
 mod users;
+mod views;
 mod villages;
 
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
-use crate::store::Db;
+use crate::services::Db;
 
 pub use guards::CurrentUser;
 

@@ -3,34 +3,56 @@
 use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde::Serialize;
 
 use super::csrf::CsrfForm;
 use super::error::AppResult;
 use super::forms::{ActionForm, RequirementForm};
 use super::guards::AdminUser;
 use super::render::Chrome;
+use crate::domain::labels::CodeLabel;
 use crate::domain::session::SessionKind;
 use crate::domain::Category;
 use crate::services::attendance::{self, RequirementInput};
-use crate::services::ServiceError;
-use crate::store::Db;
+use crate::services::{Db, ServiceError};
+
+#[derive(Serialize)]
+struct RequirementRow {
+    id: i64,
+    category: &'static str,
+    kind: &'static str,
+    min_sessions: i64,
+    min_hours: f64,
+}
+
+#[derive(Serialize)]
+struct RequirementsPage {
+    rows: Vec<RequirementRow>,
+    categories: Vec<CodeLabel>,
+    kinds: Vec<CodeLabel>,
+}
 
 #[rocket::get("/requirements")]
 async fn requirements(_admin: AdminUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
-    let rows: Vec<serde_json::Value> = attendance::requirements(db)
+    let rows = attendance::requirements(db)
         .await?
         .iter()
-        .map(|r| json!({
-            "id": r.id, "category": r.category.label_zh(),
-            "kind": SessionKind::from_code(&r.session_kind).map(SessionKind::label_zh).unwrap_or("全部学法活动"),
-            "min_sessions": r.min_sessions, "min_hours": r.min_hours,
-        }))
+        .map(|r| RequirementRow {
+            id: r.id,
+            category: r.category.label_zh(),
+            kind: SessionKind::from_code(&r.session_kind)
+                .map(SessionKind::label_zh)
+                .unwrap_or("全部学法活动"),
+            min_sessions: r.min_sessions,
+            min_hours: r.min_hours,
+        })
         .collect();
-    Ok(chrome.render(
-        "settings/requirements",
-        json!({ "rows": rows, "categories": Category::options(), "kinds": SessionKind::options() }),
-    ))
+    let page = RequirementsPage {
+        rows,
+        categories: Category::options(),
+        kinds: SessionKind::options(),
+    };
+    Ok(chrome.render("settings/requirements", page))
 }
 
 #[rocket::post("/requirements", data = "<form>")]

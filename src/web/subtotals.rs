@@ -1,24 +1,36 @@
 //! Subtotal tables under the lists: keys (village names, months, codes) as Chinese labels.
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use crate::store::Subtotal;
+use crate::services::Subtotal;
+
+/// A row of a subtotal table.
+#[derive(Serialize)]
+pub struct SubtotalView {
+    pub label: String,
+    pub rows: i64,
+    pub quantity: i64,
+}
 
 /// Rows of a subtotal table; `missing` names a row without a key (township level, not filled).
 pub fn subtotal_views(
     subtotals: &[Subtotal],
     missing: &str,
     label: impl Fn(&str) -> String,
-) -> Vec<Value> {
+) -> Vec<SubtotalView> {
     subtotals
         .iter()
         .map(|s| {
-            let key = s
+            let label = s
                 .key
                 .as_deref()
                 .map(&label)
                 .unwrap_or_else(|| missing.to_string());
-            json!({ "label": key, "rows": s.rows, "quantity": s.quantity })
+            SubtotalView {
+                label,
+                rows: s.rows,
+                quantity: s.quantity,
+            }
         })
         .collect()
 }

@@ -3,54 +3,118 @@
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::{json, Value};
+use serde::Serialize;
 
+use super::choices::selectable_villages;
 use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
 use super::forms::{parse_village_id, ActiveForm, PasswordForm, UserForm};
 use super::guards::AdminUser;
 use super::render::Chrome;
+use crate::domain::labels::CodeLabel;
+use crate::domain::person::FieldErrors;
 use crate::domain::Role;
-use crate::services::users::{self, UserInput};
-use crate::services::{villages, ServiceError};
-use crate::store::Db;
+use crate::services::choices::Village;
+use crate::services::users::{self, User, UserInput};
+use crate::services::{Actor, Db, ServiceError};
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
+
+#[derive(Serialize)]
+struct UserRow<'a> {
+    user: &'a User,
+    role_label: &'static str,
+}
+
+#[derive(Serialize)]
+struct ListPage<'a> {
+    users: Vec<UserRow<'a>>,
+}
 
 #[rocket::get("/")]
 async fn list(admin: AdminUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
     let users = users::list_users(db, &admin.0.actor).await?;
-    let rows: Vec<Value> = users
-        .iter()
-        .map(|u| json!({ "user": u, "role_label": u.role.label_zh() }))
-        .collect();
-    Ok(chrome.render("users/list", json!({ "users": rows })))
+    let page = ListPage {
+        users: users
+            .iter()
+            .map(|user| UserRow {
+                user,
+                role_label: user.role.label_zh(),
+            })
+            .collect(),
+    };
+    Ok(chrome.render("users/list", page))
+}
+
+/// What the account form's fields show.
+#[derive(Serialize)]
+struct FormValues {
+    username: Option<String>,
+    display_name: String,
+    role: String,
+    village_id: String,
+}
+
+impl FormValues {
+    fn new() -> Self {
+        FormValues {
+            username: Some(String::new()),
+            display_name: String::new(),
+            role: Role::Clerk.code().into(),
+            village_id: String::new(),
+        }
+    }
+
+    fn submitted(form: &UserForm) -> Self {
+        FormValues {
+            username: form.username.clone(),
+            display_name: form.display_name.clone(),
+            role: form.role.clone(),
+            village_id: form.village_id.clone(),
+        }
+    }
+
+    fn saved(user: &User) -> Self {
+        FormValues {
+            username: Some(user.username.clone()),
+            display_name: user.display_name.clone(),
+            role: user.role.code().into(),
+            village_id: user.village_id.map(|v| v.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FormPage<'a> {
+    user_id: Option<i64>,
+    values: FormValues,
+    errors: &'a FieldErrors,
+    roles: Vec<CodeLabel>,
+    villages: Vec<Village>,
 }
 
 async fn form_page(
     db: &Db,
+    actor: &Actor,
     chrome: &Chrome,
     user_id: Option<i64>,
-    values: Value,
-    errors: Value,
+    values: FormValues,
+    errors: &FieldErrors,
 ) -> AppResult<Template> {
-    let villages = villages::list_villages(db).await?;
-    Ok(chrome.render(
-        "users/form",
-        json!({
-            "user_id": user_id,
-            "values": values,
-            "errors": errors,
-            "roles": Role::options(),
-            "villages": villages,
-        }),
-    ))
+    let page = FormPage {
+        user_id,
+        values,
+        errors,
+        roles: Role::options(),
+        villages: selectable_villages(db, actor).await?,
+    };
+    Ok(chrome.render("users/form", page))
 }
 
 #[rocket::get("/new")]
-async fn new_form(_admin: AdminUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
-    let values = json!({ "username": "", "display_name": "", "role": "clerk", "village_id": "" });
-    form_page(db, &chrome, None, values, json!({})).await
+async fn new_form(admin: AdminUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
+    let (values, errors) = (FormValues::new(), FieldErrors::new());
+    form_page(db, &admin.0.actor, &chrome, None, values, &errors).await
 }
 
 fn input_of(form: &UserForm) -> Result<UserInput, AppError> {
@@ -60,15 +124,6 @@ fn input_of(form: &UserForm) -> Result<UserInput, AppError> {
         role: form.role.clone(),
         village_id: parse_village_id(&form.village_id)?,
         password: form.password.clone().unwrap_or_default(),
-    })
-}
-
-fn values_of(form: &UserForm) -> Value {
-    json!({
-        "username": form.username,
-        "display_name": form.display_name,
-        "role": form.role,
-        "village_id": form.village_id,
     })
 }
 
@@ -88,9 +143,13 @@ async fn create(
                 form.username.as_deref().unwrap_or_default().trim()
             ),
         ))),
-        Err(ServiceError::Invalid(errors)) => Ok(Either::Left(
-            form_page(db, &chrome, None, values_of(&form), json!(errors)).await?,
-        )),
+        Err(ServiceError::Invalid(errors)) => {
+            let values = FormValues::submitted(&form);
+            let actor = &admin.0.actor;
+            Ok(Either::Left(
+                form_page(db, actor, &chrome, None, values, &errors).await?,
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -102,15 +161,10 @@ async fn edit_form(
     db: &State<Db>,
     chrome: Chrome,
 ) -> AppResult<Template> {
-    let user = users::get_user(db, &admin.0.actor, id).await?;
-    let values = json!({
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role.code(),
-        "village_id": user.village_id.map(|v| v.to_string()).unwrap_or_default(),
-        "active": user.active,
-    });
-    form_page(db, &chrome, Some(id), values, json!({})).await
+    let actor = &admin.0.actor;
+    let user = users::get_user(db, actor, id).await?;
+    let (values, errors) = (FormValues::saved(&user), FieldErrors::new());
+    form_page(db, actor, &chrome, Some(id), values, &errors).await
 }
 
 #[rocket::post("/<id>", data = "<form>")]
@@ -128,12 +182,14 @@ async fn update(
             "已保存。",
         ))),
         Err(ServiceError::Invalid(errors)) => {
-            let user = users::get_user(db, &admin.0.actor, id).await?;
-            let mut values = values_of(&form);
-            values["username"] = json!(user.username);
-            values["active"] = json!(user.active);
+            let actor = &admin.0.actor;
+            let user = users::get_user(db, actor, id).await?;
+            let values = FormValues {
+                username: Some(user.username),
+                ..FormValues::submitted(&form)
+            };
             Ok(Either::Left(
-                form_page(db, &chrome, Some(id), values, json!(errors)).await?,
+                form_page(db, actor, &chrome, Some(id), values, &errors).await?,
             ))
         }
         Err(ServiceError::Refused(message)) => Ok(Either::Right(Flash::error(

@@ -48,7 +48,7 @@ async fn stock_is_receipts_minus_distributions_across_years(backend: Backend) {
     app.receipt_on(poster, "2021-05-01", 50).await;
     app.distribution(poster, None, "2021-06-01", 80).await;
 
-    let stock = materials::list_materials(&app.db, year(2021))
+    let stock = materials::list_materials(&app.db, &Actor::operator(), year(2021))
         .await
         .unwrap();
     let find = |id| stock.iter().find(|m| m.id == id).unwrap();
@@ -60,7 +60,7 @@ async fn stock_is_receipts_minus_distributions_across_years(backend: Backend) {
     let p = find(poster);
     assert_eq!(p.on_hand(), -30);
     assert!(p.is_short(), "80 handed out, 50 received");
-    let in_2020 = materials::get_material(&app.db, booklet, year(2020))
+    let in_2020 = materials::get_material(&app.db, &Actor::operator(), booklet, year(2020))
         .await
         .unwrap();
     assert_eq!(
@@ -93,7 +93,7 @@ async fn stock_is_receipts_minus_distributions_across_years(backend: Backend) {
         )
         .await;
     assert_eq!(reply.status, Status::SeeOther);
-    let poster_now = materials::get_material(&app.db, poster, year(2021))
+    let poster_now = materials::get_material(&app.db, &Actor::operator(), poster, year(2021))
         .await
         .unwrap();
     assert_eq!(poster_now.on_hand(), 0);

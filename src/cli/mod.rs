@@ -6,12 +6,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod import;
+
 use crate::config::{load_or_create_secret_key, AppConfig};
 use crate::domain::Role;
 use crate::services::users::{self, UserInput};
 use crate::services::villages::{self as village_service, VillageInput};
-use crate::services::{auth, Actor, ServiceError};
-use crate::store::Db;
+use crate::services::{auth, Actor, Db, ServiceError};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -41,7 +42,7 @@ pub enum Command {
     #[command(subcommand)]
     Village(VillageCommand),
     /// 导入表格：pufa import 文件 [--kind …] [--village …] [--as …] [--dry-run] [--allow-partial] [--json]；pufa import undo 批次号
-    Import(crate::import_cli::ImportArgs),
+    Import(import::ImportArgs),
     /// 创建演示乡镇（10个村(社区)和2021年的台账，经表格导入流程载入）
     Demo {
         /// 演示表格所在目录
@@ -166,7 +167,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn import(config: &AppConfig, args: crate::import_cli::ImportArgs) -> ExitCode {
+async fn import(config: &AppConfig, args: import::ImportArgs) -> ExitCode {
     let db = match open_db(config).await {
         Ok(db) => db,
         Err(Failure(message)) => {
@@ -174,7 +175,7 @@ async fn import(config: &AppConfig, args: crate::import_cli::ImportArgs) -> Exit
             return ExitCode::FAILURE;
         }
     };
-    let code = crate::import_cli::run(&db, args).await;
+    let code = import::run(&db, args).await;
     db.close().await;
     code
 }
@@ -232,7 +233,10 @@ async fn serve(config: &AppConfig) -> Result<(), Failure> {
 fn read_password() -> Result<String, Failure> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprint!("请输入新账号的密码（至少{}位）：", auth::PASSWORD_MIN_CHARS);
+        eprint!(
+            "请输入新账号的密码（至少{}位）：",
+            crate::domain::account::PASSWORD_MIN_CHARS
+        );
         let _ = std::io::stderr().flush();
     }
     let mut line = String::new();
@@ -303,7 +307,7 @@ async fn add_village(config: &AppConfig, name: String, kind: KindArg) -> Result<
 async fn village_named(db: &Db, village: &Option<String>) -> Result<Option<i64>, Failure> {
     match village {
         Some(name) => Ok(Some(
-            crate::store::villages::find_by_name(db, name)
+            crate::services::choices::village_named(db, name)
                 .await?
                 .ok_or_else(|| Failure(format!("没有村(社区)“{name}”")))?
                 .id,

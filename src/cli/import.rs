@@ -10,8 +10,7 @@ use serde_json::json;
 
 use crate::domain::import::ImportKind;
 use crate::services::imports::{self, ImportError, Preview, Upload};
-use crate::services::{Actor, ServiceError};
-use crate::store::{users, villages, Db};
+use crate::services::{auth, choices, Actor, Db, ServiceError};
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -118,24 +117,9 @@ fn print_human(p: &Preview, batch_id: Option<i64>) {
 }
 
 async fn actor_for(db: &Db, as_user: Option<&str>) -> Result<Actor, String> {
-    let user = match as_user {
-        Some(name) => users::find_by_username(db, name)
-            .await
-            .map_err(|e| e.to_string())?,
-        None => users::list(db)
-            .await
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .find(|u| u.active && u.role.can_administer()),
-    };
-    match user {
-        Some(u) if u.active => Ok(Actor::from_user(&u)),
-        Some(_) => Err("该账号已停用".into()),
-        None => Err(match as_user {
-            Some(name) => format!("没有账号“{name}”"),
-            None => "还没有管理员账号；请用 --as 指定导入人".into(),
-        }),
-    }
+    auth::acting_user(db, as_user)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 pub async fn run(db: &Db, args: ImportArgs) -> ExitCode {
@@ -166,7 +150,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> ExitCode {
         }
     };
     let village_id = match &args.village {
-        Some(name) => match villages::find_by_name(db, name).await {
+        Some(name) => match choices::village_named(db, name).await {
             Ok(Some(v)) => Some(v.id),
             Ok(None) => return fail(args.json, EXIT_REJECTED, &format!("没有村(社区)“{name}”")),
             Err(e) => return fail(args.json, EXIT_REJECTED, &e.to_string()),
