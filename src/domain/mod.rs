@@ -22,4 +22,4 @@ pub use category::Category;
 pub use id_number::IdNumber;
 pub use phone::Phone;
 pub use role::Role;
-pub use village::VillageKind;
+pub use village::{VillageKind, VillageScope};

@@ -9,6 +9,7 @@ use super::materials::can_edit_in;
 use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
 use crate::domain::activity::{ActivityDraft, ActivityInput};
 use crate::domain::person::FieldErrors;
+use crate::domain::VillageScope;
 use crate::store::activities;
 use crate::store::distributions::{self, DistributionRow};
 use crate::store::{materials, villages, Db, Subtotal};
@@ -32,7 +33,7 @@ pub struct ActivityPage {
 
 pub fn scoped_activities(actor: &Actor, mut filter: ActivityFilter) -> ActivityFilter {
     if let Some(own) = actor.confined_village() {
-        filter.village_id = Some(own);
+        filter.village = VillageScope::Village(own);
     }
     filter
 }
@@ -80,7 +81,7 @@ pub async fn activity_choices(
     db: &Db,
     actor: &Actor,
 ) -> ServiceResult<Vec<(i64, NaiveDate, String)>> {
-    Ok(activities::choices(db, actor.confined_village(), 200).await?)
+    Ok(activities::choices(db, actor.scope, 200).await?)
 }
 
 /// An activity with the distributions it created.

@@ -99,7 +99,7 @@ pub async fn acting_user(db: &Db, username: Option<&str>) -> ServiceResult<super
             .find(|u| u.active && u.role.can_administer()),
     };
     match user {
-        Some(u) if u.active => Ok(super::Actor::from_user(&u)),
+        Some(u) if u.active => super::Actor::from_user(&u),
         Some(_) => Err(ServiceError::Refused("该账号已停用".into())),
         None => Err(ServiceError::Refused(match username {
             Some(name) => format!("没有账号“{name}”"),

@@ -40,5 +40,8 @@ pub async fn material_choices(db: &Db) -> ServiceResult<Vec<MaterialChoice>> {
 
 /// The village a new record's form starts with: the actor's own for a clerk, else none.
 pub fn default_village(actor: &Actor) -> String {
-    actor.village_id.map(|v| v.to_string()).unwrap_or_default()
+    actor
+        .confined_village()
+        .map(|v| v.to_string())
+        .unwrap_or_default()
 }

@@ -88,7 +88,7 @@ pub async fn load_demo(db: &Db, dir: &Path) -> Result<DemoReport, ServiceError> 
     };
     attendance::save_requirement(db, Category::TownshipCadre, None, 12, 12.0, Some(admin.id))
         .await?;
-    let actor = Actor::from_user(&admin);
+    let actor = Actor::from_user(&admin)?;
     let mut report = Vec::new();
     for path in files {
         let name = path

@@ -8,6 +8,7 @@ use crate::domain::activity::{AudienceGroup, Place};
 use crate::domain::dates::Period;
 use crate::domain::id_number::mask;
 use crate::domain::session::{SessionKind, SessionStatus};
+use crate::domain::VillageScope;
 use crate::sheets::table::{Cell, Table};
 use crate::sheets::yearbook::{yearbook_workbook, Yearbook};
 use crate::store::activities::{self, ActivityFilter};
@@ -139,14 +140,14 @@ pub async fn year_workbook(
         .collect();
     let dist_filter = DistributionFilter {
         period,
-        village_id,
+        village: VillageScope::of(village_id),
         material_kind: None,
         material_id: None,
     };
     let distributions = distributions::list(db, &dist_filter, i64::MAX, 0).await?;
     let act_filter = ActivityFilter {
         period,
-        village_id,
+        village: VillageScope::of(village_id),
         form: None,
         place: None,
         group: None,

@@ -7,6 +7,7 @@ use crate::domain::material::{
     DistributionDraft, DistributionInput, MaterialDraft, MaterialInput, ReceiptInput,
 };
 use crate::domain::person::FieldErrors;
+use crate::domain::VillageScope;
 use crate::store::distributions;
 use crate::store::materials;
 use crate::store::{activities, villages, Db, StoreError, Subtotal};
@@ -175,7 +176,7 @@ pub struct DistributionPage {
 /// The filter as this actor may use it: a clerk always sees their own village only.
 pub fn scoped_distributions(actor: &Actor, mut filter: DistributionFilter) -> DistributionFilter {
     if let Some(own) = actor.confined_village() {
-        filter.village_id = Some(own);
+        filter.village = VillageScope::Village(own);
     }
     filter
 }
@@ -267,8 +268,7 @@ async fn validate_distribution(
         }
     }
     if let Some(session_id) = draft.session_id {
-        if !crate::store::sessions::exists_visible(db, session_id, actor.confined_village()).await?
-        {
+        if !crate::store::sessions::exists_visible(db, session_id, actor.scope).await? {
             errors.insert("session_id".into(), "所选学法活动不存在".into());
         }
     }

@@ -20,7 +20,7 @@ pub mod users;
 pub mod villages;
 
 use crate::domain::person::FieldErrors;
-use crate::domain::Role;
+use crate::domain::{Role, VillageScope};
 use crate::store::users::User;
 
 pub use crate::store::{Db, StoreError, Subtotal};
@@ -30,16 +30,24 @@ pub use crate::store::{Db, StoreError, Subtotal};
 pub struct Actor {
     pub user_id: Option<i64>,
     pub role: Role,
-    pub village_id: Option<i64>,
+    /// The villages whose records the actor sees: every one, or a clerk's own.
+    pub scope: VillageScope,
 }
 
 impl Actor {
-    pub fn from_user(user: &User) -> Self {
-        Actor {
+    /// The user as an actor. A clerk without a village (which the database's CHECK rules
+    /// out) may do nothing.
+    pub fn from_user(user: &User) -> ServiceResult<Self> {
+        let scope = match (user.role.sees_all_villages(), user.village_id) {
+            (true, _) => VillageScope::Any,
+            (false, Some(own)) => VillageScope::Village(own),
+            (false, None) => return Err(ServiceError::Forbidden),
+        };
+        Ok(Actor {
             user_id: Some(user.id),
             role: user.role,
-            village_id: user.village_id,
-        }
+            scope,
+        })
     }
 
     /// The command line: whoever can run `pufa` on the server administers it.
@@ -47,26 +55,17 @@ impl Actor {
         Actor {
             user_id: None,
             role: Role::Admin,
-            village_id: None,
+            scope: VillageScope::Any,
         }
     }
 
     /// The village this actor is confined to, if any (clerks).
     pub fn confined_village(&self) -> Option<i64> {
-        if self.role.sees_all_villages() {
-            None
-        } else {
-            // A clerk always has a village (database CHECK); an impossible clerk without
-            // one sees nothing rather than everything.
-            Some(self.village_id.unwrap_or(-1))
-        }
+        self.scope.village()
     }
 
     pub fn can_see_village(&self, village_id: Option<i64>) -> bool {
-        match self.confined_village() {
-            None => true,
-            Some(own) => village_id == Some(own),
-        }
+        self.scope.includes(village_id)
     }
 
     pub fn require(&self, allowed: bool) -> Result<(), ServiceError> {

@@ -4,6 +4,7 @@
 use super::attendance::{study_year, StudyYear};
 use super::{Actor, ServiceError, ServiceResult};
 use crate::domain::person::{FieldErrors, PersonDraft, PersonInput};
+use crate::domain::VillageScope;
 use crate::store::people;
 use crate::store::{villages, Db};
 
@@ -25,7 +26,7 @@ pub async fn list_people(
     page: i64,
 ) -> ServiceResult<PersonPage> {
     if let Some(own) = actor.confined_village() {
-        filter.village_id = Some(own);
+        filter.village = VillageScope::Village(own);
     }
     let total = people::count(db, &filter).await?;
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);

@@ -11,6 +11,7 @@ use crate::domain::activity::{AudienceGroup, Place};
 use crate::domain::category::LEGAL_LITERATE_TARGET;
 use crate::domain::dates::Period;
 use crate::domain::session::SessionKind;
+use crate::domain::VillageScope;
 use crate::store::activities::{self, ActivityDimension, ActivityFilter};
 use crate::store::distributions::{self, DistributionDimension, DistributionFilter};
 use crate::store::{attendance, summary, villages, Db};
@@ -140,7 +141,7 @@ pub async fn annual_summary(
 
     let dist_filter = DistributionFilter {
         period,
-        village_id,
+        village: VillageScope::of(village_id),
         material_kind: None,
         material_id: None,
     };
@@ -157,7 +158,7 @@ pub async fn annual_summary(
     }
     let act_filter = ActivityFilter {
         period,
-        village_id,
+        village: VillageScope::of(village_id),
         form: None,
         place: None,
         group: None,

@@ -4,6 +4,7 @@ use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
 use crate::domain::person::FieldErrors;
 use crate::domain::text::non_empty;
 use crate::domain::VillageKind;
+use crate::domain::VillageScope;
 use crate::store::villages::{self, VillageDraft};
 use crate::store::Db;
 
@@ -157,7 +158,7 @@ pub async fn village_year(
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
     let session_filter = crate::store::sessions::SessionFilter {
         period,
-        village_id: Some(id),
+        village: VillageScope::Village(id),
         include_township: false,
         kind: None,
         status: None,
@@ -165,7 +166,7 @@ pub async fn village_year(
     let sessions = crate::store::sessions::list(db, &session_filter, 1000, 0).await?;
     let activity_filter = ActivityFilter {
         period,
-        village_id: Some(id),
+        village: VillageScope::Village(id),
         form: None,
         place: None,
         group: None,
@@ -173,7 +174,7 @@ pub async fn village_year(
     let activities = acts::list(db, &activity_filter, 1000, 0).await?;
     let distribution_filter = DistributionFilter {
         period,
-        village_id: Some(id),
+        village: VillageScope::Village(id),
         material_kind: None,
         material_id: None,
     };

@@ -5,16 +5,17 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::{self, AuditEntry};
 use super::distributions::insert_audited;
-use super::params::{BindParams, Param};
+use super::params::{scope_params, village_condition, BindParams, Param};
 use super::{now, on_pool, Db, StoreResult, Subtotal, Tx};
 use crate::domain::activity::{ActivityDraft, ActivityForm, AudienceGroup, Place};
 use crate::domain::dates::Period;
 use crate::domain::material::DistributionDraft;
+use crate::domain::VillageScope;
 
 #[derive(Debug, Clone)]
 pub struct ActivityFilter {
     pub period: Period,
-    pub village_id: Option<i64>,
+    pub village: VillageScope,
     pub form: Option<ActivityForm>,
     pub place: Option<Place>,
     pub group: Option<AudienceGroup>,
@@ -67,18 +68,19 @@ pub enum ActivityDimension {
 
 const FROM: &str = "FROM activities a LEFT JOIN villages v ON v.id = a.village_id";
 const FILTER: &str = "WHERE a.held_on >= $1 AND a.held_on < $2 \
-     AND ($3 IS NULL OR a.village_id = $3) AND ($4 IS NULL OR a.form = $4) \
-     AND ($5 IS NULL OR a.place = $5) \
-     AND ($6 IS NULL OR EXISTS (SELECT 1 FROM activity_audience_groups g \
-          WHERE g.activity_id = a.id AND g.audience_group = $6))";
+     AND ($3 = 'any' OR ($3 = 'township' AND a.village_id IS NULL) OR ($3 = 'village' AND a.village_id = $4)) AND ($5 IS NULL OR a.form = $5) \
+     AND ($6 IS NULL OR a.place = $6) \
+     AND ($7 IS NULL OR EXISTS (SELECT 1 FROM activity_audience_groups g \
+          WHERE g.activity_id = a.id AND g.audience_group = $7))";
 
 impl ActivityFilter {
-    /// The values of `FILTER`'s $1..$6, in order.
+    /// The values of `FILTER`'s $1..$7, in order.
     fn params(&self) -> Vec<Param> {
         vec![
             self.period.from.into(),
             self.period.to.into(),
-            self.village_id.into(),
+            self.village.code().into(),
+            self.village.village().into(),
             self.form.map(ActivityForm::code).into(),
             self.place.map(Place::code).into(),
             self.group.map(AudienceGroup::code).into(),
@@ -113,7 +115,7 @@ pub async fn list(
     offset: i64,
 ) -> StoreResult<Vec<ActivityRow>> {
     let sql = format!(
-        "{} {FROM} {FILTER} ORDER BY a.held_on DESC, a.id DESC LIMIT $7 OFFSET $8",
+        "{} {FROM} {FILTER} ORDER BY a.held_on DESC, a.id DESC LIMIT $8 OFFSET $9",
         select(db)
     );
     let rows = on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql).bind_params(&filter.params())
@@ -180,14 +182,15 @@ pub async fn get(db: &Db, id: i64) -> StoreResult<Option<ActivityRow>> {
 /// (id, date, topic) of recent activities of a village (or all), for drop-downs.
 pub async fn choices(
     db: &Db,
-    village_id: Option<i64>,
+    scope: VillageScope,
     limit: i64,
 ) -> StoreResult<Vec<(i64, NaiveDate, String)>> {
-    const SQL: &str =
-        "SELECT id, held_on, topic FROM activities WHERE ($1 IS NULL OR village_id = $1) \
-         ORDER BY held_on DESC, id DESC LIMIT $2";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, (i64, NaiveDate, String)>(SQL)
-        .bind(village_id)
+    let sql = format!(
+        "SELECT id, held_on, topic FROM activities WHERE {} ORDER BY held_on DESC, id DESC LIMIT $3",
+        village_condition("village_id", 1)
+    );
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, (i64, NaiveDate, String)>(&sql)
+        .bind_params(&scope_params(scope))
         .bind(limit)
         .fetch_all(pool)
         .await?);

@@ -4,11 +4,11 @@ use chrono::{NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use super::audit::{self, AuditEntry};
-use super::params::{BindParams, Param};
+use super::params::{scope_params, village_condition, BindParams, Param};
 use super::{now, on_pool, Db, StoreResult, Tx};
 use crate::domain::dates::Period;
 use crate::domain::session::{AttendanceSource, AttendanceStatus, SessionKind};
-use crate::domain::Category;
+use crate::domain::{Category, VillageScope};
 
 /// One line of the attendance grid: an invitee or a walk-in, with what was recorded.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -24,21 +24,22 @@ pub struct GridRow {
     pub source: Option<String>,
 }
 
-/// Invitees and everyone with an attendance row, optionally only of one village.
-pub async fn grid(
-    db: &Db,
-    session_id: i64,
-    only_village: Option<i64>,
-) -> StoreResult<Vec<GridRow>> {
-    const SQL: &str = "SELECT p.id AS person_id, p.name, p.village_id, v.name AS village_name, p.post, \
+/// Invitees and everyone with an attendance row, of the villages in `scope`.
+pub async fn grid(db: &Db, session_id: i64, scope: VillageScope) -> StoreResult<Vec<GridRow>> {
+    let sql = format!("SELECT p.id AS person_id, p.name, p.village_id, v.name AS village_name, p.post, \
          EXISTS (SELECT 1 FROM session_invitees i WHERE i.session_id = $1 AND i.person_id = p.id) AS invited, \
          a.status, a.hours_credited, a.source \
          FROM people p LEFT JOIN villages v ON v.id = p.village_id \
          LEFT JOIN attendance a ON a.session_id = $1 AND a.person_id = p.id \
          WHERE (a.id IS NOT NULL OR EXISTS (SELECT 1 FROM session_invitees i WHERE i.session_id = $1 AND i.person_id = p.id)) \
-         AND ($2 IS NULL OR p.village_id = $2) \
-         ORDER BY v.display_order, p.village_id, p.name, p.id";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, GridRow>(SQL).bind(session_id).bind(only_village).fetch_all(pool).await?);
+         AND {} ORDER BY v.display_order, p.village_id, p.name, p.id",
+        village_condition("p.village_id", 2)
+    );
+    let rows = on_pool!(db, pool => sqlx::query_as::<_, GridRow>(&sql)
+        .bind(session_id)
+        .bind_params(&scope_params(scope))
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 

@@ -8,11 +8,12 @@ use super::params::{BindParams, Param};
 use super::{now, on_pool, Db, StoreResult, Subtotal, Tx};
 use crate::domain::dates::Period;
 use crate::domain::material::{DistributionDraft, MaterialKind};
+use crate::domain::VillageScope;
 
 #[derive(Debug, Clone)]
 pub struct DistributionFilter {
     pub period: Period,
-    pub village_id: Option<i64>,
+    pub village: VillageScope,
     pub material_kind: Option<MaterialKind>,
     pub material_id: Option<i64>,
 }
@@ -70,16 +71,17 @@ const SELECT: &str =
 const FROM: &str = "FROM distributions d JOIN materials m ON m.id = d.material_id \
      LEFT JOIN villages v ON v.id = d.village_id LEFT JOIN activities a ON a.id = d.activity_id";
 const FILTER: &str = "WHERE d.distributed_on >= $1 AND d.distributed_on < $2 \
-     AND ($3 IS NULL OR d.village_id = $3) AND ($4 IS NULL OR m.kind = $4) \
-     AND ($5 IS NULL OR d.material_id = $5)";
+     AND ($3 = 'any' OR ($3 = 'township' AND d.village_id IS NULL) OR ($3 = 'village' AND d.village_id = $4)) AND ($5 IS NULL OR m.kind = $5) \
+     AND ($6 IS NULL OR d.material_id = $6)";
 
 impl DistributionFilter {
-    /// The values of `FILTER`'s $1..$5, in order.
+    /// The values of `FILTER`'s $1..$6, in order.
     fn params(&self) -> Vec<Param> {
         vec![
             self.period.from.into(),
             self.period.to.into(),
-            self.village_id.into(),
+            self.village.code().into(),
+            self.village.village().into(),
             self.material_kind.map(MaterialKind::code).into(),
             self.material_id.into(),
         ]
@@ -93,7 +95,7 @@ pub async fn list(
     offset: i64,
 ) -> StoreResult<Vec<DistributionRow>> {
     let sql = format!(
-        "{SELECT} {FROM} {FILTER} ORDER BY d.distributed_on DESC, d.id DESC LIMIT $6 OFFSET $7"
+        "{SELECT} {FROM} {FILTER} ORDER BY d.distributed_on DESC, d.id DESC LIMIT $7 OFFSET $8"
     );
     let rows = on_pool!(db, pool => sqlx::query_as::<_, DistributionRow>(&sql).bind_params(&filter.params())
         .bind(limit)

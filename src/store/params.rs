@@ -5,6 +5,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::{Database, Encode, Type};
 
+use crate::domain::VillageScope;
+
 /// One bound value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param {
@@ -69,6 +71,20 @@ impl From<DateTime<Utc>> for Param {
     fn from(v: DateTime<Utc>) -> Self {
         Param::Instant(v)
     }
+}
+
+/// `column` in `scope`, as a condition on the parameters $n (the scope's code) and $n+1
+/// (its village); bind them with `scope_params`.
+pub fn village_condition(column: &str, n: usize) -> String {
+    format!(
+        "(${n} = 'any' OR (${n} = 'township' AND {column} IS NULL) OR {column} = ${})",
+        n + 1
+    )
+}
+
+/// The two values of `village_condition`.
+pub fn scope_params(scope: VillageScope) -> [Param; 2] {
+    [scope.code().into(), scope.village().into()]
 }
 
 /// Binds a list of `Param`s, in order, after whatever the query already has bound.

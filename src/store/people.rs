@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::audit::{self, AuditEntry};
 use super::{now, on_pool, Db, StoreResult, Tx};
 use crate::domain::person::{CategoryHolding, PersonDraft};
-use crate::domain::Category;
+use crate::domain::{Category, VillageScope};
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct Person {
@@ -43,8 +43,8 @@ pub struct PersonListRow {
 
 #[derive(Debug, Clone, Default)]
 pub struct PersonFilter {
-    /// `Some` restricts to one village (a clerk's, or a chosen filter).
-    pub village_id: Option<i64>,
+    /// A clerk's village, or a chosen filter.
+    pub village: VillageScope,
     pub category: Option<Category>,
     pub active: Option<bool>,
     pub name_contains: Option<String>,
@@ -54,10 +54,10 @@ const SELECT: &str =
     "SELECT p.id, p.name, p.gender, p.village_id, v.name AS village_name, p.post, p.phone, \
      p.id_number, p.active, p.notes, p.created_at, p.updated_at";
 const FROM: &str = "FROM people p LEFT JOIN villages v ON v.id = p.village_id";
-const FILTER: &str = "WHERE ($1 IS NULL OR p.village_id = $1) \
-     AND ($2 IS NULL OR EXISTS (SELECT 1 FROM person_categories c WHERE c.person_id = p.id AND c.category = $2)) \
-     AND ($3 IS NULL OR p.active = $3) \
-     AND ($4 IS NULL OR p.name LIKE '%' || $4 || '%')";
+const FILTER: &str = "WHERE ($1 = 'any' OR ($1 = 'township' AND p.village_id IS NULL) OR ($1 = 'village' AND p.village_id = $2)) \
+     AND ($3 IS NULL OR EXISTS (SELECT 1 FROM person_categories c WHERE c.person_id = p.id AND c.category = $3)) \
+     AND ($4 IS NULL OR p.active = $4) \
+     AND ($5 IS NULL OR p.name LIKE '%' || $5 || '%')";
 
 pub async fn list(
     db: &Db,
@@ -72,11 +72,12 @@ pub async fn list(
     };
     let sql = format!(
         "{SELECT}, (SELECT {aggregate} FROM person_categories c WHERE c.person_id = p.id) AS category_codes \
-         {FROM} {FILTER} ORDER BY v.display_order, p.village_id, p.name, p.id LIMIT $5 OFFSET $6"
+         {FROM} {FILTER} ORDER BY v.display_order, p.village_id, p.name, p.id LIMIT $6 OFFSET $7"
     );
     let category = filter.category.map(Category::code);
     let rows = on_pool!(db, pool => sqlx::query_as::<_, PersonListRow>(&sql)
-        .bind(filter.village_id)
+        .bind(filter.village.code())
+        .bind(filter.village.village())
         .bind(category)
         .bind(filter.active)
         .bind(filter.name_contains.as_deref())
@@ -91,7 +92,8 @@ pub async fn count(db: &Db, filter: &PersonFilter) -> StoreResult<i64> {
     let sql = format!("SELECT COUNT(*) {FROM} {FILTER}");
     let category = filter.category.map(Category::code);
     let n = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql)
-        .bind(filter.village_id)
+        .bind(filter.village.code())
+        .bind(filter.village.village())
         .bind(category)
         .bind(filter.active)
         .bind(filter.name_contains.as_deref())

@@ -4,12 +4,13 @@ use chrono::{NaiveDateTime, NaiveTime};
 use serde::Serialize;
 
 use super::audit::{self, AuditEntry};
-use super::params::{BindParams, Param};
+use super::params::{scope_params, village_condition, BindParams, Param};
 use super::{now, on_pool, Db, StoreResult, Tx};
 use crate::domain::dates::Period;
 use crate::domain::schedule::{Recurrence, SessionDraft};
 use crate::domain::session::{SessionKind, SessionStatus};
 use crate::domain::Category;
+use crate::domain::VillageScope;
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct Session {
@@ -69,8 +70,9 @@ pub fn parse_session_number(text: &str) -> Option<i64> {
 #[derive(Debug, Clone)]
 pub struct SessionFilter {
     pub period: Period,
-    /// A village; with `include_township` also the township-level sessions (a clerk's view).
-    pub village_id: Option<i64>,
+    /// The villages; with `include_township` also the township-level sessions (a clerk's
+    /// view of their village).
+    pub village: VillageScope,
     pub include_township: bool,
     pub kind: Option<SessionKind>,
     pub status: Option<SessionStatus>,
@@ -81,20 +83,21 @@ const SELECT: &str = "SELECT s.id, s.series_id, s.kind, s.topic, s.starts_at, s.
      s.checkin_reopened_until";
 const FROM: &str = "FROM sessions s LEFT JOIN villages v ON v.id = s.village_id";
 const FILTER: &str = "WHERE s.starts_at >= $1 AND s.starts_at < $2 \
-     AND ($3 IS NULL OR s.village_id = $3 OR ($4 AND s.village_id IS NULL)) \
-     AND ($5 IS NULL OR s.kind = $5) AND ($6 IS NULL OR s.status = $6)";
+     AND ($3 = 'any' OR ($3 = 'township' AND s.village_id IS NULL) OR ($3 = 'village' AND s.village_id = $4) OR ($5 AND s.village_id IS NULL)) \
+     AND ($6 IS NULL OR s.kind = $6) AND ($7 IS NULL OR s.status = $7)";
 
 fn midnight(day: chrono::NaiveDate) -> NaiveDateTime {
     day.and_time(NaiveTime::MIN)
 }
 
 impl SessionFilter {
-    /// The values of `FILTER`'s $1..$6, in order.
+    /// The values of `FILTER`'s $1..$7, in order.
     fn params(&self) -> Vec<Param> {
         vec![
             midnight(self.period.from).into(),
             midnight(self.period.to).into(),
-            self.village_id.into(),
+            self.village.code().into(),
+            self.village.village().into(),
             self.include_township.into(),
             self.kind.map(SessionKind::code).into(),
             self.status.map(SessionStatus::code).into(),
@@ -108,7 +111,7 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<Session>> {
-    let sql = format!("{SELECT} {FROM} {FILTER} ORDER BY s.starts_at, s.id LIMIT $7 OFFSET $8");
+    let sql = format!("{SELECT} {FROM} {FILTER} ORDER BY s.starts_at, s.id LIMIT $8 OFFSET $9");
     let rows = on_pool!(db, pool => sqlx::query_as::<_, Session>(&sql).bind_params(&filter.params())
         .bind(limit)
         .bind(offset)
@@ -165,12 +168,17 @@ pub async fn overlapping(
         .collect())
 }
 
-/// Whether the session exists and, for a clerk (`confined` = their village), belongs to
-/// their village.
-pub async fn exists_visible(db: &Db, id: i64, confined: Option<i64>) -> StoreResult<bool> {
-    const SQL: &str =
-        "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND ($2 IS NULL OR village_id = $2))";
-    let found = on_pool!(db, pool => sqlx::query_scalar::<_, bool>(SQL).bind(id).bind(confined).fetch_one(pool).await?);
+/// Whether the session exists and belongs to a village in `scope`.
+pub async fn exists_visible(db: &Db, id: i64, scope: VillageScope) -> StoreResult<bool> {
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND {})",
+        village_condition("village_id", 2)
+    );
+    let found = on_pool!(db, pool => sqlx::query_scalar::<_, bool>(&sql)
+        .bind(id)
+        .bind_params(&scope_params(scope))
+        .fetch_one(pool)
+        .await?);
     Ok(found)
 }
 

@@ -18,6 +18,7 @@ use super::views::{query_string_of, ConfirmPage};
 use crate::domain::labels::CodeLabel;
 use crate::domain::material::{DistributionInput, MaterialKind};
 use crate::domain::person::FieldErrors;
+use crate::domain::VillageScope;
 use crate::services::activities::activity_choices;
 use crate::services::choices::{MaterialChoice, Village};
 use crate::services::materials::{
@@ -41,7 +42,7 @@ impl ListQuery<'_> {
     fn filter(&self) -> DistributionFilter {
         DistributionFilter {
             period: period_of(chosen_year(self.year), chosen_month(self.month)),
-            village_id: self.village.and_then(|v| v.parse().ok()),
+            village: VillageScope::of(self.village.and_then(|v| v.parse().ok())),
             material_kind: self.kind.and_then(MaterialKind::from_code),
             material_id: self.material,
         }

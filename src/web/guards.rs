@@ -64,10 +64,11 @@ impl<'r> FromRequest<'r> for CurrentUser {
                     return CachedUser(None);
                 };
                 match current_user(db, id).await {
-                    Ok(Some(user)) => CachedUser(Some(CurrentUser {
-                        actor: Actor::from_user(&user),
-                        user,
-                    })),
+                    Ok(Some(user)) => CachedUser(
+                        Actor::from_user(&user)
+                            .ok()
+                            .map(|actor| CurrentUser { actor, user }),
+                    ),
                     Ok(None) => CachedUser(None),
                     Err(e) => {
                         tracing::error!("loading the session user failed: {e}");

@@ -867,7 +867,7 @@ async fn every_route_for_every_role(backend: Backend) {
         };
         let (batch, _) = pufa::services::imports::commit(
             &app.db,
-            &pufa::services::Actor::from_user(&admin),
+            &pufa::services::Actor::from_user(&admin).unwrap(),
             &upload,
             false,
         )

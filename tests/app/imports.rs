@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use pufa::domain::dates::Period;
 use pufa::domain::import::ImportKind;
 use pufa::domain::Role;
+use pufa::domain::VillageScope;
 use pufa::services::imports::{self, ImportError, Upload};
 use pufa::services::Actor;
 use pufa::sheets::read::ReadError;
@@ -82,7 +83,7 @@ pub(crate) fn xlsx(sheet: &str, rows: &[Vec<C>], merges: &[(u32, u16, u32, u16)]
 }
 
 fn admin_actor(app_admin: &pufa::store::users::User) -> Actor {
-    Actor::from_user(app_admin)
+    Actor::from_user(app_admin).unwrap()
 }
 
 pub(crate) async fn admin(app: &TestApp) -> Actor {
@@ -103,7 +104,7 @@ pub(crate) fn upload<'a>(name: &'a str, bytes: &'a [u8]) -> Upload<'a> {
 async fn all_distributions(app: &TestApp) -> (i64, i64) {
     let filter = DistributionFilter {
         period: Period::everything(),
-        village_id: None,
+        village: VillageScope::Any,
         material_kind: None,
         material_id: None,
     };
@@ -190,7 +191,7 @@ async fn roster_with_title_rows_two_row_header_totals_and_footer(backend: Backen
         .await
         .unwrap();
     let filter = store::people::PersonFilter {
-        village_id: Some(village),
+        village: VillageScope::Village(village),
         ..Default::default()
     };
     let people = store::people::list(&app.db, &filter, 10, 0).await.unwrap();
@@ -276,7 +277,7 @@ async fn dates_in_every_format_and_merged_cells(backend: Backend) {
         .unwrap();
     let march = DistributionFilter {
         period: Period::of(2021, Some(3)).unwrap(),
-        village_id: Some(village),
+        village: VillageScope::Village(village),
         material_kind: None,
         material_id: None,
     };
@@ -526,7 +527,8 @@ async fn clerk_file_naming_another_village_is_rejected(backend: Backend) {
     app.material("民法典手册").await;
     app.material("宪法读本").await;
     let clerk_id = app.user("clerk", Role::Clerk, Some(own)).await;
-    let clerk = Actor::from_user(&store::users::get(&app.db, clerk_id).await.unwrap().unwrap());
+    let clerk =
+        Actor::from_user(&store::users::get(&app.db, clerk_id).await.unwrap().unwrap()).unwrap();
     let rows = vec![
         vec![
             C::T("发放日期"),
@@ -710,8 +712,12 @@ async fn undo_restores_the_figures(backend: Backend) {
     assert_eq!(all_distributions(&app).await, (3, 150));
     // Another organizer may not undo someone else's batch; a clerk may undo their own.
     let other = app.user("organizer", Role::Organizer, None).await;
-    let other = Actor::from_user(&store::users::get(&app.db, other).await.unwrap().unwrap());
-    let latest = store::imports::list(&app.db, None, 1).await.unwrap()[0].id;
+    let other =
+        Actor::from_user(&store::users::get(&app.db, other).await.unwrap().unwrap()).unwrap();
+    let latest = store::imports::list(&app.db, VillageScope::Any, 1)
+        .await
+        .unwrap()[0]
+        .id;
     assert!(matches!(
         imports::undo(&app.db, &other, latest, today).await,
         Err(pufa::services::ServiceError::Forbidden)
@@ -775,7 +781,7 @@ async fn printed_sign_in_sheet_imports_into_its_session(backend: Backend) {
     )
     .await
     .unwrap();
-    let grid = store::attendance::grid(&app.db, session, None)
+    let grid = store::attendance::grid(&app.db, session, VillageScope::Any)
         .await
         .unwrap();
     let marks: Vec<(i64, Option<String>)> = grid
@@ -792,7 +798,7 @@ async fn printed_sign_in_sheet_imports_into_its_session(backend: Backend) {
             &app.db,
             &store::sessions::SessionFilter {
                 period: Period::everything(),
-                village_id: None,
+                village: VillageScope::Any,
                 include_township: false,
                 kind: None,
                 status: None
@@ -985,7 +991,7 @@ async fn activities_ledger_with_materials_count(backend: Backend) {
         .unwrap();
     let filter = store::activities::ActivityFilter {
         period: Period::of(2021, None).unwrap(),
-        village_id: None,
+        village: VillageScope::Any,
         form: None,
         place: None,
         group: None,
@@ -1162,7 +1168,7 @@ async fn undo_of_an_attendance_import_and_work_that_depends_on_it(backend: Backe
         &app.db,
         &store::sessions::SessionFilter {
             period: Period::everything(),
-            village_id: None,
+            village: VillageScope::Any,
             include_township: false,
             kind: None,
             status: None,
@@ -1194,7 +1200,7 @@ async fn undo_of_an_attendance_import_and_work_that_depends_on_it(backend: Backe
         .unwrap_err();
     assert!(refused.to_string().contains("不能撤销"), "{refused}");
     assert_eq!(
-        store::attendance::grid(&app.db, sessions[0].id, None)
+        store::attendance::grid(&app.db, sessions[0].id, VillageScope::Any)
             .await
             .unwrap()
             .len(),
@@ -1230,7 +1236,7 @@ async fn undo_of_an_attendance_import_and_work_that_depends_on_it(backend: Backe
         &app.db,
         &store::sessions::SessionFilter {
             period: Period::everything(),
-            village_id: None,
+            village: VillageScope::Any,
             include_township: false,
             kind: None,
             status: None,

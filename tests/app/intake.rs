@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use pufa::domain::dates::Period;
 use pufa::domain::Role;
+use pufa::domain::VillageScope;
 use pufa::services::imports::{self, Upload};
 use pufa::services::summary;
 use pufa::services::Actor;
@@ -77,7 +78,7 @@ async fn township(app: &TestApp) -> Township {
 async fn sessions_of_topic(app: &TestApp, topic: &str) -> Vec<Session> {
     let filter = SessionFilter {
         period: Period::everything(),
-        village_id: None,
+        village: VillageScope::Any,
         include_township: false,
         kind: None,
         status: None,
@@ -91,7 +92,7 @@ async fn sessions_of_topic(app: &TestApp, topic: &str) -> Vec<Session> {
 }
 
 async fn attendee_count(app: &TestApp, session: i64) -> usize {
-    store::attendance::grid(&app.db, session, None)
+    store::attendance::grid(&app.db, session, VillageScope::Any)
         .await
         .unwrap()
         .iter()
@@ -101,7 +102,7 @@ async fn attendee_count(app: &TestApp, session: i64) -> usize {
 
 async fn clerk_of(app: &TestApp, username: &str, village: i64) -> Actor {
     let id = app.user(username, Role::Clerk, Some(village)).await;
-    Actor::from_user(&store::users::get(&app.db, id).await.unwrap().unwrap())
+    Actor::from_user(&store::users::get(&app.db, id).await.unwrap().unwrap()).unwrap()
 }
 
 async fn township_training_class_is_one_session(backend: Backend) {
@@ -307,7 +308,7 @@ async fn clerk_signed_sheet_does_not_change_the_organizers_marks(backend: Backen
     imports::commit(&app.db, &clerk, &upload("签到表.xlsx", &file), true)
         .await
         .unwrap();
-    let grid = store::attendance::grid(&app.db, session, None)
+    let grid = store::attendance::grid(&app.db, session, VillageScope::Any)
         .await
         .unwrap();
     let zhang_mark = grid.iter().find(|r| r.person_id == zhang).unwrap();
@@ -424,7 +425,9 @@ async fn parallel_commits_of_one_upload_import_it_once(backend: Backend) {
         }
     }
     assert_eq!(committed, 1);
-    let batches = store::imports::list(&app.db, None, 10).await.unwrap();
+    let batches = store::imports::list(&app.db, VillageScope::Any, 10)
+        .await
+        .unwrap();
     assert_eq!(batches.len(), 1);
     assert_eq!(people_named(&app, "村民").await, 300);
 }

@@ -10,6 +10,7 @@ use pufa::domain::activity::{ActivityInput, AudienceGroup, Place};
 use pufa::domain::dates::Period;
 use pufa::domain::material::DistributionInput;
 use pufa::domain::Role;
+use pufa::domain::VillageScope;
 use pufa::services::{activities, materials, Actor};
 use pufa::store::activities::{ActivityDimension, ActivityFilter};
 use pufa::store::distributions::{DistributionDimension, DistributionFilter};
@@ -174,7 +175,7 @@ async fn distribution_totals_agree_with_the_rows(backend: Backend) {
 
     let filter = DistributionFilter {
         period: year(2021),
-        village_id: None,
+        village: VillageScope::Any,
         material_kind: None,
         material_id: None,
     };
@@ -195,7 +196,7 @@ async fn distribution_totals_agree_with_the_rows(backend: Backend) {
     // One village, one month: the filtered total is the sum of its rows.
     let march_in_village = DistributionFilter {
         period: Period::of(2021, Some(3)).unwrap(),
-        village_id: Some(villages[1]),
+        village: VillageScope::Village(villages[1]),
         ..filter.clone()
     };
     let expected: i64 = (0..40)
@@ -268,7 +269,7 @@ async fn activity_totals_agree_with_the_rows(backend: Backend) {
     }
     let filter = ActivityFilter {
         period: year(2021),
-        village_id: None,
+        village: VillageScope::Any,
         form: None,
         place: None,
         group: None,
@@ -403,7 +404,7 @@ async fn activity_with_materials_creates_and_deletes_its_distributions(backend: 
         .is_empty());
     let filter = DistributionFilter {
         period: Period::everything(),
-        village_id: None,
+        village: VillageScope::Any,
         material_kind: None,
         material_id: None,
     };
@@ -514,7 +515,7 @@ async fn clerk_records_only_for_own_village(backend: Backend) {
     let count = || async {
         let filter = DistributionFilter {
             period: Period::everything(),
-            village_id: None,
+            village: VillageScope::Any,
             material_kind: None,
             material_id: None,
         };
@@ -586,7 +587,7 @@ async fn clerk_records_only_for_own_village(backend: Backend) {
     let clerk_actor = Actor {
         user_id: None,
         role: Role::Clerk,
-        village_id: Some(own),
+        scope: VillageScope::Village(own),
     };
     let input = DistributionInput {
         material_id: m.clone(),

@@ -9,6 +9,7 @@ use pufa::domain::person::PersonInput;
 use pufa::domain::schedule::SessionDraft;
 use pufa::domain::session::{SessionKind, SessionStatus};
 use pufa::domain::Role;
+use pufa::domain::VillageScope;
 use pufa::services::{people, Actor};
 use pufa::store;
 use rocket::http::Status;
@@ -57,7 +58,7 @@ async fn organizer(app: &TestApp) -> Session {
 async fn all_sessions(app: &TestApp) -> Vec<store::sessions::Session> {
     let filter = store::sessions::SessionFilter {
         period: pufa::domain::dates::Period::everything(),
-        village_id: None,
+        village: VillageScope::Any,
         include_township: false,
         kind: None,
         status: None,
@@ -540,7 +541,9 @@ async fn a_grid_with_one_invalid_row_changes_nothing(backend: Backend) {
         "{}",
         page.body
     );
-    let grid = store::attendance::grid(&app.db, s, None).await.unwrap();
+    let grid = store::attendance::grid(&app.db, s, VillageScope::Any)
+        .await
+        .unwrap();
     assert!(grid.iter().all(|r| r.status.is_none()), "nothing saved");
     assert_eq!(
         store::sessions::get(&app.db, s)
@@ -562,7 +565,7 @@ async fn a_grid_with_one_invalid_row_changes_nothing(backend: Backend) {
             ],
         )
         .await;
-    assert!(store::attendance::grid(&app.db, s, None)
+    assert!(store::attendance::grid(&app.db, s, VillageScope::Any)
         .await
         .unwrap()
         .iter()
@@ -629,7 +632,7 @@ async fn self_checkin_by_name_and_phone_digits(backend: Backend) {
         .post(&path, &[("name", "王五"), ("phone_last4", "5678")])
         .await;
     assert!(reply.body.contains("签到成功"), "{}", reply.body);
-    let grid = store::attendance::grid(&app.db, now_session.id, None)
+    let grid = store::attendance::grid(&app.db, now_session.id, VillageScope::Any)
         .await
         .unwrap();
     assert_eq!(grid.len(), 1);
@@ -650,7 +653,7 @@ async fn self_checkin_by_name_and_phone_digits(backend: Backend) {
         again.body
     );
     assert_eq!(
-        store::attendance::grid(&app.db, now_session.id, None)
+        store::attendance::grid(&app.db, now_session.id, VillageScope::Any)
             .await
             .unwrap()
             .len(),
@@ -674,7 +677,7 @@ async fn self_checkin_by_name_and_phone_digits(backend: Backend) {
             && outsider.body.contains(message)
     );
     assert_eq!(
-        store::attendance::grid(&app.db, now_session.id, None)
+        store::attendance::grid(&app.db, now_session.id, VillageScope::Any)
             .await
             .unwrap()
             .len(),
@@ -712,10 +715,12 @@ async fn self_checkin_by_name_and_phone_digits(backend: Backend) {
     let past = insert_session_around_now(&app, Some(village), -3 * 60).await;
     let page = fresh.get(&format!("/checkin/{}", past.checkin_token)).await;
     assert!(page.body.contains("签到已结束"), "{}", page.body);
-    assert!(store::attendance::grid(&app.db, tomorrow.id, None)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        store::attendance::grid(&app.db, tomorrow.id, VillageScope::Any)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The organizer reopens it.
     let organizer = organizer(&app).await;
     organizer

@@ -20,6 +20,7 @@ use crate::domain::person::{FieldErrors, PersonInput};
 use crate::domain::session::{AttendanceSource, AttendanceStatus, SessionKind, SessionStatus};
 use crate::domain::text::non_empty;
 use crate::domain::Category;
+use crate::domain::VillageScope;
 use crate::sheets::signin::SigninSheet;
 use crate::store::attendance::{self, Mark};
 use crate::store::sessions::Session;
@@ -29,12 +30,12 @@ pub use crate::store::attendance::{GridRow, Requirement, Shortfall, StudyLine};
 
 /// The grid an actor sees: a clerk at a township session sees only their village's people.
 pub async fn grid(db: &Db, actor: &Actor, session: &Session) -> ServiceResult<Vec<GridRow>> {
-    let only = if session.village_id.is_none() {
-        actor.confined_village()
+    let scope = if session.village_id.is_none() {
+        actor.scope
     } else {
-        None
+        VillageScope::Any
     };
-    Ok(attendance::grid(db, session.id, only).await?)
+    Ok(attendance::grid(db, session.id, scope).await?)
 }
 
 /// One submitted grid line, as text.
@@ -59,7 +60,7 @@ pub async fn save_grid(
             "该学法活动已取消，不能登记考勤。".into(),
         ));
     }
-    let allowed: Vec<i64> = attendance::grid(db, session_id, None)
+    let allowed: Vec<i64> = attendance::grid(db, session_id, VillageScope::Any)
         .await?
         .iter()
         .map(|r| r.person_id)
@@ -128,7 +129,7 @@ pub async fn save_grid(
 pub async fn all_present(db: &Db, actor: &Actor, session_id: i64) -> ServiceResult<usize> {
     let session = get_session(db, actor, session_id).await?;
     actor.require(can_manage_session(actor, session.village_id))?;
-    let marks: Vec<Mark> = attendance::grid(db, session_id, None)
+    let marks: Vec<Mark> = attendance::grid(db, session_id, VillageScope::Any)
         .await?
         .into_iter()
         .filter(|r| r.status.is_none())

@@ -25,7 +25,9 @@ pub async fn save_upload(
 ) -> ServiceResult<i64> {
     actor.require(actor.role.can_edit_records())?;
     let user_id = actor.user_id.ok_or(ServiceError::Forbidden)?;
-    if !actor.role.sees_all_villages() && village_id.is_some_and(|v| Some(v) != actor.village_id) {
+    if !actor.role.sees_all_villages()
+        && village_id.is_some_and(|v| Some(v) != actor.confined_village())
+    {
         return Err(ServiceError::Forbidden);
     }
     Ok(store::save_pending(

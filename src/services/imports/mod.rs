@@ -266,7 +266,7 @@ pub async fn get_batch(db: &Db, actor: &Actor, id: i64) -> Result<store::Batch, 
 }
 
 pub async fn list_batches(db: &Db, actor: &Actor) -> Result<Vec<store::Batch>, ServiceError> {
-    Ok(store::list(db, actor.confined_village(), 500).await?)
+    Ok(store::list(db, actor.scope, 500).await?)
 }
 
 pub async fn undo(

@@ -5,6 +5,7 @@ use chrono::{Duration, NaiveDate};
 
 use super::{scoped_sessions, Session, SessionFilter};
 use crate::domain::dates::Period;
+use crate::domain::VillageScope;
 use crate::services::{Actor, ServiceError, ServiceResult};
 use crate::store::{sessions, users, Db};
 
@@ -19,7 +20,7 @@ pub async fn feed_sessions(db: &Db, token: &str, today: NaiveDate) -> ServiceRes
     let user = users::find_by_calendar_token(db, token)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let actor = Actor::from_user(&user);
+    let actor = Actor::from_user(&user)?;
     let filter = scoped_sessions(
         &actor,
         SessionFilter {
@@ -27,7 +28,7 @@ pub async fn feed_sessions(db: &Db, token: &str, today: NaiveDate) -> ServiceRes
                 from: today - Duration::days(366),
                 to: today + Duration::days(366),
             },
-            village_id: None,
+            village: VillageScope::Any,
             include_township: false,
             kind: None,
             status: None,

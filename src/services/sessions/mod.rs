@@ -15,6 +15,7 @@ use crate::domain::person::FieldErrors;
 use crate::domain::schedule::{RecurrenceInput, SessionDraft, SessionInput};
 use crate::domain::session::SessionStatus;
 use crate::domain::Category;
+use crate::domain::VillageScope;
 use crate::store::sessions;
 use crate::store::{villages, Db};
 
@@ -38,7 +39,7 @@ pub fn can_manage_session(actor: &Actor, village_id: Option<i64>) -> bool {
 
 pub fn scoped_sessions(actor: &Actor, mut filter: SessionFilter) -> SessionFilter {
     if let Some(own) = actor.confined_village() {
-        filter.village_id = Some(own);
+        filter.village = VillageScope::Village(own);
         filter.include_township = true;
     }
     filter

@@ -2,6 +2,7 @@
 //! decisions made here: the overview (grid, history, walk-in choices) and the invite list.
 
 use super::{can_manage_session, editable_session, get_session, AuditRecord, Session};
+use crate::domain::VillageScope;
 use crate::services::attendance::grid;
 use crate::services::people::list_people;
 use crate::services::{Actor, ServiceResult};
@@ -58,7 +59,7 @@ async fn walk_in_choices(
     grid: &[GridRow],
 ) -> ServiceResult<Vec<PersonListRow>> {
     let filter = PersonFilter {
-        village_id: actor.confined_village().or(session.village_id),
+        village: VillageScope::of(actor.confined_village().or(session.village_id)),
         active: Some(true),
         ..Default::default()
     };
@@ -88,7 +89,7 @@ pub async fn invite_choices(
     let session = editable_session(db, actor, id).await?;
     let village = actor.confined_village().or(village).or(session.village_id);
     let filter = PersonFilter {
-        village_id: village,
+        village: VillageScope::of(village),
         active: Some(true),
         ..PersonFilter::default()
     };

@@ -16,6 +16,7 @@ use crate::domain::activity::{
     ActivityForm, ActivityInput, AudienceGroup, MaterialLineInput, Place,
 };
 use crate::domain::person::FieldErrors;
+use crate::domain::VillageScope;
 use crate::services::activities::{self, ActivityFilter};
 use crate::services::{Actor, Db, ServiceError};
 
@@ -40,7 +41,7 @@ impl ListQuery<'_> {
     fn filter(&self) -> ActivityFilter {
         ActivityFilter {
             period: period_of(chosen_year(self.year), chosen_month(self.month)),
-            village_id: self.village.and_then(|v| v.parse().ok()),
+            village: VillageScope::of(self.village.and_then(|v| v.parse().ok())),
             form: self.form.and_then(ActivityForm::from_code),
             place: self.place.and_then(Place::from_code),
             group: self.group.and_then(AudienceGroup::from_code),
@@ -52,7 +53,7 @@ impl ListQuery<'_> {
         ListEcho {
             year: chosen_year(self.year),
             month: chosen_month(self.month),
-            village: f.village_id,
+            village: f.village.village(),
             form: f.form.map(ActivityForm::code).unwrap_or_default(),
             place: f.place.map(Place::code).unwrap_or_default(),
             group: f.group.map(AudienceGroup::code).unwrap_or_default(),

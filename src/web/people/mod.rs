@@ -14,6 +14,7 @@ use super::period::chosen_year;
 use super::render::Chrome;
 use crate::domain::person::{FieldErrors, Gender, PersonInput};
 use crate::domain::Category;
+use crate::domain::VillageScope;
 use crate::services::people::{self, PersonFilter};
 use crate::services::{Actor, Db, ServiceError};
 
@@ -41,7 +42,7 @@ impl<'r> ListQuery<'r> {
 
     fn filter(&self) -> PersonFilter {
         PersonFilter {
-            village_id: self.village.and_then(|v| v.parse().ok()),
+            village: VillageScope::of(self.village.and_then(|v| v.parse().ok())),
             category: self.category.and_then(Category::from_code),
             active: match self.active_choice() {
                 "1" => Some(true),

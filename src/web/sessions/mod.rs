@@ -22,6 +22,7 @@ use super::render::Chrome;
 use crate::domain::labels::CodeLabel;
 use crate::domain::schedule::WEEKDAY_LABELS;
 use crate::domain::session::{AttendanceStatus, SessionKind, SessionStatus};
+use crate::domain::VillageScope;
 use crate::services::attendance::{checkin_window, Window};
 use crate::services::sessions::{self, Scope, SessionFilter};
 use crate::services::villages::Village;
@@ -55,7 +56,7 @@ impl ListQuery<'_> {
     fn filter(&self) -> SessionFilter {
         SessionFilter {
             period: period_of(chosen_year(self.year), chosen_month(self.month)),
-            village_id: self.village.and_then(|v| v.parse().ok()),
+            village: VillageScope::of(self.village.and_then(|v| v.parse().ok())),
             include_township: false,
             kind: self.kind.and_then(SessionKind::from_code),
             status: self.status.and_then(SessionStatus::from_code),
@@ -67,7 +68,7 @@ impl ListQuery<'_> {
         ListEcho {
             year: chosen_year(self.year),
             month: chosen_month(self.month),
-            village: f.village_id,
+            village: f.village.village(),
             kind: f.kind.map(SessionKind::code).unwrap_or_default(),
             status: f.status.map(SessionStatus::code).unwrap_or_default(),
         }
@@ -154,7 +155,7 @@ async fn calendar(
     let month = chosen_month(month).unwrap_or_else(|| today().month());
     let filter = SessionFilter {
         period: period_of(year, Some(month)),
-        village_id: None,
+        village: VillageScope::Any,
         include_township: false,
         kind: None,
         status: None,

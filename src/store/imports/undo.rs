@@ -1,0 +1,138 @@
+//! Undoing a batch: what it created goes, what it updated gets its old values back.
+
+use super::{ActivityRow, DistributionRow};
+use crate::store::activities;
+use crate::store::attendance::{self, AttendanceRow};
+use crate::store::audit::{self, AuditEntry};
+use crate::store::distributions;
+use crate::store::people::{self, PersonRecord};
+use crate::store::{now, on_pool, Db, StoreError, StoreResult, Tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct Change {
+    table_name: String,
+    row_id: i64,
+    action: String,
+    before: Option<String>,
+}
+
+fn restore_error(table: &str) -> StoreError {
+    StoreError::Sql(sqlx::Error::Protocol(format!("cannot restore {table}")))
+}
+
+fn before_value<T: serde::de::DeserializeOwned>(change: &Change) -> StoreResult<T> {
+    serde_json::from_str(change.before.as_deref().unwrap_or_default())
+        .map_err(|_| restore_error(&change.table_name))
+}
+
+async fn execute_with_id(tx: &mut Tx, sql: &str, id: i64) -> StoreResult<()> {
+    on_pool!(tx tx, conn => {
+        sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+    });
+    Ok(())
+}
+
+/// Undoes one recorded change: a created row is removed, an updated one gets its old values.
+async fn revert(tx: &mut Tx, change: &Change) -> StoreResult<()> {
+    let id = change.row_id;
+    match (change.table_name.as_str(), change.action.as_str()) {
+        ("people", "created") => {
+            for sql in [
+                "DELETE FROM person_categories WHERE person_id = $1",
+                "DELETE FROM session_invitees WHERE person_id = $1",
+                "DELETE FROM people WHERE id = $1",
+            ] {
+                execute_with_id(tx, sql, id).await?;
+            }
+        }
+        ("sessions", "created") => {
+            execute_with_id(tx, "DELETE FROM sessions WHERE id = $1", id).await?
+        }
+        ("materials", "created") => {
+            execute_with_id(tx, "DELETE FROM materials WHERE id = $1", id).await?
+        }
+        ("distributions", "created") => {
+            execute_with_id(tx, "DELETE FROM distributions WHERE id = $1", id).await?
+        }
+        ("activities", "created") => {
+            execute_with_id(tx, "DELETE FROM distributions WHERE activity_id = $1", id).await?;
+            execute_with_id(tx, "DELETE FROM activities WHERE id = $1", id).await?;
+        }
+        ("attendance", "created") => {
+            execute_with_id(tx, "DELETE FROM attendance WHERE id = $1", id).await?
+        }
+        ("people", "updated") => {
+            let person: PersonRecord = before_value(change)?;
+            people::overwrite(tx, id, &person, None).await?;
+        }
+        ("distributions", "updated") => {
+            let row: DistributionRow = before_value(change)?;
+            distributions::overwrite(tx, id, &row.draft(&[])?).await?;
+        }
+        ("activities", "updated") => {
+            let row: ActivityRow = before_value(change)?;
+            activities::overwrite(tx, id, &row.record).await?;
+        }
+        ("attendance", "updated") => {
+            let row: AttendanceRow = before_value(change)?;
+            attendance::overwrite(tx, id, &row, None, None).await?;
+        }
+        (table, _) => return Err(restore_error(table)),
+    }
+    Ok(())
+}
+
+/// Removes what the batch created and restores what it updated, newest change first, in
+/// one transaction. A foreign-key error means later work depends on the batch.
+pub async fn undo(db: &Db, batch_id: i64, by_user: Option<i64>) -> StoreResult<()> {
+    const CHANGES: &str = "SELECT table_name, row_id, action, before FROM import_changes \
+         WHERE batch_id = $1 ORDER BY id DESC";
+    // What the batch created carries its id. Rows of sessions or activities it created
+    // that later work added would go with them (cascade): refuse instead.
+    const USED: &str =
+        "SELECT EXISTS (SELECT 1 FROM attendance a JOIN sessions s ON s.id = a.session_id \
+         WHERE s.import_batch_id = $1 AND (a.import_batch_id IS NULL OR a.import_batch_id <> $1)) \
+         OR EXISTS (SELECT 1 FROM distributions d JOIN activities x ON x.id = d.activity_id \
+         WHERE x.import_batch_id = $1 AND (d.import_batch_id IS NULL OR d.import_batch_id <> $1))";
+    const MARK_UNDONE: &str =
+        "UPDATE import_batches SET status = 'undone', undone_at = $1, undone_by = $2 WHERE id = $3";
+    let mut tx = db.begin().await?;
+    let changes = on_pool!(tx &mut tx, conn => sqlx::query_as::<_, Change>(CHANGES)
+        .bind(batch_id)
+        .fetch_all(&mut *conn)
+        .await?);
+    for change in &changes {
+        revert(&mut tx, change).await?;
+    }
+    let used: bool = on_pool!(tx &mut tx, conn => sqlx::query_scalar(USED)
+        .bind(batch_id)
+        .fetch_one(&mut *conn)
+        .await?);
+    if used {
+        return Err(StoreError::InUse);
+    }
+    for sql in [
+        "DELETE FROM attendance WHERE import_batch_id = $1",
+        "DELETE FROM distributions WHERE import_batch_id = $1",
+        "DELETE FROM activities WHERE import_batch_id = $1",
+        "DELETE FROM sessions WHERE import_batch_id = $1",
+        "DELETE FROM materials WHERE import_batch_id = $1",
+        "DELETE FROM person_categories WHERE person_id IN (SELECT id FROM people WHERE import_batch_id = $1)",
+        "DELETE FROM session_invitees WHERE person_id IN (SELECT id FROM people WHERE import_batch_id = $1)",
+        "DELETE FROM people WHERE import_batch_id = $1",
+    ] {
+        execute_with_id(&mut tx, sql, batch_id).await?;
+    }
+    on_pool!(tx &mut tx, conn => {
+        sqlx::query(MARK_UNDONE)
+        .bind(now())
+        .bind(by_user)
+        .bind(batch_id)
+        .execute(&mut *conn)
+        .await?;
+    });
+    let entry = AuditEntry::new(by_user, "undo", "import_batch", batch_id);
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
