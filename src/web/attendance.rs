@@ -20,9 +20,9 @@ use crate::domain::Category;
 use crate::services::attendance::{self, MarkInput};
 use crate::services::sessions::{self, InviteSelection, Invited};
 use crate::services::villages::Village;
+use crate::services::Db;
 use crate::services::ServiceError;
 use crate::sheets::signin::signin_workbook;
-use crate::store::Db;
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
 

@@ -13,7 +13,7 @@ use super::forms::ActionForm;
 use super::guards::CurrentUser;
 use crate::domain::session::SessionStatus;
 use crate::services::sessions::{self, Session};
-use crate::store::Db;
+use crate::services::Db;
 
 /// RFC 5545 text: backslash, comma, semicolon and line breaks escaped.
 fn ics_text(text: &str) -> String {

@@ -15,7 +15,7 @@ use super::forms::CheckinForm;
 use super::render::Chrome;
 use crate::services::attendance::{self, CheckinOutcome, Window};
 use crate::services::sessions::Session;
-use crate::store::Db;
+use crate::services::Db;
 
 /// The address people reach this server at: PUFA_PUBLIC_URL, else the request's Host.
 pub struct BaseUrl(pub String);

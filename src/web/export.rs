@@ -7,7 +7,7 @@ use super::error::AppResult;
 use super::guards::CurrentUser;
 use super::period::{chosen_year, today};
 use crate::services::export::year_workbook;
-use crate::store::Db;
+use crate::services::Db;
 
 #[rocket::get("/export?<year>&<village>")]
 async fn export(

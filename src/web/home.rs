@@ -16,7 +16,7 @@ use crate::domain::category::LEGAL_LITERATE_TARGET;
 use crate::domain::session::SessionKind;
 use crate::services::summary::{annual_summary, report_paragraph, AnnualSummary, VillageLine};
 use crate::services::villages::Village;
-use crate::store::Db;
+use crate::services::Db;
 
 fn labelled<T: Copy>(
     map: &std::collections::BTreeMap<String, i64>,

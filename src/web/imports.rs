@@ -21,10 +21,10 @@ use crate::domain::labels::CodeLabel;
 use crate::services::imports::batches::{self, BatchLine};
 use crate::services::imports::{self, ImportError, Issue, Preview, SheetSummary};
 use crate::services::villages::Village;
+use crate::services::Db;
 use crate::services::ServiceError;
 use crate::sheets::import_files;
 use crate::sheets::read::MAX_UPLOAD_BYTES;
-use crate::store::Db;
 
 fn refused(message: impl Into<String>) -> AppError {
     AppError(ServiceError::Refused(message.into()))

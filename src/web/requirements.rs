@@ -14,8 +14,8 @@ use super::render::Chrome;
 use crate::domain::session::SessionKind;
 use crate::services::attendance::{self, Requirement, Shortfall};
 use crate::services::villages::Village;
+use crate::services::Db;
 use crate::sheets::table::{table_workbook, Cell, Table};
-use crate::store::Db;
 
 fn kind_label(code: &str) -> &'static str {
     SessionKind::from_code(code)

@@ -17,8 +17,8 @@ use crate::domain::labels::CodeLabel;
 use crate::domain::person::FieldErrors;
 use crate::domain::VillageKind;
 use crate::services::villages::{self, Subtotal, Village, VillageInput};
+use crate::services::Db;
 use crate::services::ServiceError;
-use crate::store::Db;
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
 

@@ -1,8 +1,68 @@
 //! What the planner matches rows with, each loaded with one query per upload.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 
+use crate::domain::Category;
+use crate::store::people::PersonRecord;
 use crate::store::{on_pool, Db, StoreResult};
+
+#[derive(sqlx::FromRow)]
+struct StoredPerson {
+    id: i64,
+    name: String,
+    gender: Option<String>,
+    village_id: Option<i64>,
+    post: String,
+    phone: Option<String>,
+    id_number: Option<String>,
+    notes: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredHolding {
+    person_id: i64,
+    #[sqlx(try_from = "String")]
+    category: Category,
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+}
+
+/// Every person's stored columns and categories, by id: what a re-uploaded roster row is
+/// compared with, in two queries instead of one per row.
+pub async fn person_records(db: &Db) -> StoreResult<HashMap<i64, PersonRecord>> {
+    const PEOPLE: &str =
+        "SELECT id, name, gender, village_id, post, phone, id_number, notes FROM people";
+    const HOLDINGS: &str =
+        "SELECT person_id, category, since, until FROM person_categories ORDER BY id";
+    let people: Vec<StoredPerson> =
+        on_pool!(db, pool => sqlx::query_as(PEOPLE).fetch_all(pool).await?);
+    let holdings: Vec<StoredHolding> =
+        on_pool!(db, pool => sqlx::query_as(HOLDINGS).fetch_all(pool).await?);
+    let mut records: HashMap<i64, PersonRecord> = people
+        .into_iter()
+        .map(|p| {
+            let record = PersonRecord {
+                name: p.name,
+                gender: p.gender,
+                village_id: p.village_id,
+                post: p.post,
+                phone: p.phone,
+                id_number: p.id_number,
+                notes: p.notes,
+                categories: Vec::new(),
+            };
+            (p.id, record)
+        })
+        .collect();
+    for h in holdings {
+        if let Some(record) = records.get_mut(&h.person_id) {
+            record.categories.push((h.category, h.since, h.until));
+        }
+    }
+    Ok(records)
+}
 
 /// A person as the planner matches rows to them.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -26,8 +26,8 @@ use crate::domain::VillageScope;
 use crate::services::attendance::{checkin_window, Window};
 use crate::services::sessions::{self, Scope, SessionFilter};
 use crate::services::villages::Village;
+use crate::services::Db;
 use crate::services::ServiceError;
-use crate::store::Db;
 
 use views::{CalendarDay, GridLine};
 pub use views::{ConflictView, PersonChoice, SessionView};

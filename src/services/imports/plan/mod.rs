@@ -394,7 +394,7 @@ impl<'a> Planner<'a> {
         for row in &sheet.rows {
             let mut issues = RowIssues::new(row);
             let outcome = match &mut self.kind {
-                KindPlanner::Roster(r) => r.plan_row(common, &mut issues, sheet).await?,
+                KindPlanner::Roster(r) => r.plan_row(common, &mut issues, sheet),
                 KindPlanner::Attendance(a) => a.plan_row(common, &mut issues, sheet),
                 KindPlanner::Materials(m) => m.plan_row(common, &mut issues, sheet),
                 KindPlanner::Activities(a) => a.plan_row(common, &mut issues, sheet),

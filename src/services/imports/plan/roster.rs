@@ -1,6 +1,8 @@
 //! Roster rows (人员名册): a person is found by ID number, else by village + name + phone,
 //! else by village + name; a new one is created, a known one updated by `merge_person`.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 
 use super::people::{merge_person, KnownPerson, PeopleIndex};
@@ -16,6 +18,8 @@ use crate::store::Db;
 
 pub(super) struct Roster {
     people: PeopleIndex,
+    /// Stored people by id, as a row that names one is compared with.
+    stored: HashMap<i64, PersonRecord>,
     /// The file row each person was first seen on, to refuse the same person twice.
     first_row: std::collections::HashMap<Ref, usize>,
 }
@@ -28,19 +32,18 @@ impl Roster {
         }
         Ok(Roster {
             people,
+            stored: store::person_records(db).await?,
             first_row: Default::default(),
         })
     }
 
-    pub async fn plan_row(
+    pub fn plan_row(
         &mut self,
         common: &mut Common<'_>,
         issues: &mut RowIssues<'_>,
         sheet: &SheetTable,
-    ) -> Result<Option<Outcome>, ServiceError> {
-        let Some(row) = read_person(common, issues, sheet) else {
-            return Ok(None);
-        };
+    ) -> Option<Outcome> {
+        let row = read_person(common, issues, sheet)?;
         // Same person: ID number; else village + name + phone; else village + name.
         let matched = match &row.id_number {
             Some(id) => self.people.with_id_number(id),
@@ -61,15 +64,15 @@ impl Roster {
             common.push(Op::CreatePerson(row));
             self.first_row.insert(known.person, issues.row.row);
             self.people.add(known);
-            return Ok(Some(Outcome::Created));
+            return Some(Outcome::Created);
         };
         if let Some(first) = self.first_row.get(&found.person) {
             issues.error(Some(Field::Name), format!("与第{first}行是同一人"));
-            return Ok(None);
+            return None;
         }
         self.first_row.insert(found.person, issues.row.row);
         let Ref::Existing(id) = found.person else {
-            return Ok(None);
+            return None;
         };
         if let Some(own) = common.actor.confined_village() {
             if found.village_id != Some(own) {
@@ -77,32 +80,16 @@ impl Roster {
                     Some(Field::IdNumber),
                     "该身份证号已登记在其他村(社区)的人员名下",
                 );
-                return Ok(None);
+                return None;
             }
         }
-        let Some(snapshot) = crate::store::people::snapshot(common.db, id).await? else {
-            return Ok(None);
-        };
-        let before = PersonRecord {
-            name: snapshot.person.name.clone(),
-            gender: snapshot.person.gender.clone(),
-            village_id: snapshot.person.village_id,
-            post: snapshot.person.post.clone(),
-            phone: snapshot.person.phone.clone(),
-            id_number: snapshot.person.id_number.clone(),
-            notes: snapshot.person.notes.clone(),
-            categories: snapshot
-                .categories
-                .iter()
-                .map(|c| (c.category, c.since, c.until))
-                .collect(),
-        };
+        let before = self.stored.get(&id).cloned()?;
         let after = merge_person(&before, row);
         if after == before {
-            return Ok(Some(Outcome::Unchanged));
+            return Some(Outcome::Unchanged);
         }
         common.push(Op::UpdatePerson { id, before, after });
-        Ok(Some(Outcome::Updated))
+        Some(Outcome::Updated)
     }
 }
 
