@@ -118,7 +118,8 @@ pub async fn list(
         "{} {FROM} {FILTER} ORDER BY a.held_on DESC, a.id DESC LIMIT $8 OFFSET $9",
         select(db)
     );
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql).bind_params(&filter.params())
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, ActivityRow>(&sql)
+        .bind_params(&filter.params())
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
@@ -132,7 +133,8 @@ pub async fn totals(db: &Db, filter: &ActivityFilter) -> StoreResult<Subtotal> {
         "SELECT NULL AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(a.audience_count) AS BIGINT), 0) AS quantity \
          {FROM} {FILTER}"
     );
-    let row = on_pool!(db, pool => sqlx::query_as::<_, Subtotal>(&sql).bind_params(&filter.params())
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, Subtotal>(&sql)
+        .bind_params(&filter.params())
         .fetch_one(pool)
         .await?);
     Ok(row)
@@ -167,7 +169,8 @@ pub async fn subtotals(
         "SELECT {key} AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(a.audience_count) AS BIGINT), 0) AS quantity \
          {FROM} {join} {FILTER} GROUP BY {group} ORDER BY {order}"
     );
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, Subtotal>(&sql).bind_params(&filter.params())
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, Subtotal>(&sql)
+        .bind_params(&filter.params())
         .fetch_all(pool)
         .await?);
     Ok(rows)
@@ -175,7 +178,10 @@ pub async fn subtotals(
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<Option<ActivityRow>> {
     let sql = format!("{} {FROM} WHERE a.id = $1", select(db));
-    let row = on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql).bind(id).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, ActivityRow>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
@@ -189,11 +195,13 @@ pub async fn choices(
         "SELECT id, held_on, topic FROM activities WHERE {} ORDER BY held_on DESC, id DESC LIMIT $3",
         village_condition("village_id", 1)
     );
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, (i64, NaiveDate, String)>(&sql)
-        .bind_params(&scope_params(scope))
-        .bind(limit)
-        .fetch_all(pool)
-        .await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, (i64, NaiveDate, String)>(
+        &sql
+    )
+    .bind_params(&scope_params(scope))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?);
     Ok(rows)
 }
 
@@ -260,6 +268,21 @@ impl From<&ActivityDraft> for ActivityRecord {
     }
 }
 
+/// The values of the columns `insert` and `overwrite` both write, in their order.
+fn columns(activity: &ActivityRecord) -> Vec<Param> {
+    vec![
+        activity.held_on.into(),
+        activity.village_id.into(),
+        activity.topic.as_str().into(),
+        activity.form.as_str().into(),
+        activity.place.as_deref().into(),
+        activity.audience_count.into(),
+        activity.speaker.as_str().into(),
+        activity.venue.as_str().into(),
+        activity.notes.as_str().into(),
+    ]
+}
+
 /// Inserts an activity with its audience groups, without auditing it; `import` names the
 /// importing batch and the row's key when an import creates it.
 pub async fn insert(
@@ -271,16 +294,8 @@ pub async fn insert(
     const SQL: &str = "INSERT INTO activities (held_on, village_id, topic, form, place, audience_count, speaker, \
          venue, notes, import_key, import_batch_id, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id";
-    let id = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
-        .bind(activity.held_on)
-        .bind(activity.village_id)
-        .bind(&activity.topic)
-        .bind(&activity.form)
-        .bind(&activity.place)
-        .bind(activity.audience_count)
-        .bind(&activity.speaker)
-        .bind(&activity.venue)
-        .bind(&activity.notes)
+    let id = on_pool!(Tx(tx), |conn| sqlx::query_scalar(SQL)
+        .bind_params(&columns(activity))
         .bind(import.map(|(_, key)| key))
         .bind(import.map(|(batch_id, _)| batch_id))
         .bind(by_user)
@@ -296,22 +311,17 @@ pub async fn overwrite(tx: &mut Tx, id: i64, activity: &ActivityRecord) -> Store
     const SQL: &str = "UPDATE activities SET held_on = $1, village_id = $2, topic = $3, form = $4, place = $5, \
          audience_count = $6, speaker = $7, venue = $8, notes = $9, updated_at = $10 WHERE id = $11";
     const DELETE_GROUPS: &str = "DELETE FROM activity_audience_groups WHERE activity_id = $1";
-    on_pool!(tx tx, conn => {
+    on_pool!(Tx(tx), |conn| {
         sqlx::query(SQL)
-            .bind(activity.held_on)
-            .bind(activity.village_id)
-            .bind(&activity.topic)
-            .bind(&activity.form)
-            .bind(&activity.place)
-            .bind(activity.audience_count)
-            .bind(&activity.speaker)
-            .bind(&activity.venue)
-            .bind(&activity.notes)
+            .bind_params(&columns(activity))
             .bind(now())
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        sqlx::query(DELETE_GROUPS).bind(id).execute(&mut *conn).await?;
+        sqlx::query(DELETE_GROUPS)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     insert_groups(tx, id, activity).await
 }
@@ -324,7 +334,7 @@ async fn insert_groups(
     const SQL: &str =
         "INSERT INTO activity_audience_groups (activity_id, audience_group) VALUES ($1, $2)";
     for group in &activity.audience_groups {
-        on_pool!(tx tx, conn => {
+        on_pool!(Tx(tx), |conn| {
             sqlx::query(SQL)
                 .bind(activity_id)
                 .bind(group)
@@ -338,8 +348,11 @@ async fn insert_groups(
 /// Removes the distributions an activity's material lines became.
 async fn delete_linked_distributions(tx: &mut Tx, activity_id: i64) -> StoreResult<()> {
     const SQL: &str = "DELETE FROM distributions WHERE activity_id = $1";
-    on_pool!(tx tx, conn => {
-        sqlx::query(SQL).bind(activity_id).execute(&mut *conn).await?;
+    on_pool!(Tx(tx), |conn| {
+        sqlx::query(SQL)
+            .bind(activity_id)
+            .execute(&mut *conn)
+            .await?;
     });
     Ok(())
 }
@@ -390,11 +403,11 @@ pub async fn delete(
 ) -> StoreResult<()> {
     let mut tx = db.begin().await?;
     delete_linked_distributions(&mut tx, id).await?;
-    on_pool!(tx &mut tx, conn => {
+    on_pool!(Tx(&mut tx), |conn| {
         sqlx::query("DELETE FROM activities WHERE id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     audit::record(
         &mut tx,
@@ -417,7 +430,7 @@ pub async fn months_with_outreach(
          UNION SELECT substr(CAST(starts_at AS TEXT), 6, 2) AS month FROM sessions \
          WHERE village_id = $1 AND status <> 'cancelled' AND starts_at >= $4 AND starts_at < $5 \
          ORDER BY 1";
-    let months = on_pool!(db, pool => sqlx::query_scalar::<_, String>(SQL)
+    let months = on_pool!(db, |pool| sqlx::query_scalar::<_, String>(SQL)
         .bind(village_id)
         .bind(period.from)
         .bind(period.to)

@@ -35,7 +35,7 @@ pub async fn grid(db: &Db, session_id: i64, scope: VillageScope) -> StoreResult<
          AND {} ORDER BY v.display_order, p.village_id, p.name, p.id",
         village_condition("p.village_id", 2)
     );
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, GridRow>(&sql)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, GridRow>(&sql)
         .bind(session_id)
         .bind_params(&scope_params(scope))
         .fetch_all(pool)
@@ -73,18 +73,18 @@ pub async fn upsert(
     by_user: Option<i64>,
 ) -> StoreResult<()> {
     let checked_in_at = (source == AttendanceSource::SelfCheckin).then(now);
-    on_pool!(tx tx, conn => {
+    on_pool!(Tx(tx), |conn| {
         sqlx::query(UPSERT)
-        .bind(session_id)
-        .bind(mark.person_id)
-        .bind(mark.status.code())
-        .bind(mark.hours_credited)
-        .bind(source.code())
-        .bind(checked_in_at)
-        .bind(by_user)
-        .bind(now())
-        .execute(&mut *conn)
-        .await?;
+            .bind(session_id)
+            .bind(mark.person_id)
+            .bind(mark.status.code())
+            .bind(mark.hours_credited)
+            .bind(source.code())
+            .bind(checked_in_at)
+            .bind(by_user)
+            .bind(now())
+            .execute(&mut *conn)
+            .await?;
     });
     Ok(())
 }
@@ -96,7 +96,7 @@ async fn existing_mark(
 ) -> StoreResult<Option<Existing>> {
     const SQL: &str =
         "SELECT status, hours_credited FROM attendance WHERE session_id = $1 AND person_id = $2";
-    let row = on_pool!(tx tx, conn => sqlx::query_as::<_, Existing>(SQL)
+    let row = on_pool!(Tx(tx), |conn| sqlx::query_as::<_, Existing>(SQL)
         .bind(session_id)
         .bind(person_id)
         .fetch_optional(&mut *conn)
@@ -164,16 +164,16 @@ pub async fn overwrite(
 ) -> StoreResult<()> {
     const SQL: &str = "UPDATE attendance SET status = $1, hours_credited = $2, \
          source = COALESCE($3, source), updated_by = COALESCE($4, updated_by), updated_at = $5 WHERE id = $6";
-    on_pool!(tx tx, conn => {
+    on_pool!(Tx(tx), |conn| {
         sqlx::query(SQL)
-        .bind(&row.status)
-        .bind(row.hours_credited)
-        .bind(source.map(AttendanceSource::code))
-        .bind(by_user)
-        .bind(now())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+            .bind(&row.status)
+            .bind(row.hours_credited)
+            .bind(source.map(AttendanceSource::code))
+            .bind(by_user)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     Ok(())
 }
@@ -235,8 +235,11 @@ pub async fn insert_imported(
             ]
         })
         .collect();
-    on_pool!(tx tx, conn => {
-        sqlx::query(&sql).bind_params(&params).execute(&mut *conn).await?;
+    on_pool!(Tx(tx), |conn| {
+        sqlx::query(&sql)
+            .bind_params(&params)
+            .execute(&mut *conn)
+            .await?;
     });
     Ok(())
 }
@@ -246,7 +249,11 @@ pub async fn has_attended(db: &Db, session_id: i64, person_id: i64) -> StoreResu
     const SQL: &str =
         "SELECT EXISTS (SELECT 1 FROM attendance WHERE session_id = $1 AND person_id = $2 \
          AND status IN ('present', 'late'))";
-    let found = on_pool!(db, pool => sqlx::query_scalar::<_, bool>(SQL).bind(session_id).bind(person_id).fetch_one(pool).await?);
+    let found = on_pool!(db, |pool| sqlx::query_scalar::<_, bool>(SQL)
+        .bind(session_id)
+        .bind(person_id)
+        .fetch_one(pool)
+        .await?);
     Ok(found)
 }
 
@@ -262,7 +269,7 @@ pub async fn checkin_candidates(
         "SELECT p.id, p.phone FROM people p WHERE p.name = $1 AND p.active = TRUE AND \
          (EXISTS (SELECT 1 FROM session_invitees i WHERE i.session_id = $2 AND i.person_id = p.id) \
           OR ($3 IS NOT NULL AND p.village_id = $3)) ORDER BY p.id";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, (i64, Option<String>)>(SQL)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, (i64, Option<String>)>(SQL)
         .bind(name)
         .bind(session_id)
         .bind(village_id)
@@ -290,7 +297,7 @@ pub async fn study_record(db: &Db, person_id: i64, period: Period) -> StoreResul
          WHERE s.starts_at >= $2 AND s.starts_at < $3 AND s.status <> 'cancelled' \
          AND (a.id IS NOT NULL OR EXISTS (SELECT 1 FROM session_invitees i WHERE i.session_id = s.id AND i.person_id = $1)) \
          ORDER BY s.starts_at, s.id";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, StudyLine>(SQL)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, StudyLine>(SQL)
         .bind(person_id)
         .bind(period.from.and_time(NaiveTime::MIN))
         .bind(period.to.and_time(NaiveTime::MIN))
@@ -312,7 +319,9 @@ pub struct Requirement {
 
 pub async fn requirements(db: &Db) -> StoreResult<Vec<Requirement>> {
     const SQL: &str = "SELECT id, category, session_kind, min_sessions, min_hours FROM study_requirements ORDER BY id";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, Requirement>(SQL).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, Requirement>(SQL)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -330,7 +339,7 @@ pub async fn save_requirement(
          min_sessions = excluded.min_sessions, min_hours = excluded.min_hours RETURNING id";
     let kind = session_kind.map(SessionKind::code).unwrap_or("");
     let mut tx = db.begin().await?;
-    let id: i64 = on_pool!(tx &mut tx, conn => {
+    let id: i64 = on_pool!(Tx(&mut tx), |conn| {
         let id: i64 = sqlx::query_scalar(SQL)
             .bind(category.code())
             .bind(kind)
@@ -349,8 +358,11 @@ pub async fn save_requirement(
 
 pub async fn delete_requirement(db: &Db, id: i64, by_user: Option<i64>) -> StoreResult<()> {
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
-        sqlx::query("DELETE FROM study_requirements WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    on_pool!(Tx(&mut tx), |conn| {
+        sqlx::query("DELETE FROM study_requirements WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     audit::record(
         &mut tx,
@@ -400,7 +412,7 @@ pub async fn shortfalls(
          GROUP BY p.id, p.name, v.name, v.display_order, r.id, r.category, r.session_kind, r.min_sessions, r.min_hours \
          HAVING COUNT(x.person_id) < r.min_sessions OR COALESCE(SUM(x.hours_credited), 0) < r.min_hours \
          ORDER BY v.display_order, v.name, p.name, p.id, r.id";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, Shortfall>(SQL)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, Shortfall>(SQL)
         .bind(period.from.and_time(NaiveTime::MIN))
         .bind(period.to.and_time(NaiveTime::MIN))
         .bind(as_of)

@@ -50,7 +50,7 @@ impl AuditEntry {
 /// Writes an audit entry in the transaction, so that it commits or rolls back together
 /// with the change it describes.
 pub async fn record(tx: &mut Tx, entry: &AuditEntry) -> StoreResult<()> {
-    on_pool!(tx tx, conn => {
+    on_pool!(Tx(tx), |conn| {
         sqlx::query(INSERT)
             .bind(super::now())
             .bind(entry.user_id)
@@ -82,7 +82,7 @@ pub async fn for_entity(db: &Db, entity: &str, entity_id: i64) -> StoreResult<Ve
     const SQL: &str = "SELECT a.id, a.at, a.user_id, u.username, a.action, a.entity, a.entity_id, a.before, a.after \
          FROM audit_log a LEFT JOIN users u ON u.id = a.user_id \
          WHERE a.entity = $1 AND a.entity_id = $2 ORDER BY a.at DESC, a.id DESC";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, AuditRecord>(SQL)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, AuditRecord>(SQL)
         .bind(entity)
         .bind(entity_id)
         .fetch_all(pool)

@@ -97,7 +97,8 @@ pub async fn list(
     let sql = format!(
         "{SELECT} {FROM} {FILTER} ORDER BY d.distributed_on DESC, d.id DESC LIMIT $7 OFFSET $8"
     );
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, DistributionRow>(&sql).bind_params(&filter.params())
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, DistributionRow>(&sql)
+        .bind_params(&filter.params())
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
@@ -111,7 +112,8 @@ pub async fn totals(db: &Db, filter: &DistributionFilter) -> StoreResult<Subtota
         "SELECT NULL AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(d.quantity) AS BIGINT), 0) AS quantity \
          {FROM} {FILTER}"
     );
-    let row = on_pool!(db, pool => sqlx::query_as::<_, Subtotal>(&sql).bind_params(&filter.params())
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, Subtotal>(&sql)
+        .bind_params(&filter.params())
         .fetch_one(pool)
         .await?);
     Ok(row)
@@ -141,7 +143,8 @@ pub async fn subtotals(
         "SELECT {key} AS key, COUNT(*) AS rows, COALESCE(CAST(SUM(d.quantity) AS BIGINT), 0) AS quantity \
          {FROM} {FILTER} GROUP BY {group} ORDER BY {order}"
     );
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, Subtotal>(&sql).bind_params(&filter.params())
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, Subtotal>(&sql)
+        .bind_params(&filter.params())
         .fetch_all(pool)
         .await?);
     Ok(rows)
@@ -149,13 +152,19 @@ pub async fn subtotals(
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<Option<DistributionRow>> {
     let sql = format!("{SELECT} {FROM} WHERE d.id = $1");
-    let row = on_pool!(db, pool => sqlx::query_as::<_, DistributionRow>(&sql).bind(id).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, DistributionRow>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
 pub async fn for_activity(db: &Db, activity_id: i64) -> StoreResult<Vec<DistributionRow>> {
     let sql = format!("{SELECT} {FROM} WHERE d.activity_id = $1 ORDER BY d.id");
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, DistributionRow>(&sql).bind(activity_id).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, DistributionRow>(&sql)
+        .bind(activity_id)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -164,8 +173,26 @@ pub async fn short_material_ids(db: &Db) -> StoreResult<Vec<i64>> {
     const SQL: &str = "SELECT m.id FROM materials m WHERE \
          COALESCE((SELECT SUM(d.quantity) FROM distributions d WHERE d.material_id = m.id), 0) > \
          COALESCE((SELECT SUM(r.quantity) FROM stock_receipts r WHERE r.material_id = m.id), 0)";
-    let ids = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL).fetch_all(pool).await?);
+    let ids = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(SQL)
+        .fetch_all(pool)
+        .await?);
     Ok(ids)
+}
+
+/// The values of the columns `insert` and `overwrite` both write, in their order.
+fn columns(draft: &DistributionDraft) -> Vec<Param> {
+    vec![
+        draft.material_id.into(),
+        draft.distributed_on.into(),
+        draft.village_id.into(),
+        draft.quantity.into(),
+        draft.recipients.as_str().into(),
+        draft.place.as_str().into(),
+        draft.handled_by.as_str().into(),
+        draft.session_id.into(),
+        draft.activity_id.into(),
+        draft.notes.as_str().into(),
+    ]
 }
 
 /// Inserts a distribution without auditing it; `import` names the importing batch and the
@@ -179,17 +206,8 @@ pub async fn insert(
     const SQL: &str = "INSERT INTO distributions (material_id, distributed_on, village_id, quantity, recipients, \
          place, handled_by, session_id, activity_id, notes, import_key, import_batch_id, created_by, created_at, \
          updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id";
-    let id = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
-        .bind(draft.material_id)
-        .bind(draft.distributed_on)
-        .bind(draft.village_id)
-        .bind(draft.quantity)
-        .bind(&draft.recipients)
-        .bind(&draft.place)
-        .bind(&draft.handled_by)
-        .bind(draft.session_id)
-        .bind(draft.activity_id)
-        .bind(&draft.notes)
+    let id = on_pool!(Tx(tx), |conn| sqlx::query_scalar(SQL)
+        .bind_params(&columns(draft))
         .bind(import.map(|(_, key)| key))
         .bind(import.map(|(batch_id, _)| batch_id))
         .bind(by_user)
@@ -216,22 +234,13 @@ pub async fn overwrite(tx: &mut Tx, id: i64, draft: &DistributionDraft) -> Store
     const SQL: &str = "UPDATE distributions SET material_id = $1, distributed_on = $2, village_id = $3, \
          quantity = $4, recipients = $5, place = $6, handled_by = $7, session_id = $8, activity_id = $9, \
          notes = $10, updated_at = $11 WHERE id = $12";
-    on_pool!(tx tx, conn => {
+    on_pool!(Tx(tx), |conn| {
         sqlx::query(SQL)
-        .bind(draft.material_id)
-        .bind(draft.distributed_on)
-        .bind(draft.village_id)
-        .bind(draft.quantity)
-        .bind(&draft.recipients)
-        .bind(&draft.place)
-        .bind(&draft.handled_by)
-        .bind(draft.session_id)
-        .bind(draft.activity_id)
-        .bind(&draft.notes)
-        .bind(now())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+            .bind_params(&columns(draft))
+            .bind(now())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     Ok(())
 }
@@ -261,8 +270,11 @@ pub async fn update(
 
 pub async fn delete(db: &Db, before: &DistributionRow, by_user: Option<i64>) -> StoreResult<()> {
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
-        sqlx::query("DELETE FROM distributions WHERE id = $1").bind(before.id).execute(&mut *conn).await?;
+    on_pool!(Tx(&mut tx), |conn| {
+        sqlx::query("DELETE FROM distributions WHERE id = $1")
+            .bind(before.id)
+            .execute(&mut *conn)
+            .await?;
     });
     let entry =
         AuditEntry::new(by_user, "delete", "distribution", before.id).before(&before.draft());

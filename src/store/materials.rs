@@ -58,7 +58,7 @@ const STOCK_SELECT: &str = "SELECT m.id, m.title, m.kind, m.unit, m.notes, \
 /// Every material with its stock, in catalogue order.
 pub async fn list_with_stock(db: &Db, period: Period) -> StoreResult<Vec<MaterialStock>> {
     let sql = format!("{STOCK_SELECT} ORDER BY m.kind, m.title");
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, MaterialStock>(&sql)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, MaterialStock>(&sql)
         .bind(period.from)
         .bind(period.to)
         .fetch_all(pool)
@@ -72,7 +72,7 @@ pub async fn get_with_stock(
     period: Period,
 ) -> StoreResult<Option<MaterialStock>> {
     let sql = format!("{STOCK_SELECT} WHERE m.id = $3");
-    let row = on_pool!(db, pool => sqlx::query_as::<_, MaterialStock>(&sql)
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, MaterialStock>(&sql)
         .bind(period.from)
         .bind(period.to)
         .bind(id)
@@ -83,22 +83,29 @@ pub async fn get_with_stock(
 
 pub async fn exists(db: &Db, id: i64) -> StoreResult<bool> {
     const SQL: &str = "SELECT EXISTS (SELECT 1 FROM materials WHERE id = $1)";
-    let found =
-        on_pool!(db, pool => sqlx::query_scalar::<_, bool>(SQL).bind(id).fetch_one(pool).await?);
+    let found = on_pool!(db, |pool| sqlx::query_scalar::<_, bool>(SQL)
+        .bind(id)
+        .fetch_one(pool)
+        .await?);
     Ok(found)
 }
 
 /// The material with this title (titles are unique), if any.
 pub async fn find_by_title(db: &Db, title: &str) -> StoreResult<Option<i64>> {
     const SQL: &str = "SELECT id FROM materials WHERE title = $1";
-    let id = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL).bind(title).fetch_optional(pool).await?);
+    let id = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(title)
+        .fetch_optional(pool)
+        .await?);
     Ok(id)
 }
 
 /// (id, title, unit) of every material, for drop-downs.
 pub async fn choices(db: &Db) -> StoreResult<Vec<(i64, String, String)>> {
     const SQL: &str = "SELECT id, title, unit FROM materials ORDER BY kind, title";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, (i64, String, String)>(SQL).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, (i64, String, String)>(SQL)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -107,7 +114,7 @@ pub async fn insert(tx: &mut Tx, draft: &MaterialDraft, batch_id: Option<i64>) -
     const SQL: &str =
         "INSERT INTO materials (title, kind, unit, notes, import_batch_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
-    let id = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
+    let id = on_pool!(Tx(tx), |conn| sqlx::query_scalar(SQL)
         .bind(&draft.title)
         .bind(draft.kind.code())
         .bind(&draft.unit)
@@ -141,7 +148,7 @@ pub async fn update(
     const SQL: &str =
         "UPDATE materials SET title = $1, kind = $2, unit = $3, notes = $4 WHERE id = $5";
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
+    on_pool!(Tx(&mut tx), |conn| {
         sqlx::query(SQL)
             .bind(&draft.title)
             .bind(draft.kind.code())
@@ -162,8 +169,10 @@ pub async fn update(
 /// Whether any distribution uses the material (then it must not be deleted).
 pub async fn has_distributions(db: &Db, id: i64) -> StoreResult<bool> {
     const SQL: &str = "SELECT EXISTS (SELECT 1 FROM distributions WHERE material_id = $1)";
-    let used =
-        on_pool!(db, pool => sqlx::query_scalar::<_, bool>(SQL).bind(id).fetch_one(pool).await?);
+    let used = on_pool!(db, |pool| sqlx::query_scalar::<_, bool>(SQL)
+        .bind(id)
+        .fetch_one(pool)
+        .await?);
     Ok(used)
 }
 
@@ -176,9 +185,15 @@ pub async fn delete(
     by_user: Option<i64>,
 ) -> StoreResult<()> {
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
-        sqlx::query("DELETE FROM stock_receipts WHERE material_id = $1").bind(id).execute(&mut *conn).await?;
-        sqlx::query("DELETE FROM materials WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    on_pool!(Tx(&mut tx), |conn| {
+        sqlx::query("DELETE FROM stock_receipts WHERE material_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM materials WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     audit::record(
         &mut tx,
@@ -192,14 +207,20 @@ pub async fn delete(
 pub async fn receipts(db: &Db, material_id: i64) -> StoreResult<Vec<Receipt>> {
     const SQL: &str = "SELECT id, material_id, received_on, quantity, source, notes, created_at \
          FROM stock_receipts WHERE material_id = $1 ORDER BY received_on DESC, id DESC";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, Receipt>(SQL).bind(material_id).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, Receipt>(SQL)
+        .bind(material_id)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
 pub async fn get_receipt(db: &Db, id: i64) -> StoreResult<Option<Receipt>> {
     const SQL: &str = "SELECT id, material_id, received_on, quantity, source, notes, created_at \
          FROM stock_receipts WHERE id = $1";
-    let row = on_pool!(db, pool => sqlx::query_as::<_, Receipt>(SQL).bind(id).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, Receipt>(SQL)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
@@ -212,7 +233,7 @@ pub async fn create_receipt(
     const SQL: &str = "INSERT INTO stock_receipts (material_id, received_on, quantity, source, notes, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
     let mut tx = db.begin().await?;
-    let id = on_pool!(tx &mut tx, conn => {
+    let id = on_pool!(Tx(&mut tx), |conn| {
         let id: i64 = sqlx::query_scalar(SQL)
             .bind(material_id)
             .bind(draft.received_on)
@@ -234,8 +255,11 @@ pub async fn create_receipt(
 
 pub async fn delete_receipt(db: &Db, receipt: &Receipt, by_user: Option<i64>) -> StoreResult<()> {
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
-        sqlx::query("DELETE FROM stock_receipts WHERE id = $1").bind(receipt.id).execute(&mut *conn).await?;
+    on_pool!(Tx(&mut tx), |conn| {
+        sqlx::query("DELETE FROM stock_receipts WHERE id = $1")
+            .bind(receipt.id)
+            .execute(&mut *conn)
+            .await?;
     });
     audit::record(
         &mut tx,

@@ -52,12 +52,13 @@ impl Tx {
     }
 }
 
-/// Runs `$body` with `$pool` bound to the concrete pool (`on_pool!(db, pool => …)`) or,
-/// given `tx`, with `$conn` bound to the transaction's connection
-/// (`on_pool!(tx tx, conn => …)`; use `&mut *conn` for each query). The body is written
-/// once and compiled for each backend, so the SQL text in it must be portable.
+/// Runs `$body` with `$pool` bound to the concrete pool (`on_pool!(db, |pool| …)`) or,
+/// given `Tx(tx)`, with `$conn` bound to the transaction's connection
+/// (`on_pool!(Tx(tx), |conn| …)`; use `&mut *conn` for each query). The body is written
+/// once and compiled for each backend, so the SQL text in it must be portable. The
+/// closure-like syntax lets rustfmt format the bodies.
 macro_rules! on_pool {
-    (tx $tx:expr, $conn:ident => $body:expr) => {
+    (Tx($tx:expr), |$conn:ident| $body:expr) => {
         match $tx {
             $crate::store::Tx::Sqlite(tx) => {
                 let $conn = &mut **tx;
@@ -69,7 +70,7 @@ macro_rules! on_pool {
             }
         }
     };
-    ($db:expr, $pool:ident => $body:expr) => {
+    ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
             $crate::store::Db::Sqlite($pool) => $body,
             $crate::store::Db::Postgres($pool) => $body,
@@ -184,7 +185,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        on_pool!(self, |pool| pool.close().await)
     }
 }
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::audit::{self, AuditEntry};
+use super::params::{BindParams, Param};
 use super::{now, on_pool, Db, StoreResult, Tx};
 use crate::domain::person::{CategoryHolding, PersonDraft};
 use crate::domain::{Category, VillageScope};
@@ -75,7 +76,7 @@ pub async fn list(
          {FROM} {FILTER} ORDER BY v.display_order, p.village_id, p.name, p.id LIMIT $6 OFFSET $7"
     );
     let category = filter.category.map(Category::code);
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, PersonListRow>(&sql)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, PersonListRow>(&sql)
         .bind(filter.village.code())
         .bind(filter.village.village())
         .bind(category)
@@ -91,7 +92,7 @@ pub async fn list(
 pub async fn count(db: &Db, filter: &PersonFilter) -> StoreResult<i64> {
     let sql = format!("SELECT COUNT(*) {FROM} {FILTER}");
     let category = filter.category.map(Category::code);
-    let n = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql)
+    let n = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(&sql)
         .bind(filter.village.code())
         .bind(filter.village.village())
         .bind(category)
@@ -104,21 +105,30 @@ pub async fn count(db: &Db, filter: &PersonFilter) -> StoreResult<i64> {
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<Option<Person>> {
     let sql = format!("{SELECT} {FROM} WHERE p.id = $1");
-    let row = on_pool!(db, pool => sqlx::query_as::<_, Person>(&sql).bind(id).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, Person>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
 pub async fn categories(db: &Db, person_id: i64) -> StoreResult<Vec<HeldCategory>> {
     const SQL: &str = "SELECT person_id, category, since, until FROM person_categories \
          WHERE person_id = $1 ORDER BY id";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, HeldCategory>(SQL).bind(person_id).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, HeldCategory>(SQL)
+        .bind(person_id)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
 /// The person already holding this ID number, if any.
 pub async fn find_by_id_number(db: &Db, id_number: &str) -> StoreResult<Option<i64>> {
     const SQL: &str = "SELECT id FROM people WHERE id_number = $1";
-    let id = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL).bind(id_number).fetch_optional(pool).await?);
+    let id = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(id_number)
+        .fetch_optional(pool)
+        .await?);
     Ok(id)
 }
 
@@ -168,18 +178,25 @@ impl From<&PersonDraft> for PersonRecord {
     }
 }
 
+/// The values of the columns `insert` and `overwrite` both write, in their order.
+fn columns(person: &PersonRecord) -> Vec<Param> {
+    vec![
+        person.name.as_str().into(),
+        person.gender.as_deref().into(),
+        person.village_id.into(),
+        person.post.as_str().into(),
+        person.phone.as_deref().into(),
+        person.id_number.as_deref().into(),
+        person.notes.as_str().into(),
+    ]
+}
+
 /// Inserts a person with their categories; `batch_id` marks what an import created.
 pub async fn insert(tx: &mut Tx, person: &PersonRecord, batch_id: Option<i64>) -> StoreResult<i64> {
     const SQL: &str = "INSERT INTO people (name, gender, village_id, post, phone, id_number, active, notes, \
          import_batch_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8, $9, $9) RETURNING id";
-    let id: i64 = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
-        .bind(&person.name)
-        .bind(&person.gender)
-        .bind(person.village_id)
-        .bind(&person.post)
-        .bind(&person.phone)
-        .bind(&person.id_number)
-        .bind(&person.notes)
+    let id: i64 = on_pool!(Tx(tx), |conn| sqlx::query_scalar(SQL)
+        .bind_params(&columns(person))
         .bind(batch_id)
         .bind(now())
         .fetch_one(&mut *conn)
@@ -199,20 +216,17 @@ pub async fn overwrite(
         "UPDATE people SET name = $1, gender = $2, village_id = $3, post = $4, phone = $5, \
          id_number = $6, notes = $7, updated_at = $8 WHERE id = $9";
     const DELETE_CATEGORIES: &str = "DELETE FROM person_categories WHERE person_id = $1";
-    on_pool!(tx tx, conn => {
+    on_pool!(Tx(tx), |conn| {
         sqlx::query(SQL)
-            .bind(&person.name)
-            .bind(&person.gender)
-            .bind(person.village_id)
-            .bind(&person.post)
-            .bind(&person.phone)
-            .bind(&person.id_number)
-            .bind(&person.notes)
+            .bind_params(&columns(person))
             .bind(now())
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        sqlx::query(DELETE_CATEGORIES).bind(id).execute(&mut *conn).await?;
+        sqlx::query(DELETE_CATEGORIES)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     insert_categories(tx, id, person, batch_id).await
 }
@@ -227,7 +241,7 @@ async fn insert_categories(
         "INSERT INTO person_categories (person_id, category, since, until, import_batch_id) \
          VALUES ($1, $2, $3, $4, $5)";
     for (category, since, until) in &person.categories {
-        on_pool!(tx tx, conn => {
+        on_pool!(Tx(tx), |conn| {
             sqlx::query(SQL)
                 .bind(person_id)
                 .bind(category.code())
@@ -271,8 +285,13 @@ pub async fn set_active(db: &Db, id: i64, active: bool, by_user: Option<i64>) ->
     const SQL: &str = "UPDATE people SET active = $1, updated_at = $2 WHERE id = $3";
     let action = if active { "activate" } else { "deactivate" };
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
-        sqlx::query(SQL).bind(active).bind(now()).bind(id).execute(&mut *conn).await?;
+    on_pool!(Tx(&mut tx), |conn| {
+        sqlx::query(SQL)
+            .bind(active)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     audit::record(&mut tx, &AuditEntry::new(by_user, action, "person", id)).await?;
     tx.commit().await?;

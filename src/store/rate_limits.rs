@@ -12,14 +12,17 @@ pub struct Failures {
 
 pub async fn get(db: &Db, key: &str) -> StoreResult<Option<Failures>> {
     const SQL: &str = "SELECT failures, last_failed_at FROM rate_limits WHERE key = $1";
-    let row = on_pool!(db, pool => sqlx::query_as::<_, Failures>(SQL).bind(key).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, Failures>(SQL)
+        .bind(key)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
 pub async fn record_failure(db: &Db, key: &str, at: DateTime<Utc>) -> StoreResult<()> {
     const SQL: &str = "INSERT INTO rate_limits (key, failures, last_failed_at) VALUES ($1, 1, $2) \
          ON CONFLICT (key) DO UPDATE SET failures = rate_limits.failures + 1, last_failed_at = excluded.last_failed_at";
-    on_pool!(db, pool => {
+    on_pool!(db, |pool| {
         sqlx::query(SQL).bind(key).bind(at).execute(pool).await?;
     });
     Ok(())
@@ -27,7 +30,7 @@ pub async fn record_failure(db: &Db, key: &str, at: DateTime<Utc>) -> StoreResul
 
 pub async fn clear(db: &Db, key: &str) -> StoreResult<()> {
     const SQL: &str = "DELETE FROM rate_limits WHERE key = $1";
-    on_pool!(db, pool => {
+    on_pool!(db, |pool| {
         sqlx::query(SQL).bind(key).execute(pool).await?;
     });
     Ok(())

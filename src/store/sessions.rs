@@ -112,7 +112,8 @@ pub async fn list(
     offset: i64,
 ) -> StoreResult<Vec<Session>> {
     let sql = format!("{SELECT} {FROM} {FILTER} ORDER BY s.starts_at, s.id LIMIT $8 OFFSET $9");
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, Session>(&sql).bind_params(&filter.params())
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, Session>(&sql)
+        .bind_params(&filter.params())
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
@@ -122,19 +123,28 @@ pub async fn list(
 
 pub async fn count(db: &Db, filter: &SessionFilter) -> StoreResult<i64> {
     let sql = format!("SELECT COUNT(*) {FROM} {FILTER}");
-    let n = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql).bind_params(&filter.params()).fetch_one(pool).await?);
+    let n = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(&sql)
+        .bind_params(&filter.params())
+        .fetch_one(pool)
+        .await?);
     Ok(n)
 }
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<Option<Session>> {
     let sql = format!("{SELECT} {FROM} WHERE s.id = $1");
-    let row = on_pool!(db, pool => sqlx::query_as::<_, Session>(&sql).bind(id).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, Session>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
 pub async fn find_by_checkin_token(db: &Db, token: &str) -> StoreResult<Option<Session>> {
     let sql = format!("{SELECT} {FROM} WHERE s.checkin_token = $1");
-    let row = on_pool!(db, pool => sqlx::query_as::<_, Session>(&sql).bind(token).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, Session>(&sql)
+        .bind(token)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
@@ -147,7 +157,11 @@ pub async fn series_from(
     let sql = format!(
         "{SELECT} {FROM} WHERE s.series_id = $1 AND s.starts_at >= $2 ORDER BY s.starts_at, s.id"
     );
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, Session>(&sql).bind(series_id).bind(from).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, Session>(&sql)
+        .bind(series_id)
+        .bind(from)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -161,7 +175,11 @@ pub async fn overlapping(
     let sql = format!(
         "{SELECT} {FROM} WHERE s.status <> 'cancelled' AND s.starts_at < $1 AND s.ends_at > $2 ORDER BY s.starts_at"
     );
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, Session>(&sql).bind(ends_at).bind(starts_at).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, Session>(&sql)
+        .bind(ends_at)
+        .bind(starts_at)
+        .fetch_all(pool)
+        .await?);
     Ok(rows
         .into_iter()
         .filter(|s| !except.contains(&s.id))
@@ -174,12 +192,28 @@ pub async fn exists_visible(db: &Db, id: i64, scope: VillageScope) -> StoreResul
         "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND {})",
         village_condition("village_id", 2)
     );
-    let found = on_pool!(db, pool => sqlx::query_scalar::<_, bool>(&sql)
+    let found = on_pool!(db, |pool| sqlx::query_scalar::<_, bool>(&sql)
         .bind(id)
         .bind_params(&scope_params(scope))
         .fetch_one(pool)
         .await?);
     Ok(found)
+}
+
+/// The values of the columns `insert` and `overwrite` both write, in their order.
+fn columns(draft: &SessionDraft) -> Vec<Param> {
+    vec![
+        draft.kind.code().into(),
+        draft.topic.as_str().into(),
+        draft.starts_at.into(),
+        draft.ends_at.into(),
+        draft.venue.as_str().into(),
+        draft.speaker.as_str().into(),
+        draft.organizer.as_str().into(),
+        draft.village_id.into(),
+        draft.hours_credited.into(),
+        draft.notes.as_str().into(),
+    ]
 }
 
 /// Inserts a session (of a series, if given) without auditing it: the form's `create`
@@ -193,21 +227,12 @@ pub async fn insert(
     by_user: Option<i64>,
 ) -> StoreResult<i64> {
     const SQL: &str = "INSERT INTO sessions (series_id, kind, topic, starts_at, ends_at, venue, speaker, organizer, \
-         village_id, hours_credited, status, notes, checkin_token, import_batch_id, created_by, created_at, updated_at) \
+         village_id, hours_credited, notes, status, checkin_token, import_batch_id, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id";
-    let id = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
+    let id = on_pool!(Tx(tx), |conn| sqlx::query_scalar(SQL)
         .bind(series_id)
-        .bind(draft.kind.code())
-        .bind(&draft.topic)
-        .bind(draft.starts_at)
-        .bind(draft.ends_at)
-        .bind(&draft.venue)
-        .bind(&draft.speaker)
-        .bind(&draft.organizer)
-        .bind(draft.village_id)
-        .bind(draft.hours_credited)
+        .bind_params(&columns(draft))
         .bind(status.code())
-        .bind(&draft.notes)
         .bind(crate::random_token())
         .bind(batch_id)
         .bind(by_user)
@@ -249,7 +274,7 @@ pub async fn create_series(
          village_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
     let rule_json = serde_json::to_string(rule).unwrap_or_default();
     let mut tx = db.begin().await?;
-    let series_id: i64 = on_pool!(tx &mut tx, conn => sqlx::query_scalar(SERIES)
+    let series_id: i64 = on_pool!(Tx(&mut tx), |conn| sqlx::query_scalar(SERIES)
         .bind(draft.kind.code())
         .bind(&draft.topic)
         .bind(&rule_json)
@@ -272,7 +297,10 @@ pub async fn create_series(
 /// The series rule, for showing how the series repeats.
 pub async fn series_rule(db: &Db, series_id: i64) -> StoreResult<Option<Recurrence>> {
     const SQL: &str = "SELECT rule FROM session_series WHERE id = $1";
-    let rule = on_pool!(db, pool => sqlx::query_scalar::<_, String>(SQL).bind(series_id).fetch_optional(pool).await?);
+    let rule = on_pool!(db, |pool| sqlx::query_scalar::<_, String>(SQL)
+        .bind(series_id)
+        .fetch_optional(pool)
+        .await?);
     Ok(rule.and_then(|r| serde_json::from_str(&r).ok()))
 }
 
@@ -281,22 +309,13 @@ pub async fn overwrite(tx: &mut Tx, id: i64, draft: &SessionDraft) -> StoreResul
     const SQL: &str = "UPDATE sessions SET kind = $1, topic = $2, starts_at = $3, ends_at = $4, venue = $5, \
          speaker = $6, organizer = $7, village_id = $8, hours_credited = $9, notes = $10, updated_at = $11 \
          WHERE id = $12";
-    on_pool!(tx tx, conn => {
+    on_pool!(Tx(tx), |conn| {
         sqlx::query(SQL)
-        .bind(draft.kind.code())
-        .bind(&draft.topic)
-        .bind(draft.starts_at)
-        .bind(draft.ends_at)
-        .bind(&draft.venue)
-        .bind(&draft.speaker)
-        .bind(&draft.organizer)
-        .bind(draft.village_id)
-        .bind(draft.hours_credited)
-        .bind(&draft.notes)
-        .bind(now())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+            .bind_params(&columns(draft))
+            .bind(now())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     Ok(())
 }
@@ -329,7 +348,7 @@ pub async fn set_status(
     const SQL: &str = "UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3";
     let mut tx = db.begin().await?;
     for s in sessions {
-        on_pool!(tx &mut tx, conn => {
+        on_pool!(Tx(&mut tx), |conn| {
             sqlx::query(SQL)
                 .bind(status.code())
                 .bind(now())
@@ -350,8 +369,12 @@ pub async fn set_status(
 pub async fn mark_held(tx: &mut Tx, id: i64) -> StoreResult<()> {
     const SQL: &str =
         "UPDATE sessions SET status = 'held', updated_at = $1 WHERE id = $2 AND status = 'planned'";
-    on_pool!(tx tx, conn => {
-        sqlx::query(SQL).bind(now()).bind(id).execute(&mut *conn).await?;
+    on_pool!(Tx(tx), |conn| {
+        sqlx::query(SQL)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     Ok(())
 }
@@ -363,7 +386,7 @@ pub async fn reopen_checkin(
     by_user: Option<i64>,
 ) -> StoreResult<()> {
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
+    on_pool!(Tx(&mut tx), |conn| {
         sqlx::query("UPDATE sessions SET checkin_reopened_until = $1 WHERE id = $2")
             .bind(until)
             .bind(id)
@@ -392,7 +415,10 @@ pub async fn invitees(db: &Db, session_id: i64) -> StoreResult<Vec<Invitee>> {
     const SQL: &str = "SELECT p.id AS person_id, p.name, p.village_id, v.name AS village_name, p.post, p.phone \
          FROM session_invitees i JOIN people p ON p.id = i.person_id LEFT JOIN villages v ON v.id = p.village_id \
          WHERE i.session_id = $1 ORDER BY v.display_order, p.village_id, p.name, p.id";
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, Invitee>(SQL).bind(session_id).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, Invitee>(SQL)
+        .bind(session_id)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -412,7 +438,7 @@ pub async fn people_matching(
     };
     let mut ids = Vec::new();
     for village in villages {
-        let found = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL)
+        let found = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(SQL)
             .bind(village)
             .bind(category.map(Category::code))
             .fetch_all(pool)
@@ -431,10 +457,15 @@ pub async fn add_invitees(
 ) -> StoreResult<usize> {
     const SQL: &str = "INSERT INTO session_invitees (session_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
     let mut tx = db.begin().await?;
-    let added = on_pool!(tx &mut tx, conn => {
+    let added = on_pool!(Tx(&mut tx), |conn| {
         let mut added = 0;
         for person_id in person_ids {
-            added += sqlx::query(SQL).bind(session_id).bind(person_id).execute(&mut *conn).await?.rows_affected() as usize;
+            added += sqlx::query(SQL)
+                .bind(session_id)
+                .bind(person_id)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected() as usize;
         }
         added
     });
@@ -452,7 +483,7 @@ pub async fn remove_invitee(
     by_user: Option<i64>,
 ) -> StoreResult<()> {
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
+    on_pool!(Tx(&mut tx), |conn| {
         sqlx::query("DELETE FROM session_invitees WHERE session_id = $1 AND person_id = $2")
             .bind(session_id)
             .bind(person_id)

@@ -22,7 +22,12 @@ pub async fn sessions_by_kind_and_status(
     const SQL: &str =
         "SELECT kind, status, COUNT(*) FROM sessions WHERE starts_at >= $1 AND starts_at < $2 \
          AND ($3 IS NULL OR village_id = $3) GROUP BY kind, status ORDER BY kind, status";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(ts(period.from))
+        .bind(ts(period.to))
+        .bind(village)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -42,8 +47,18 @@ pub async fn sessions_by_month(
          FROM sessions s JOIN attendance a ON a.session_id = s.id \
          WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 AND ($3 IS NULL OR s.village_id = $3) \
          GROUP BY substr(CAST(s.starts_at AS TEXT), 6, 2)";
-    let sessions: Vec<(String, i64)> = on_pool!(db, pool => sqlx::query_as(SESSIONS).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
-    let attendance: Vec<(String, i64, i64, f64)> = on_pool!(db, pool => sqlx::query_as(ATTENDANCE).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
+    let sessions: Vec<(String, i64)> = on_pool!(db, |pool| sqlx::query_as(SESSIONS)
+        .bind(ts(period.from))
+        .bind(ts(period.to))
+        .bind(village)
+        .fetch_all(pool)
+        .await?);
+    let attendance: Vec<(String, i64, i64, f64)> = on_pool!(db, |pool| sqlx::query_as(ATTENDANCE)
+        .bind(ts(period.from))
+        .bind(ts(period.to))
+        .bind(village)
+        .fetch_all(pool)
+        .await?);
     Ok(sessions
         .into_iter()
         .map(|(month, n)| {
@@ -68,7 +83,12 @@ pub async fn attendance_totals(
          CAST(COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN a.hours_credited ELSE 0 END), 0) AS DOUBLE PRECISION) \
          FROM attendance a JOIN sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id \
          WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 AND ($3 IS NULL OR p.village_id = $3)";
-    let row: (i64, i64, f64) = on_pool!(db, pool => sqlx::query_as(SQL).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_one(pool).await?);
+    let row: (i64, i64, f64) = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(ts(period.from))
+        .bind(ts(period.to))
+        .bind(village)
+        .fetch_one(pool)
+        .await?);
     Ok(row)
 }
 
@@ -88,7 +108,13 @@ pub async fn legal_literates_by_village(
          FROM person_categories c JOIN people p ON p.id = c.person_id \
          WHERE c.category = 'legal_literate' AND p.village_id IS NOT NULL GROUP BY p.village_id \
          ) x ON x.village_id = v.id WHERE ($4 IS NULL OR v.id = $4) ORDER BY v.display_order, v.name";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(period.from).bind(period.to).bind(as_of).bind(village).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(period.from)
+        .bind(period.to)
+        .bind(as_of)
+        .bind(village)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -104,7 +130,12 @@ pub async fn township_legal_literates(
             AND (c.until IS NULL OR c.until >= $3)), \
          (SELECT COUNT(*) FROM people p JOIN person_categories c ON c.person_id = p.id WHERE p.village_id IS NULL \
             AND c.category = 'legal_literate' AND c.since >= $1 AND c.since < $2)";
-    let row = on_pool!(db, pool => sqlx::query_as(SQL).bind(period.from).bind(period.to).bind(as_of).fetch_one(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(period.from)
+        .bind(period.to)
+        .bind(as_of)
+        .fetch_one(pool)
+        .await?);
     Ok(row)
 }
 
@@ -122,9 +153,14 @@ pub async fn coverage(
          UNION ALL SELECT village_id, substr(CAST(distributed_on AS TEXT), 6, 2), 0, 0, quantity \
            FROM distributions WHERE distributed_on >= $3 AND distributed_on < $4 AND village_id IS NOT NULL \
          ) x WHERE ($5 IS NULL OR village_id = $5) GROUP BY village_id, month ORDER BY village_id, month";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL)
-        .bind(ts(period.from)).bind(ts(period.to)).bind(period.from).bind(period.to).bind(village)
-        .fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(ts(period.from))
+        .bind(ts(period.to))
+        .bind(period.from)
+        .bind(period.to)
+        .bind(village)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -151,7 +187,12 @@ pub async fn session_lines(
          (SELECT COUNT(*) FROM attendance a WHERE a.session_id = s.id AND a.status IN ('present', 'late')) AS attended \
          FROM sessions s LEFT JOIN villages v ON v.id = s.village_id \
          WHERE s.starts_at >= $1 AND s.starts_at < $2 AND ($3 IS NULL OR s.village_id = $3) ORDER BY s.starts_at, s.id";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(ts(period.from))
+        .bind(ts(period.to))
+        .bind(village)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -177,7 +218,12 @@ pub async fn person_hours(
          WHERE s.status = 'held' AND a.status IN ('present', 'late') AND s.starts_at >= $1 AND s.starts_at < $2 \
          AND ($3 IS NULL OR p.village_id = $3) \
          GROUP BY p.id, p.name, v.name, v.display_order, p.post ORDER BY v.display_order, v.name, p.name";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(ts(period.from)).bind(ts(period.to)).bind(village).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(ts(period.from))
+        .bind(ts(period.to))
+        .bind(village)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -201,7 +247,10 @@ pub async fn literate_lines(
          WHERE p.active = TRUE AND c.category = 'legal_literate' AND (c.since IS NULL OR c.since <= $1) \
          AND (c.until IS NULL OR c.until >= $1) AND ($2 IS NULL OR p.village_id = $2) \
          ORDER BY v.display_order, v.name, c.since, p.name";
-    let rows =
-        on_pool!(db, pool => sqlx::query_as(SQL).bind(as_of).bind(village).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(as_of)
+        .bind(village)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }

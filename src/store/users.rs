@@ -40,26 +40,35 @@ const SELECT: &str =
 
 pub async fn list(db: &Db) -> StoreResult<Vec<User>> {
     let sql = format!("{SELECT} ORDER BY u.active DESC, u.role, u.username");
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, User>(&sql)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<Option<User>> {
     let sql = format!("{SELECT} WHERE u.id = $1");
-    let row =
-        on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, User>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
 pub async fn find_by_username(db: &Db, username: &str) -> StoreResult<Option<User>> {
     let sql = format!("{SELECT} WHERE u.username = $1");
-    let row = on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).bind(username).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, User>(&sql)
+        .bind(username)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
 pub async fn count(db: &Db) -> StoreResult<i64> {
     const SQL: &str = "SELECT COUNT(*) FROM users";
-    let n = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL).fetch_one(pool).await?);
+    let n = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(SQL)
+        .fetch_one(pool)
+        .await?);
     Ok(n)
 }
 
@@ -72,7 +81,7 @@ pub async fn create(
     const SQL: &str = "INSERT INTO users (username, display_name, password_hash, role, village_id, active, created_at) \
          VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING id";
     let mut tx = db.begin().await?;
-    let id: i64 = on_pool!(tx &mut tx, conn => sqlx::query_scalar(SQL)
+    let id: i64 = on_pool!(Tx(&mut tx), |conn| sqlx::query_scalar(SQL)
         .bind(&draft.username)
         .bind(&draft.display_name)
         .bind(password_hash)
@@ -102,7 +111,7 @@ pub async fn create_first_admin(
     const INSERT: &str = "INSERT INTO users (username, display_name, password_hash, role, village_id, active, created_at) \
          VALUES ($1, $2, $3, 'admin', NULL, TRUE, $4) RETURNING id";
     let mut tx = db.begin().await?;
-    let id: i64 = on_pool!(tx &mut tx, conn => {
+    let id: i64 = on_pool!(Tx(&mut tx), |conn| {
         let burned = sqlx::query(BURN)
             .bind(settings::SETUP_TOKEN)
             .bind(token)
@@ -137,14 +146,14 @@ pub async fn update(
     const SQL: &str =
         "UPDATE users SET display_name = $1, role = $2, village_id = $3 WHERE id = $4";
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
+    on_pool!(Tx(&mut tx), |conn| {
         sqlx::query(SQL)
-        .bind(&draft.display_name)
-        .bind(draft.role.code())
-        .bind(draft.village_id)
-        .bind(before.id)
-        .execute(&mut *conn)
-        .await?;
+            .bind(&draft.display_name)
+            .bind(draft.role.code())
+            .bind(draft.village_id)
+            .bind(before.id)
+            .execute(&mut *conn)
+            .await?;
     });
     let entry = AuditEntry::new(by_user, "update", "user", before.id)
         .before(before)
@@ -162,8 +171,12 @@ pub async fn set_password(
 ) -> StoreResult<()> {
     const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
-        sqlx::query(SQL).bind(password_hash).bind(id).execute(&mut *conn).await?;
+    on_pool!(Tx(&mut tx), |conn| {
+        sqlx::query(SQL)
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     audit::record(
         &mut tx,
@@ -178,8 +191,12 @@ pub async fn set_active(db: &Db, id: i64, active: bool, by_user: Option<i64>) ->
     const SQL: &str = "UPDATE users SET active = $1 WHERE id = $2";
     let action = if active { "activate" } else { "deactivate" };
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
-        sqlx::query(SQL).bind(active).bind(id).execute(&mut *conn).await?;
+    on_pool!(Tx(&mut tx), |conn| {
+        sqlx::query(SQL)
+            .bind(active)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     audit::record(&mut tx, &AuditEntry::new(by_user, action, "user", id)).await?;
     tx.commit().await?;
@@ -188,7 +205,7 @@ pub async fn set_active(db: &Db, id: i64, active: bool, by_user: Option<i64>) ->
 
 pub async fn touch_last_login(db: &Db, id: i64) -> StoreResult<()> {
     const SQL: &str = "UPDATE users SET last_login_at = $1 WHERE id = $2";
-    on_pool!(db, pool => {
+    on_pool!(db, |pool| {
         sqlx::query(SQL).bind(now()).bind(id).execute(pool).await?;
     });
     Ok(())
@@ -196,14 +213,19 @@ pub async fn touch_last_login(db: &Db, id: i64) -> StoreResult<()> {
 
 pub async fn count_active_admins(db: &Db) -> StoreResult<i64> {
     const SQL: &str = "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = TRUE";
-    let n = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(SQL).fetch_one(pool).await?);
+    let n = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(SQL)
+        .fetch_one(pool)
+        .await?);
     Ok(n)
 }
 
 /// The user's calendar-feed token, if one was made.
 pub async fn calendar_token(db: &Db, id: i64) -> StoreResult<Option<String>> {
     const SQL: &str = "SELECT calendar_token FROM users WHERE id = $1";
-    let token = on_pool!(db, pool => sqlx::query_scalar::<_, Option<String>>(SQL).bind(id).fetch_optional(pool).await?);
+    let token = on_pool!(db, |pool| sqlx::query_scalar::<_, Option<String>>(SQL)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
     Ok(token.flatten())
 }
 
@@ -211,8 +233,12 @@ pub async fn calendar_token(db: &Db, id: i64) -> StoreResult<Option<String>> {
 pub async fn set_calendar_token(db: &Db, id: i64, token: &str) -> StoreResult<()> {
     const SQL: &str = "UPDATE users SET calendar_token = $1 WHERE id = $2";
     let mut tx = db.begin().await?;
-    on_pool!(tx &mut tx, conn => {
-        sqlx::query(SQL).bind(token).bind(id).execute(&mut *conn).await?;
+    on_pool!(Tx(&mut tx), |conn| {
+        sqlx::query(SQL)
+            .bind(token)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     let entry = AuditEntry::new(Some(id), "rotate_calendar_token", "user", id);
     audit::record(&mut tx, &entry).await?;
@@ -222,6 +248,9 @@ pub async fn set_calendar_token(db: &Db, id: i64, token: &str) -> StoreResult<()
 
 pub async fn find_by_calendar_token(db: &Db, token: &str) -> StoreResult<Option<User>> {
     let sql = format!("{SELECT} WHERE u.calendar_token = $1 AND u.active = TRUE");
-    let row = on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).bind(token).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, User>(&sql)
+        .bind(token)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }

@@ -14,7 +14,7 @@ async fn insert_batch(tx: &mut Tx, batch: &NewBatch) -> StoreResult<i64> {
     const SQL: &str = "INSERT INTO import_batches (kind, village_id, file_name, file_sha256, uploaded_by, \
          uploaded_at, rows_total, created_count, updated_count, unchanged_count, rejected_count, status, report) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'committed', $12) RETURNING id";
-    let id = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
+    let id = on_pool!(Tx(tx), |conn| sqlx::query_scalar(SQL)
         .bind(&batch.kind)
         .bind(batch.village_id)
         .bind(&batch.file_name)
@@ -42,14 +42,14 @@ async fn record_change(
 ) -> StoreResult<()> {
     const SQL: &str = "INSERT INTO import_changes (batch_id, table_name, row_id, action, before) \
          VALUES ($1, $2, $3, 'updated', $4)";
-    on_pool!(tx tx, conn => {
+    on_pool!(Tx(tx), |conn| {
         sqlx::query(SQL)
-        .bind(batch_id)
-        .bind(table)
-        .bind(row_id)
-        .bind(before)
-        .execute(&mut *conn)
-        .await?;
+            .bind(batch_id)
+            .bind(table)
+            .bind(row_id)
+            .bind(before)
+            .execute(&mut *conn)
+            .await?;
     });
     Ok(())
 }
@@ -123,7 +123,7 @@ async fn committed_twin(tx: &mut Tx, batch: &NewBatch) -> StoreResult<Option<i64
     const SQL: &str = "SELECT id FROM import_batches WHERE file_sha256 = $1 AND kind = $2 \
          AND (village_id = $3 OR (village_id IS NULL AND $3 IS NULL)) AND status = 'committed' \
          ORDER BY id LIMIT 1";
-    let id = on_pool!(tx tx, conn => sqlx::query_scalar(SQL)
+    let id = on_pool!(Tx(tx), |conn| sqlx::query_scalar(SQL)
         .bind(&batch.file_sha256)
         .bind(&batch.kind)
         .bind(batch.village_id)
@@ -135,7 +135,7 @@ async fn committed_twin(tx: &mut Tx, batch: &NewBatch) -> StoreResult<Option<i64
 /// Takes the waiting upload out of the queue; false when another commit took it first.
 async fn claim_pending(tx: &mut Tx, pending_id: i64) -> StoreResult<bool> {
     const SQL: &str = "DELETE FROM pending_imports WHERE id = $1";
-    let deleted = on_pool!(tx tx, conn => sqlx::query(SQL)
+    let deleted = on_pool!(Tx(tx), |conn| sqlx::query(SQL)
         .bind(pending_id)
         .execute(&mut *conn)
         .await?

@@ -37,9 +37,9 @@ pub async fn person_records(db: &Db) -> StoreResult<HashMap<i64, PersonRecord>> 
     const HOLDINGS: &str =
         "SELECT person_id, category, since, until FROM person_categories ORDER BY id";
     let people: Vec<StoredPerson> =
-        on_pool!(db, pool => sqlx::query_as(PEOPLE).fetch_all(pool).await?);
+        on_pool!(db, |pool| sqlx::query_as(PEOPLE).fetch_all(pool).await?);
     let holdings: Vec<StoredHolding> =
-        on_pool!(db, pool => sqlx::query_as(HOLDINGS).fetch_all(pool).await?);
+        on_pool!(db, |pool| sqlx::query_as(HOLDINGS).fetch_all(pool).await?);
     let mut records: HashMap<i64, PersonRecord> = people
         .into_iter()
         .map(|p| {
@@ -77,7 +77,7 @@ pub struct PersonKey {
 /// Everyone in the registry, for matching rows to people without a query per row.
 pub async fn people_index(db: &Db) -> StoreResult<Vec<PersonKey>> {
     const SQL: &str = "SELECT id, village_id, name, phone, id_number FROM people ORDER BY id";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await?);
     Ok(rows)
 }
 
@@ -97,7 +97,11 @@ pub async fn sessions_index(
     to: chrono::NaiveDateTime,
 ) -> StoreResult<Vec<SessionKey>> {
     const SQL: &str = "SELECT id, starts_at, topic, village_id FROM sessions WHERE starts_at >= $1 AND starts_at < $2";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(from).bind(to).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -113,7 +117,10 @@ pub struct StoredMark {
 pub async fn attendance_of(db: &Db, session_id: i64) -> StoreResult<Vec<StoredMark>> {
     const SQL: &str =
         "SELECT id, person_id, status, hours_credited FROM attendance WHERE session_id = $1";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL).bind(session_id).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(session_id)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 
@@ -135,7 +142,7 @@ pub struct ImportedDistribution {
 pub async fn distribution_keys(db: &Db) -> StoreResult<Vec<ImportedDistribution>> {
     const SQL: &str = "SELECT import_key, id, material_id, distributed_on, village_id, quantity, recipients, place, \
          handled_by, notes FROM distributions WHERE import_key IS NOT NULL";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await?);
     Ok(rows)
 }
 
@@ -158,7 +165,7 @@ pub struct ImportedActivity {
 pub async fn activity_keys(db: &Db) -> StoreResult<Vec<ImportedActivity>> {
     const SQL: &str = "SELECT import_key, id, held_on, village_id, topic, form, place, audience_count, speaker, venue, notes \
          FROM activities WHERE import_key IS NOT NULL";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await?);
     Ok(rows)
 }
 
@@ -166,6 +173,6 @@ pub async fn activity_keys(db: &Db) -> StoreResult<Vec<ImportedActivity>> {
 pub async fn imported_audience_groups(db: &Db) -> StoreResult<Vec<(i64, String)>> {
     const SQL: &str = "SELECT g.activity_id, g.audience_group FROM activity_audience_groups g \
          JOIN activities a ON a.id = g.activity_id WHERE a.import_key IS NOT NULL ORDER BY g.audience_group";
-    let rows = on_pool!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await?);
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await?);
     Ok(rows)
 }

@@ -165,8 +165,10 @@ const BATCH_SELECT: &str = "SELECT b.id, b.kind, b.village_id, v.name AS village
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<Option<Batch>> {
     let sql = format!("{BATCH_SELECT} WHERE b.id = $1");
-    let row =
-        on_pool!(db, pool => sqlx::query_as::<_, Batch>(&sql).bind(id).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, Batch>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
@@ -176,7 +178,7 @@ pub async fn list(db: &Db, scope: VillageScope, limit: i64) -> StoreResult<Vec<B
         "{BATCH_SELECT} WHERE {} ORDER BY b.id DESC LIMIT $3",
         village_condition("b.village_id", 1)
     );
-    let rows = on_pool!(db, pool => sqlx::query_as::<_, Batch>(&sql)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, Batch>(&sql)
         .bind_params(&scope_params(scope))
         .bind(limit)
         .fetch_all(pool)
@@ -189,7 +191,10 @@ pub async fn committed_with_sha(db: &Db, sha256: &str) -> StoreResult<Option<Bat
     let sql = format!(
         "{BATCH_SELECT} WHERE b.file_sha256 = $1 AND b.status = 'committed' ORDER BY b.id LIMIT 1"
     );
-    let row = on_pool!(db, pool => sqlx::query_as::<_, Batch>(&sql).bind(sha256).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, Batch>(&sql)
+        .bind(sha256)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
@@ -206,11 +211,20 @@ pub async fn save_pending(
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
     // Uploads nobody committed within a day are dropped.
     const PRUNE: &str = "DELETE FROM pending_imports WHERE created_at < $1";
-    let id = on_pool!(db, pool => {
-        sqlx::query(PRUNE).bind(now() - chrono::Duration::days(1)).execute(pool).await?;
+    let id = on_pool!(db, |pool| {
+        sqlx::query(PRUNE)
+            .bind(now() - chrono::Duration::days(1))
+            .execute(pool)
+            .await?;
         sqlx::query_scalar::<_, i64>(SQL)
-            .bind(uploaded_by).bind(file_name).bind(kind).bind(village_id).bind(content).bind(now())
-            .fetch_one(pool).await?
+            .bind(uploaded_by)
+            .bind(file_name)
+            .bind(kind)
+            .bind(village_id)
+            .bind(content)
+            .bind(now())
+            .fetch_one(pool)
+            .await?
     });
     Ok(id)
 }
@@ -227,13 +241,19 @@ pub struct Pending {
 
 pub async fn get_pending(db: &Db, id: i64) -> StoreResult<Option<Pending>> {
     const SQL: &str = "SELECT id, uploaded_by, file_name, kind, village_id, content FROM pending_imports WHERE id = $1";
-    let row = on_pool!(db, pool => sqlx::query_as::<_, Pending>(SQL).bind(id).fetch_optional(pool).await?);
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, Pending>(SQL)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
     Ok(row)
 }
 
 pub async fn delete_pending(db: &Db, id: i64) -> StoreResult<()> {
-    on_pool!(db, pool => {
-        sqlx::query("DELETE FROM pending_imports WHERE id = $1").bind(id).execute(pool).await?;
+    on_pool!(db, |pool| {
+        sqlx::query("DELETE FROM pending_imports WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await?;
     });
     Ok(())
 }

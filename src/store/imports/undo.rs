@@ -26,7 +26,7 @@ fn before_value<T: serde::de::DeserializeOwned>(change: &Change) -> StoreResult<
 }
 
 async fn execute_with_id(tx: &mut Tx, sql: &str, id: i64) -> StoreResult<()> {
-    on_pool!(tx tx, conn => {
+    on_pool!(Tx(tx), |conn| {
         sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     });
     Ok(())
@@ -97,14 +97,14 @@ pub async fn undo(db: &Db, batch_id: i64, by_user: Option<i64>) -> StoreResult<(
     const MARK_UNDONE: &str =
         "UPDATE import_batches SET status = 'undone', undone_at = $1, undone_by = $2 WHERE id = $3";
     let mut tx = db.begin().await?;
-    let changes = on_pool!(tx &mut tx, conn => sqlx::query_as::<_, Change>(CHANGES)
+    let changes = on_pool!(Tx(&mut tx), |conn| sqlx::query_as::<_, Change>(CHANGES)
         .bind(batch_id)
         .fetch_all(&mut *conn)
         .await?);
     for change in &changes {
         revert(&mut tx, change).await?;
     }
-    let used: bool = on_pool!(tx &mut tx, conn => sqlx::query_scalar(USED)
+    let used: bool = on_pool!(Tx(&mut tx), |conn| sqlx::query_scalar(USED)
         .bind(batch_id)
         .fetch_one(&mut *conn)
         .await?);
@@ -123,13 +123,13 @@ pub async fn undo(db: &Db, batch_id: i64, by_user: Option<i64>) -> StoreResult<(
     ] {
         execute_with_id(&mut tx, sql, batch_id).await?;
     }
-    on_pool!(tx &mut tx, conn => {
+    on_pool!(Tx(&mut tx), |conn| {
         sqlx::query(MARK_UNDONE)
-        .bind(now())
-        .bind(by_user)
-        .bind(batch_id)
-        .execute(&mut *conn)
-        .await?;
+            .bind(now())
+            .bind(by_user)
+            .bind(batch_id)
+            .execute(&mut *conn)
+            .await?;
     });
     let entry = AuditEntry::new(by_user, "undo", "import_batch", batch_id);
     audit::record(&mut tx, &entry).await?;
