@@ -9,6 +9,7 @@ pub mod attendance;
 pub mod audit;
 pub mod distributions;
 pub mod imports;
+pub mod invitees;
 pub mod materials;
 pub mod params;
 pub mod people;
