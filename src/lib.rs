@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod embedded;
 pub mod services;
 pub mod sheets;
 pub mod store;

@@ -45,9 +45,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// 创建演示乡镇（10个村(社区)和2021年的台账，经表格导入流程载入）
     Demo {
-        /// 演示表格所在目录
-        #[arg(long, default_value = "imports/demo")]
-        dir: std::path::PathBuf,
+        /// 演示表格所在目录（默认使用程序内置的演示表格）
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
     },
     /// 年度汇总表：pufa export --year 2021 [--village 名称] -o 汇总.xlsx
     Export {
@@ -206,24 +206,32 @@ async fn serve(config: &AppConfig) -> Result<(), Failure> {
         })?;
         figment = figment.merge(("secret_key", key));
     }
-    let rocket_config: rocket::Config = figment
-        .extract()
+    figment
+        .extract::<rocket::Config>()
         .map_err(|e| Failure(format!("配置有误：{e}")))?;
-    if let Some(token) = auth::pending_setup_token(&db)
+    let setup_token = auth::pending_setup_token(&db)
         .await
-        .map_err(|e| Failure(e.to_string()))?
-    {
-        let host = match rocket_config.address.to_string().as_str() {
-            "0.0.0.0" | "::" => "127.0.0.1".to_string(),
-            other => other.to_string(),
-        };
-        println!(
-            "尚未创建管理员账号。请在浏览器中打开以下链接创建第一个管理员（链接使用一次后失效）："
-        );
-        println!("  http://{host}:{}/setup?token={token}", rocket_config.port);
-        println!("或在命令行执行：echo '密码' | pufa user add --username admin --role admin");
-    }
+        .map_err(|e| Failure(e.to_string()))?;
+    // The setup link is shown once the server listens, so that it works when it is shown.
+    let setup_link = rocket::fairing::AdHoc::on_liftoff("setup link", move |rocket| {
+        Box::pin(async move {
+            let Some(token) = setup_token else {
+                return;
+            };
+            let config = rocket.config();
+            let host = match config.address.to_string().as_str() {
+                "0.0.0.0" | "::" => "127.0.0.1".to_string(),
+                other => other.to_string(),
+            };
+            println!(
+                "尚未创建管理员账号。请在浏览器中打开以下链接创建第一个管理员（链接使用一次后失效）："
+            );
+            println!("  http://{host}:{}/setup?token={token}", config.port);
+            println!("或在命令行执行：echo '密码' | pufa user add --username admin --role admin");
+        })
+    });
     crate::web::build(figment, db)
+        .attach(setup_link)
         .launch()
         .await
         .map_err(|e| Failure(format!("网页服务启动失败：{e}")))?;
@@ -362,11 +370,13 @@ async fn summary(
     Ok(())
 }
 
-async fn demo(config: &AppConfig, dir: std::path::PathBuf) -> Result<(), Failure> {
+async fn demo(config: &AppConfig, dir: Option<std::path::PathBuf>) -> Result<(), Failure> {
     let db = open_db(config).await?;
-    let report = crate::services::demo::load_demo(&db, &dir)
-        .await
-        .map_err(explain)?;
+    let report = match dir {
+        Some(dir) => crate::services::demo::load_demo(&db, &dir).await,
+        None => crate::services::demo::load_embedded_demo(&db).await,
+    }
+    .map_err(explain)?;
     for (file, created, warnings) in &report.files {
         println!("已导入 {file}：新增 {created} 行（提示 {warnings} 条）");
     }
@@ -379,7 +389,7 @@ async fn demo(config: &AppConfig, dir: std::path::PathBuf) -> Result<(), Failure
             .await
             .map_err(explain)?;
     println!("{}", crate::services::summary::report_paragraph(&summary));
-    println!("演示乡镇已就绪。执行 cargo run --release 后在浏览器中查看 2021 年概览。");
+    println!("演示乡镇已就绪。执行 pufa（不带参数）启动网页服务后，在浏览器中查看 2021 年概览。");
     db.close().await;
     Ok(())
 }

@@ -33,10 +33,17 @@ fn failed(message: impl Into<String>) -> ServiceError {
     ServiceError::Refused(message.into())
 }
 
+/// The demo from the spreadsheets compiled into the binary.
+pub async fn load_embedded_demo(db: &Db) -> Result<DemoReport, ServiceError> {
+    let files = crate::embedded::DEMO_FILES
+        .iter()
+        .map(|(name, bytes)| (name.to_string(), bytes.to_vec()))
+        .collect();
+    load_demo_files(db, files).await
+}
+
+/// The demo from the spreadsheets in a folder (imports/demo/ of the repository).
 pub async fn load_demo(db: &Db, dir: &Path) -> Result<DemoReport, ServiceError> {
-    if villages::count(db).await? > 0 {
-        return Err(failed("数据库中已有村(社区)数据。演示数据只能导入新的空数据库（请用 --database-url 指定一个新文件）。"));
-    }
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| failed(format!("找不到演示表格目录 {}：{e}", dir.display())))?
         .filter_map(Result::ok)
@@ -50,6 +57,27 @@ pub async fn load_demo(db: &Db, dir: &Path) -> Result<DemoReport, ServiceError> 
     files.sort();
     if files.is_empty() {
         return Err(failed(format!("{} 中没有演示表格", dir.display())));
+    }
+    let mut contents = Vec::with_capacity(files.len());
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes = std::fs::read(&path).map_err(|e| failed(format!("无法读取 {name}：{e}")))?;
+        contents.push((name, bytes));
+    }
+    load_demo_files(db, contents).await
+}
+
+/// Villages, an admin, a study requirement, then each (file name, content) through the
+/// real import, in order.
+async fn load_demo_files(
+    db: &Db,
+    files: Vec<(String, Vec<u8>)>,
+) -> Result<DemoReport, ServiceError> {
+    if villages::count(db).await? > 0 {
+        return Err(failed("数据库中已有村(社区)数据。演示数据只能导入新的空数据库（请用 --database-url 指定一个新文件）。"));
     }
     for (order, name) in VILLAGES.iter().enumerate() {
         let input = VillageInput {
@@ -90,12 +118,7 @@ pub async fn load_demo(db: &Db, dir: &Path) -> Result<DemoReport, ServiceError> 
         .await?;
     let actor = Actor::from_user(&admin)?;
     let mut report = Vec::new();
-    for path in files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let bytes = std::fs::read(&path).map_err(|e| failed(format!("无法读取 {name}：{e}")))?;
+    for (name, bytes) in files {
         let upload = Upload {
             file_name: &name,
             bytes: &bytes,

@@ -47,6 +47,13 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .limit("file", rocket::data::ToByteUnit::mebibytes(21))
         .limit("data-form", rocket::data::ToByteUnit::mebibytes(22));
     let figment = figment.merge(("limits", limits));
+    let figment = match crate::embedded::template_dir() {
+        Ok(dir) => figment.merge(("template_dir", dir)),
+        Err(e) => {
+            tracing::error!("cannot write the page templates to the temporary folder: {e}");
+            figment
+        }
+    };
     rocket::custom(figment)
         .manage(db)
         .attach(Template::fairing())

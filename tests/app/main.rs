@@ -2,6 +2,7 @@
 //! PostgreSQL (`PUFA_TEST_POSTGRES_URL`).
 
 mod authorization;
+mod binary;
 mod browser;
 mod cli;
 mod helpers;

@@ -1,0 +1,198 @@
+//! The built binary as a township installs it: copied into an empty folder, with nothing
+//! beside it but the data folder it makes. Demo, server, log-in, dashboard, export.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `pufa ARGS` run in `dir` with a clean environment (no database or template settings).
+fn pufa_in(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(dir.join("pufa"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("PUFA_DATA_DIR")
+        .env_remove("PUFA_TEMPLATE_DIR")
+        .env("TMPDIR", dir.join("tmp"));
+    command
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn cookies(&self) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, value)| value.split(';').next().map(str::to_string))
+            .collect()
+    }
+}
+
+/// One HTTP/1.1 request over a fresh connection.
+fn request(port: u16, method: &str, path: &str, cookies: &[String], form: Option<&str>) -> Reply {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("server listens");
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    if !cookies.is_empty() {
+        head.push_str(&format!("Cookie: {}\r\n", cookies.join("; ")));
+    }
+    let body = form.unwrap_or("");
+    if form.is_some() {
+        head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers end");
+    let header_text = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = header_text.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        let mut decoded = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap().trim(), 16)
+                    .unwrap();
+            if size == 0 {
+                break;
+            }
+            decoded.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
+            rest = &rest[line_end + 2 + size + 2..];
+        }
+        body = decoded;
+    }
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn copied_binary_runs_demo_server_dashboard_and_export_from_an_empty_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_pufa"), dir.path().join("pufa")).unwrap();
+    std::fs::create_dir(dir.path().join("tmp")).unwrap();
+
+    let demo = pufa_in(dir.path(), &["demo"]).output().unwrap();
+    let out = String::from_utf8_lossy(&demo.stdout).into_owned();
+    assert!(
+        demo.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    assert!(!out.contains("cargo"), "{out}");
+    let password = out
+        .split("密码：")
+        .nth(1)
+        .and_then(|rest| rest.split('（').next())
+        .expect("the demo prints the admin's password")
+        .trim()
+        .to_string();
+    let mut entries: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, ["data", "pufa", "tmp"]);
+
+    let port = free_port();
+    let server = Server(
+        pufa_in(dir.path(), &[])
+            .env("ROCKET_PORT", port.to_string())
+            .env("ROCKET_ADDRESS", "127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let login = request(port, "GET", "/login", &[], None);
+    assert_eq!(login.status, 200);
+    let page = login.text();
+    let token = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries a CSRF token")
+        .to_string();
+    let mut cookies = login.cookies();
+    let form = format!(
+        "csrf_token={}&username=admin&password={}",
+        url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>(),
+        url::form_urlencoded::byte_serialize(password.as_bytes()).collect::<String>()
+    );
+    let logged_in = request(port, "POST", "/login", &cookies, Some(&form));
+    assert_eq!(logged_in.status, 303, "{}", logged_in.text());
+    cookies.extend(logged_in.cookies());
+
+    let dashboard = request(port, "GET", "/?year=2021", &cookies, None);
+    assert_eq!(dashboard.status, 200);
+    let html = dashboard.text();
+    assert!(html.contains("龙凤村") && html.contains("<svg"), "{html}");
+
+    let workbook = request(port, "GET", "/export?year=2021", &cookies, None);
+    assert_eq!(workbook.status, 200);
+    assert!(workbook.body.starts_with(b"PK"), "an xlsx (zip) file");
+    drop(server);
+}
