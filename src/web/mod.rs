@@ -47,6 +47,16 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .limit("file", rocket::data::ToByteUnit::mebibytes(21))
         .limit("data-form", rocket::data::ToByteUnit::mebibytes(22));
     let figment = figment.merge(("limits", limits));
+    // The client's address is the connection's own. Only a proxy pufa is told about may
+    // name another (PUFA_PROXY_IP_HEADER=X-Real-IP behind nginx): otherwise anyone could
+    // claim a new address per request and walk past the check-in and log-in throttles.
+    let ip_header = match std::env::var("PUFA_PROXY_IP_HEADER") {
+        Ok(header) if !header.trim().is_empty() => {
+            rocket::figment::value::Value::from(header.trim().to_string())
+        }
+        _ => rocket::figment::value::Value::from(false),
+    };
+    let figment = figment.merge(("ip_header", ip_header));
     let figment = match crate::embedded::template_dir() {
         Ok(dir) => figment.merge(("template_dir", dir)),
         Err(e) => {

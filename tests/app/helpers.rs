@@ -348,16 +348,40 @@ impl Session {
 
     /// Posts exactly these fields (no token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        self.post_with_headers(path, fields, &[]).await
+    }
+
+    /// Posts a form with this session's CSRF token and extra request headers (a client
+    /// claiming things about itself).
+    pub async fn post_claiming(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&'static str, String)],
+    ) -> Reply {
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", self.csrf_token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_with_headers(path, &all, headers).await
+    }
+
+    async fn post_with_headers(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&'static str, String)],
+    ) -> Reply {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
-        let response = self
+        let mut request = self
             .client
             .post(path.to_string())
             .header(ContentType::Form)
-            .body(body)
-            .dispatch()
-            .await;
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(rocket::http::Header::new(*name, value.clone()));
+        }
+        let response = request.dispatch().await;
         Reply {
             status: response.status(),
             location: response.headers().get_one("Location").map(str::to_string),

@@ -17,6 +17,7 @@ use rocket::http::Status;
 use crate::helpers::{on_both_backends, Backend, Session, TestApp};
 
 on_both_backends!(
+    checkin_throttle_ignores_addresses_the_client_claims,
     monthly_series_with_following_edits_and_cancellation,
     conflicts_warn_and_can_be_overridden,
     attendance_adds_up_on_the_person_page_and_in_the_requirement_list,
@@ -912,5 +913,46 @@ async fn calendar_feed_needs_the_token(backend: Backend) {
             .await
             .status,
         Status::NotFound
+    );
+}
+
+async fn checkin_throttle_ignores_addresses_the_client_claims(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "forged_addresses").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    person_with(&app, "王五", Some(village), "villager", "13812345678").await;
+    let session = insert_session_around_now(&app, Some(village), 10).await;
+    let path = format!("/checkin/{}", session.checkin_token);
+    let phone = app.anonymous().await;
+    // Guessing the last four digits, each guess claiming another address.
+    for guess in 0..40 {
+        let claimed = format!("10.0.{}.{}", guess / 200, guess % 200 + 1);
+        let digits = format!("{:04}", 1000 + guess);
+        phone
+            .post_claiming(
+                &path,
+                &[("name", "王五"), ("phone_last4", digits.as_str())],
+                &[("X-Real-IP", claimed)],
+            )
+            .await;
+    }
+    let right_guess = phone
+        .post_claiming(
+            &path,
+            &[("name", "王五"), ("phone_last4", "5678")],
+            &[("X-Real-IP", "192.168.77.77".into())],
+        )
+        .await;
+    assert!(
+        right_guess.body.contains("尝试次数过多"),
+        "{}",
+        right_guess.body
+    );
+    assert!(
+        store::attendance::grid(&app.db, session.id, VillageScope::Any)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
