@@ -4,8 +4,16 @@
 use super::text::to_half_width;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("“{0}” 不是有效的数字")]
-pub struct NumberError(pub String);
+pub enum NumberError {
+    #[error("“{0}” 不是有效的数字")]
+    Invalid(String),
+    #[error("“{0}” 超出合理范围（一条记录最多 {MAX_WHOLE_NUMBER}）")]
+    TooLarge(String),
+}
+
+/// The largest quantity, head count or stock one record may hold (ten million): far beyond
+/// any township's real figures, and small enough that a year's sums never overflow.
+pub const MAX_WHOLE_NUMBER: i64 = 10_000_000;
 
 /// Units that may trail a number; longer ones first so “人次” wins over “人”.
 const UNITS: &[&str] = &[
@@ -28,10 +36,23 @@ fn cleaned(input: &str) -> String {
     text
 }
 
-/// A whole number such as a quantity or a head count.
+/// A whole number such as a quantity or a head count, at most `MAX_WHOLE_NUMBER`.
 pub fn parse_whole_number(input: &str) -> Result<i64, NumberError> {
+    let n = parse_unbounded(input)?;
+    if n > MAX_WHOLE_NUMBER {
+        return Err(NumberError::TooLarge(input.trim().to_string()));
+    }
+    Ok(n)
+}
+
+fn parse_unbounded(input: &str) -> Result<i64, NumberError> {
     let text = cleaned(input);
-    let invalid = || NumberError(input.trim().to_string());
+    let too_large = || NumberError::TooLarge(input.trim().to_string());
+    let invalid = || NumberError::Invalid(input.trim().to_string());
+    // Digits only but too many for an i64: still a number, just far too large.
+    if text.len() > 18 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(too_large());
+    }
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         // “200.0” from a spreadsheet cell formatted as a number is still a whole number.
         return match text.strip_suffix(".0") {
@@ -47,7 +68,7 @@ pub fn parse_whole_number(input: &str) -> Result<i64, NumberError> {
 /// Hours, with up to one decimal place in practice (“1.5”, “2小时”).
 pub fn parse_hours(input: &str) -> Result<f64, NumberError> {
     let text = cleaned(input);
-    let invalid = || NumberError(input.trim().to_string());
+    let invalid = || NumberError::Invalid(input.trim().to_string());
     let valid_shape = !text.is_empty()
         && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && text.bytes().filter(|b| *b == b'.').count() <= 1
@@ -86,6 +107,18 @@ mod tests {
     fn anything_else_is_an_error_not_zero() {
         for text in ["", "约200", "两百", "-5", "2.5", "200箱", "1e3"] {
             assert!(parse_whole_number(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn absurd_quantities_are_refused_before_they_can_overflow_a_sum() {
+        assert_eq!(parse_whole_number("10000000"), Ok(MAX_WHOLE_NUMBER));
+        for text in ["10000001", "5000000000000000000", "99999999999999999999999"] {
+            assert_eq!(
+                parse_whole_number(text),
+                Err(NumberError::TooLarge(text.into())),
+                "{text}"
+            );
         }
     }
 

@@ -27,6 +27,7 @@ on_both_backends!(
     exported_distributions_open_with_real_dates_and_numbers,
     clerk_records_only_for_own_village,
     village_page_shows_the_year_and_the_literate_target,
+    absurd_quantities_are_field_errors_and_the_year_still_adds_up,
 );
 
 fn year(y: i32) -> Period {
@@ -661,4 +662,68 @@ async fn village_page_shows_the_year_and_the_literate_target(backend: Backend) {
         .get(&format!("/villages/{village}?year=2022"))
         .await;
     assert!(page_2022.body.contains("达标"));
+}
+
+async fn absurd_quantities_are_field_errors_and_the_year_still_adds_up(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "absurd_quantities").await else {
+        return;
+    };
+    let own = app.village("龙凤村").await;
+    let material = app.material("民法典手册").await;
+    app.distribution(material, Some(own), "2021-03-01", 40)
+        .await;
+    app.user("clerk", Role::Clerk, Some(own)).await;
+    let clerk = app.session("clerk").await;
+    let m = material.to_string();
+    let v = own.to_string();
+    for _ in 0..2 {
+        let reply = clerk
+            .post(
+                "/distributions",
+                &[
+                    ("material_id", m.as_str()),
+                    ("distributed_on", "2021-04-01"),
+                    ("village_id", v.as_str()),
+                    ("quantity", "5000000000000000000"),
+                    ("recipients", ""),
+                    ("place", ""),
+                    ("handled_by", ""),
+                    ("session_id", ""),
+                    ("activity_id", ""),
+                    ("notes", ""),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, Status::Ok, "the form again, not a 500");
+        assert!(reply.body.contains("超出合理范围"), "{}", reply.body);
+    }
+    let filter = DistributionFilter {
+        period: Period::everything(),
+        village: VillageScope::Any,
+        material_kind: None,
+        material_id: None,
+    };
+    let totals = store::distributions::totals(&app.db, &filter)
+        .await
+        .unwrap();
+    assert_eq!((totals.rows, totals.quantity), (1, 40));
+    let dashboard = clerk.get("/?year=2021").await;
+    assert_eq!(dashboard.status, Status::Ok);
+    // The same number in a ledger is a rejected row.
+    let admin = pufa::services::Actor::operator();
+    let csv = "发放日期,资料名称,数量\n2021-03-05,民法典手册,5000000000000000000\n";
+    let preview = pufa::services::imports::preview(
+        &app.db,
+        &admin,
+        &pufa::services::imports::Upload {
+            file_name: "发放.csv",
+            bytes: csv.as_bytes(),
+            kind: None,
+            village_id: Some(own),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(preview.rejected, 1);
+    assert!(preview.errors[0].message.contains("超出合理范围"));
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use crate::domain::dates::parse_cn_date;
-use crate::domain::numbers::{parse_hours, parse_whole_number};
+use crate::domain::numbers::{parse_hours, parse_whole_number, NumberError, MAX_WHOLE_NUMBER};
 use crate::domain::text::to_half_width;
 use crate::sheets::read::{excel_serial_to_datetime, CellValue};
 
@@ -47,7 +47,12 @@ pub fn date(value: &CellValue, default_year: i32) -> Result<(NaiveDate, bool), S
 
 pub fn whole_number(value: &CellValue) -> Result<i64, String> {
     match value {
-        CellValue::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n < 1e12 => Ok(*n as i64),
+        CellValue::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_WHOLE_NUMBER as f64 => {
+            Ok(*n as i64)
+        }
+        CellValue::Number(n) if n.fract() == 0.0 && *n > MAX_WHOLE_NUMBER as f64 => {
+            Err(NumberError::TooLarge(value.display()).to_string())
+        }
         CellValue::Number(_) => Err(format!("“{}” 不是整数", value.display())),
         CellValue::Text(t) => parse_whole_number(t).map_err(|e| e.to_string()),
         _ => Err(format!("“{}” 不是有效的数字", value.display())),
