@@ -22,6 +22,7 @@ on_both_backends!(
     clerk_file_cannot_add_to_the_catalogue,
     parallel_commits_of_one_upload_import_it_once,
     two_files_naming_the_same_new_person_at_once_make_one_person,
+    corrected_activities_ledger_updates_the_copies_handed_out,
 );
 
 fn day() -> NaiveDate {
@@ -459,4 +460,92 @@ async fn two_files_naming_the_same_new_person_at_once_make_one_person(backend: B
         people_named(&app, "周八").await + people_named(&app, "吴九").await,
         2
     );
+}
+
+fn activities_ledger(copies: f64, audience: f64) -> Vec<u8> {
+    xlsx(
+        "台账",
+        &[
+            vec![
+                C::T("活动日期"),
+                C::T("村(社区)"),
+                C::T("活动主题"),
+                C::T("受众对象"),
+                C::T("参与人数"),
+                C::T("发放资料(份)"),
+            ],
+            vec![
+                C::T("2021-06-26"),
+                C::T("龙凤村"),
+                C::T("禁毒宣传"),
+                C::T("青少年"),
+                C::N(audience),
+                C::N(copies),
+            ],
+        ],
+        &[],
+    )
+}
+
+async fn copies_handed_out(app: &TestApp) -> (i64, i64) {
+    let filter = store::distributions::DistributionFilter {
+        period: Period::everything(),
+        village: VillageScope::Any,
+        material_kind: None,
+        material_id: None,
+    };
+    let totals = store::distributions::totals(&app.db, &filter)
+        .await
+        .unwrap();
+    (totals.rows, totals.quantity)
+}
+
+async fn corrected_activities_ledger_updates_the_copies_handed_out(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "corrected_activities").await else {
+        return;
+    };
+    township(&app).await;
+    let actor = admin(&app).await;
+    let first = activities_ledger(300.0, 120.0);
+    imports::commit(&app.db, &actor, &upload("台账.xlsx", &first), false)
+        .await
+        .unwrap();
+    assert_eq!(copies_handed_out(&app).await, (1, 300));
+    // Only the count is corrected: the activity is unchanged, its distribution is not.
+    let corrected = activities_ledger(350.0, 120.0);
+    let (batch, preview) = imports::commit(
+        &app.db,
+        &actor,
+        &upload("台账（改）.xlsx", &corrected),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (preview.created, preview.updated, preview.unchanged),
+        (0, 1, 0)
+    );
+    assert_eq!(copies_handed_out(&app).await, (1, 350));
+    let activity = store::activities::list(
+        &app.db,
+        &store::activities::ActivityFilter {
+            period: Period::everything(),
+            village: VillageScope::Any,
+            form: None,
+            place: None,
+            group: None,
+        },
+        10,
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(activity.len(), 1);
+    assert_eq!(
+        activity[0].materials_quantity, 350,
+        "still linked to the activity"
+    );
+    // Undoing the correction restores the first count.
+    imports::undo(&app.db, &actor, batch, day()).await.unwrap();
+    assert_eq!(copies_handed_out(&app).await, (1, 300));
 }

@@ -136,12 +136,13 @@ pub struct ImportedDistribution {
     pub recipients: String,
     pub place: String,
     pub handled_by: String,
+    pub activity_id: Option<i64>,
     pub notes: String,
 }
 
 pub async fn distribution_keys(db: &Db) -> StoreResult<Vec<ImportedDistribution>> {
     const SQL: &str = "SELECT import_key, id, material_id, distributed_on, village_id, quantity, recipients, place, \
-         handled_by, notes FROM distributions WHERE import_key IS NOT NULL";
+         handled_by, activity_id, notes FROM distributions WHERE import_key IS NOT NULL";
     let rows = on_pool!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await?);
     Ok(rows)
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::materials::Catalogue;
+use super::materials::{imported_distributions, Catalogue};
 use super::{cells, key_hash, Common, Outcome, RowIssues};
 use crate::domain::activity::{ActivityForm, AudienceGroup, Place, TOPIC_MAX_CHARS};
 use crate::domain::import::Field;
@@ -22,6 +22,8 @@ pub(super) struct Activities {
     catalogue: Catalogue,
     /// Activities of earlier imports by key.
     imported: HashMap<String, (i64, ActivityRow)>,
+    /// The distributions their 发放资料(份) counts became, by key.
+    handed_out: HashMap<String, (i64, DistributionRow)>,
 }
 
 impl Activities {
@@ -55,6 +57,7 @@ impl Activities {
         Ok(Activities {
             catalogue: Catalogue::load(db).await?,
             imported,
+            handed_out: imported_distributions(db).await?,
         })
     }
 
@@ -99,45 +102,116 @@ impl Activities {
             },
             import_key: key.clone(),
         };
+        let handed_out = HandedOut {
+            quantity: handed_out.filter(|q| *q > 0),
+            groups: &groups,
+            date,
+            village,
+            venue,
+            speaker,
+            topic: &topic,
+            key: key_hash(&[&key, "materials"]),
+        };
         match self.imported.get(&key).cloned() {
-            Some((_, before)) if before == row => Some(Outcome::Unchanged),
             Some((id, before)) => {
-                common.push(Op::UpdateActivity {
+                let activity_changed = before != row;
+                if activity_changed {
+                    common.push(Op::UpdateActivity {
+                        id,
+                        before,
+                        after: row,
+                    });
+                }
+                let materials_changed =
+                    self.plan_handed_out(common, issues, Ref::Existing(id), &handed_out);
+                Some(if activity_changed || materials_changed {
+                    Outcome::Updated
+                } else {
+                    Outcome::Unchanged
+                })
+            }
+            None => {
+                let activity = Ref::New(common.push(Op::CreateActivity(row)));
+                self.plan_handed_out(common, issues, activity, &handed_out);
+                Some(Outcome::Created)
+            }
+        }
+    }
+
+    /// The distribution of an activity's 发放资料(份) count: created, or updated when a
+    /// corrected file changes the count. Returns whether anything is written.
+    fn plan_handed_out(
+        &mut self,
+        common: &mut Common<'_>,
+        issues: &mut RowIssues,
+        activity: Ref,
+        handed_out: &HandedOut,
+    ) -> bool {
+        let existing = self.handed_out.get(&handed_out.key).cloned();
+        let Some(quantity) = handed_out.quantity else {
+            if existing.is_some() {
+                issues.warn(
+                    Some(Field::MaterialsHandedOut),
+                    "发放资料(份)为空，原来登记的发放记录保持不变（如需删除请在资料发放台账中操作）",
+                );
+            }
+            return false;
+        };
+        let material = match &existing {
+            Some((_, before)) => before.material,
+            None => self
+                .catalogue
+                .material(common, ACTIVITY_MATERIAL, MaterialKind::Other, "份"),
+        };
+        let row = handed_out.row(material, activity, quantity);
+        match existing {
+            Some((_, before)) if before == row => false,
+            Some((id, before)) => {
+                common.push(Op::UpdateDistribution {
                     id,
                     before,
                     after: row,
                 });
-                Some(Outcome::Updated)
+                true
             }
             None => {
-                let activity = Ref::New(common.push(Op::CreateActivity(row)));
-                if let Some(quantity) = handed_out.filter(|q| *q > 0) {
-                    let material = self.catalogue.material(
-                        common,
-                        ACTIVITY_MATERIAL,
-                        MaterialKind::Other,
-                        "份",
-                    );
-                    let recipients = groups
-                        .iter()
-                        .map(|g| g.label_zh())
-                        .collect::<Vec<_>>()
-                        .join("、");
-                    common.push(Op::CreateDistribution(DistributionRow {
-                        material,
-                        distributed_on: date,
-                        village_id: village,
-                        quantity,
-                        recipients,
-                        place: venue,
-                        handled_by: speaker,
-                        activity: Some(activity),
-                        notes: format!("随普法活动“{topic}”发放（活动台账导入）"),
-                        import_key: key_hash(&[&key, "materials"]),
-                    }));
-                }
-                Some(Outcome::Created)
+                common.push(Op::CreateDistribution(row));
+                true
             }
+        }
+    }
+}
+
+/// What an activity row says about the material it handed out.
+struct HandedOut<'a> {
+    quantity: Option<i64>,
+    groups: &'a [AudienceGroup],
+    date: chrono::NaiveDate,
+    village: Option<i64>,
+    venue: String,
+    speaker: String,
+    topic: &'a str,
+    key: String,
+}
+
+impl HandedOut<'_> {
+    fn row(&self, material: Ref, activity: Ref, quantity: i64) -> DistributionRow {
+        DistributionRow {
+            material,
+            distributed_on: self.date,
+            village_id: self.village,
+            quantity,
+            recipients: self
+                .groups
+                .iter()
+                .map(|g| g.label_zh())
+                .collect::<Vec<_>>()
+                .join("、"),
+            place: self.venue.clone(),
+            handled_by: self.speaker.clone(),
+            activity: Some(activity),
+            notes: format!("随普法活动“{}”发放（活动台账导入）", self.topic),
+            import_key: self.key.clone(),
         }
     }
 }

@@ -85,6 +85,31 @@ impl Catalogue {
     }
 }
 
+/// Distributions earlier imports created, by their key, as (id, what was written).
+pub(super) async fn imported_distributions(
+    db: &Db,
+) -> Result<HashMap<String, (i64, DistributionRow)>, ServiceError> {
+    Ok(store::distribution_keys(db)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let row = DistributionRow {
+                material: Ref::Existing(d.material_id),
+                distributed_on: d.distributed_on,
+                village_id: d.village_id,
+                quantity: d.quantity,
+                recipients: d.recipients,
+                place: d.place,
+                handled_by: d.handled_by,
+                activity: d.activity_id.map(Ref::Existing),
+                notes: d.notes,
+                import_key: d.import_key.clone(),
+            };
+            (d.import_key, (d.id, row))
+        })
+        .collect())
+}
+
 pub(super) struct Materials {
     catalogue: Catalogue,
     /// Distributions of earlier imports by key.
@@ -93,28 +118,9 @@ pub(super) struct Materials {
 
 impl Materials {
     pub async fn load(db: &Db) -> Result<Self, ServiceError> {
-        let imported = store::distribution_keys(db)
-            .await?
-            .into_iter()
-            .map(|d| {
-                let row = DistributionRow {
-                    material: Ref::Existing(d.material_id),
-                    distributed_on: d.distributed_on,
-                    village_id: d.village_id,
-                    quantity: d.quantity,
-                    recipients: d.recipients,
-                    place: d.place,
-                    handled_by: d.handled_by,
-                    activity: None,
-                    notes: d.notes,
-                    import_key: d.import_key.clone(),
-                };
-                (d.import_key, (d.id, row))
-            })
-            .collect();
         Ok(Materials {
             catalogue: Catalogue::load(db).await?,
-            imported,
+            imported: imported_distributions(db).await?,
         })
     }
 
