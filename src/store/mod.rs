@@ -102,6 +102,9 @@ pub enum StoreError {
     /// The file was committed already (by this batch, when known), e.g. by a second click.
     #[error("该文件已经导入")]
     AlreadyImported(Option<i64>),
+    /// The import batch was undone already (e.g. by a second click).
+    #[error("该批次已经撤销，无需再次撤销")]
+    AlreadyUndone,
 }
 
 impl StoreError {

@@ -23,6 +23,7 @@ on_both_backends!(
     parallel_commits_of_one_upload_import_it_once,
     two_files_naming_the_same_new_person_at_once_make_one_person,
     corrected_activities_ledger_updates_the_copies_handed_out,
+    two_undos_of_one_batch_at_once_undo_it_once,
 );
 
 fn day() -> NaiveDate {
@@ -548,4 +549,38 @@ async fn corrected_activities_ledger_updates_the_copies_handed_out(backend: Back
     // Undoing the correction restores the first count.
     imports::undo(&app.db, &actor, batch, day()).await.unwrap();
     assert_eq!(copies_handed_out(&app).await, (1, 300));
+}
+
+async fn two_undos_of_one_batch_at_once_undo_it_once(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "double_undo").await else {
+        return;
+    };
+    let t = township(&app).await;
+    app.person("孙七", Some(t.longfeng)).await;
+    let actor = admin(&app).await;
+    // A corrected phone number: the undo restores the old one, exactly once.
+    let file = roster(&[("孙七", "13800009999"), ("新人甲", "13800001111")]);
+    let (batch, preview) = imports::commit(&app.db, &actor, &upload("名单.xlsx", &file), false)
+        .await
+        .unwrap();
+    assert_eq!(preview.created + preview.updated, 2);
+    let undos: Vec<_> = (0..2)
+        .map(|_| {
+            let (db, actor) = (app.db.clone(), actor.clone());
+            tokio::spawn(async move { imports::undo(&db, &actor, batch, day()).await })
+        })
+        .collect();
+    let mut done = 0;
+    for undo in undos {
+        match undo.await.unwrap() {
+            Ok(()) => done += 1,
+            Err(e) => assert!(e.to_string().contains("已撤销"), "{e}"),
+        }
+    }
+    assert_eq!(done, 1);
+    assert_eq!(people_named(&app, "新人甲").await, 0);
+    let entries = store::audit::for_entity(&app.db, "import_batch", batch)
+        .await
+        .unwrap();
+    assert_eq!(entries.iter().filter(|e| e.action == "undo").count(), 1);
 }

@@ -13,6 +13,7 @@ use super::{Actor, ServiceError};
 use crate::domain::import::ImportKind;
 use crate::sheets::read::{self, ReadError, SourceRow};
 use crate::store::imports::{self as store, NewBatch, Op};
+use crate::store::StoreError;
 use crate::store::{villages, Db};
 
 pub use plan::Issue;
@@ -84,6 +85,8 @@ pub struct Preview {
     /// Header texts per sheet, for the rejected-rows file.
     pub headers: Vec<(String, Vec<String>)>,
     ops: Vec<Op>,
+    /// The parsed file, kept so that a commit plans it again without parsing it again.
+    source: Option<ReadUpload>,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -93,37 +96,64 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Parses and validates the upload and plans what it would change. Nothing is written.
-pub async fn preview(db: &Db, actor: &Actor, upload: &Upload<'_>) -> Result<Preview, ImportError> {
+/// An upload read and checked, not yet planned.
+#[derive(Debug)]
+pub(crate) struct ReadUpload {
+    tables: read::TableSet,
+    villages: Vec<crate::store::villages::Village>,
+    default_village: Option<i64>,
+    sha256: String,
+}
+
+/// Checks who may import what, and parses the file (on a blocking thread: CPU work).
+async fn read_upload(
+    db: &Db,
+    actor: &Actor,
+    upload: &Upload<'_>,
+) -> Result<ReadUpload, ImportError> {
     actor.require(actor.role.can_edit_records())?;
     if let (Some(own), Some(chosen)) = (actor.confined_village(), upload.village_id) {
         if own != chosen {
             return Err(ServiceError::Forbidden.into());
         }
     }
-    let all_villages = villages::list(db).await?;
-    let names: Vec<String> = all_villages.iter().map(|v| v.name.clone()).collect();
+    let villages = villages::list(db).await?;
+    let names: Vec<String> = villages.iter().map(|v| v.name.clone()).collect();
     let file_name = upload.file_name.to_string();
     let bytes = upload.bytes.to_vec();
     let hint = upload.kind;
-    // Parsing is CPU work; keep it off the async workers.
     let tables = tokio::task::spawn_blocking(move || {
         let grids = read::read_grids(&file_name, &bytes)?;
         read::find_table(grids, hint, &names)
     })
     .await
     .map_err(|e| ServiceError::Refused(format!("读取文件时出错：{e}")))??;
-    let sha256 = sha256_hex(upload.bytes);
-    let already_imported = store::committed_with_sha(db, &sha256)
+    Ok(ReadUpload {
+        tables,
+        villages,
+        default_village: actor.confined_village().or(upload.village_id),
+        sha256: sha256_hex(upload.bytes),
+    })
+}
+
+/// Plans what the read upload would change, against the data as it is now.
+async fn plan_upload(db: &Db, actor: &Actor, upload: ReadUpload) -> Result<Preview, ImportError> {
+    let already_imported = store::committed_with_sha(db, &upload.sha256)
         .await?
         .map(|b| (b.id, b.uploaded_at));
-    let default_village = actor.confined_village().or(upload.village_id);
-    let mut planner =
-        plan::Planner::new(db, actor, tables.kind, all_villages, default_village).await?;
+    let tables = &upload.tables;
+    let mut planner = plan::Planner::new(
+        db,
+        actor,
+        tables.kind,
+        upload.villages.clone(),
+        upload.default_village,
+    )
+    .await?;
     for sheet in &tables.sheets {
         planner.plan_sheet(sheet).await?;
     }
-    let village_id = default_village.or_else(|| planner.single_village());
+    let village_id = upload.default_village.or_else(|| planner.single_village());
     let result = planner.finish();
     Ok(Preview {
         kind: tables.kind,
@@ -143,7 +173,7 @@ pub async fn preview(db: &Db, actor: &Actor, upload: &Upload<'_>) -> Result<Prev
         errors: result.errors,
         warnings: result.warnings,
         already_imported,
-        sha256,
+        sha256: upload.sha256.clone(),
         village_id,
         rejected_rows: result.rejected,
         headers: tables
@@ -152,7 +182,14 @@ pub async fn preview(db: &Db, actor: &Actor, upload: &Upload<'_>) -> Result<Prev
             .map(|s| (s.name.clone(), s.headers.clone()))
             .collect(),
         ops: result.ops,
+        source: Some(upload),
     })
+}
+
+/// Parses and validates the upload and plans what it would change. Nothing is written.
+pub async fn preview(db: &Db, actor: &Actor, upload: &Upload<'_>) -> Result<Preview, ImportError> {
+    let read = read_upload(db, actor, upload).await?;
+    plan_upload(db, actor, read).await
 }
 
 /// Commits the upload: all accepted rows in one transaction. Rejected rows block the
@@ -166,9 +203,9 @@ pub async fn commit(
     commit_upload(db, actor, upload, allow_partial, None).await
 }
 
-/// Plans the upload in the import's turn (after any import committing at the same time)
-/// and writes it; `pending` is the waiting upload the commit claims, so that a second click
-/// finds it gone.
+/// Reads the upload, then plans it in the import's turn (after any import committing at the
+/// same time) and writes it; `pending` is the waiting upload the commit claims, so that a
+/// second click finds it gone. Only planning and writing hold the turn.
 pub(crate) async fn commit_upload(
     db: &Db,
     actor: &Actor,
@@ -176,8 +213,9 @@ pub(crate) async fn commit_upload(
     allow_partial: bool,
     pending: Option<i64>,
 ) -> Result<(i64, Preview), ImportError> {
+    let read = read_upload(db, actor, upload).await?;
     let import = store::begin_exclusive(db).await?;
-    let preview = preview(db, actor, upload).await?;
+    let preview = plan_upload(db, actor, read).await?;
     write_planned(
         import,
         actor,
@@ -189,7 +227,8 @@ pub(crate) async fn commit_upload(
     .await
 }
 
-/// Commits what `preview` planned for this upload (the caller previewed it just before).
+/// Commits an upload the caller previewed just before: the file is not parsed again, but it
+/// is planned again in the import's turn, against what other imports committed meanwhile.
 pub async fn commit_previewed(
     db: &Db,
     actor: &Actor,
@@ -197,7 +236,11 @@ pub async fn commit_previewed(
     preview: Preview,
     allow_partial: bool,
 ) -> Result<(i64, Preview), ImportError> {
+    let Some(read) = preview.source else {
+        return Err(ServiceError::Refused("预览已失效，请重新导入".into()).into());
+    };
     let import = store::begin_exclusive(db).await?;
+    let preview = plan_upload(db, actor, read).await?;
     write_planned(import, actor, file_name, preview, allow_partial, None).await
 }
 
@@ -280,13 +323,13 @@ pub async fn undo(
         return Err(ServiceError::Refused("该批次已撤销。".into()));
     }
     actor.require(can_undo(actor, &batch, today))?;
-    store::undo(db, id, actor.user_id).await.map_err(|e| {
-        if e.is_foreign_key_violation() {
-            ServiceError::Refused(
+    store::undo(db, id, actor.user_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::AlreadyUndone => ServiceError::Refused("该批次已撤销。".into()),
+            e if e.is_foreign_key_violation() => ServiceError::Refused(
                 "该批次导入的数据已被后来的记录使用（如新的考勤或发放），不能撤销。".into(),
-            )
-        } else {
-            e.into()
-        }
-    })
+            ),
+            e => e.into(),
+        })
 }

@@ -72,10 +72,10 @@ enum Applied {
 /// same database: two commits of one upload, or two files naming the same new person, then
 /// cannot both write (the second plans against what the first committed).
 pub struct ImportTx {
-    tx: Tx,
+    pub(super) tx: Tx,
     /// Imports of this process wait here rather than in SQLite's busy timeout (or holding
     /// a PostgreSQL connection).
-    _turn: tokio::sync::OwnedMutexGuard<()>,
+    pub(super) _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
 /// One queue of imports per database in this process.

@@ -1,6 +1,6 @@
 //! Undoing a batch: what it created goes, what it updated gets its old values back.
 
-use super::{ActivityRow, DistributionRow};
+use super::{ActivityRow, DistributionRow, ImportTx};
 use crate::store::activities;
 use crate::store::attendance::{self, AttendanceRow};
 use crate::store::audit::{self, AuditEntry};
@@ -83,7 +83,9 @@ async fn revert(tx: &mut Tx, change: &Change) -> StoreResult<()> {
 }
 
 /// Removes what the batch created and restores what it updated, newest change first, in
-/// one transaction. A foreign-key error means later work depends on the batch.
+/// one transaction taken in the imports' turn (no import plans against rows it removes).
+/// The batch is marked undone first, so a second undo of it finds nothing to do. A
+/// foreign-key error means later work depends on the batch.
 pub async fn undo(db: &Db, batch_id: i64, by_user: Option<i64>) -> StoreResult<()> {
     const CHANGES: &str = "SELECT table_name, row_id, action, before FROM import_changes \
          WHERE batch_id = $1 ORDER BY id DESC";
@@ -94,9 +96,19 @@ pub async fn undo(db: &Db, batch_id: i64, by_user: Option<i64>) -> StoreResult<(
          WHERE s.import_batch_id = $1 AND (a.import_batch_id IS NULL OR a.import_batch_id <> $1)) \
          OR EXISTS (SELECT 1 FROM distributions d JOIN activities x ON x.id = d.activity_id \
          WHERE x.import_batch_id = $1 AND (d.import_batch_id IS NULL OR d.import_batch_id <> $1))";
-    const MARK_UNDONE: &str =
-        "UPDATE import_batches SET status = 'undone', undone_at = $1, undone_by = $2 WHERE id = $3";
-    let mut tx = db.begin().await?;
+    const MARK_UNDONE: &str = "UPDATE import_batches SET status = 'undone', undone_at = $1, \
+         undone_by = $2 WHERE id = $3 AND status = 'committed'";
+    let ImportTx { mut tx, _turn } = super::begin_exclusive(db).await?;
+    let marked = on_pool!(Tx(&mut tx), |conn| sqlx::query(MARK_UNDONE)
+        .bind(now())
+        .bind(by_user)
+        .bind(batch_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+    if marked != 1 {
+        return Err(StoreError::AlreadyUndone);
+    }
     let changes = on_pool!(Tx(&mut tx), |conn| sqlx::query_as::<_, Change>(CHANGES)
         .bind(batch_id)
         .fetch_all(&mut *conn)
@@ -123,14 +135,6 @@ pub async fn undo(db: &Db, batch_id: i64, by_user: Option<i64>) -> StoreResult<(
     ] {
         execute_with_id(&mut tx, sql, batch_id).await?;
     }
-    on_pool!(Tx(&mut tx), |conn| {
-        sqlx::query(MARK_UNDONE)
-            .bind(now())
-            .bind(by_user)
-            .bind(batch_id)
-            .execute(&mut *conn)
-            .await?;
-    });
     let entry = AuditEntry::new(by_user, "undo", "import_batch", batch_id);
     audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
