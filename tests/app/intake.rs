@@ -24,6 +24,8 @@ on_both_backends!(
     two_files_naming_the_same_new_person_at_once_make_one_person,
     corrected_activities_ledger_updates_the_copies_handed_out,
     two_undos_of_one_batch_at_once_undo_it_once,
+    sheet_rows_take_the_hours_of_the_session_they_name,
+    a_rejected_row_plans_no_session,
 );
 
 fn day() -> NaiveDate {
@@ -583,4 +585,96 @@ async fn two_undos_of_one_batch_at_once_undo_it_once(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(entries.iter().filter(|e| e.action == "undo").count(), 1);
+}
+
+async fn sheet_rows_take_the_hours_of_the_session_they_name(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "session_hours").await else {
+        return;
+    };
+    let t = township(&app).await;
+    let start = day().and_hms_opt(9, 0, 0).unwrap();
+    let draft = pufa::domain::schedule::SessionDraft {
+        kind: pufa::domain::session::SessionKind::Lecture,
+        topic: "半天的法治讲座".into(),
+        starts_at: start,
+        ends_at: start + chrono::Duration::hours(3),
+        venue: String::new(),
+        speaker: String::new(),
+        organizer: String::new(),
+        village_id: Some(t.longfeng),
+        hours_credited: 2.5,
+        notes: String::new(),
+    };
+    let session = store::sessions::create(&app.db, &draft, None)
+        .await
+        .unwrap();
+    let file = xlsx(
+        "签到",
+        &[
+            vec![
+                C::T("日期"),
+                C::T("学习内容"),
+                C::T("姓名"),
+                C::T("村(社区)"),
+            ],
+            vec![
+                C::T("2021-06-18"),
+                C::T("半天的法治讲座"),
+                C::T("张三"),
+                C::T("龙凤村"),
+            ],
+        ],
+        &[],
+    );
+    let actor = admin(&app).await;
+    imports::commit(&app.db, &actor, &upload("签到.xlsx", &file), false)
+        .await
+        .unwrap();
+    let grid = store::attendance::grid(&app.db, session, VillageScope::Any)
+        .await
+        .unwrap();
+    assert_eq!(grid.len(), 1);
+    assert_eq!(grid[0].hours_credited, Some(2.5));
+}
+
+async fn a_rejected_row_plans_no_session(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "rejected_row_session").await else {
+        return;
+    };
+    let t = township(&app).await;
+    let file = xlsx(
+        "签到",
+        &[
+            vec![
+                C::T("日期"),
+                C::T("学习内容"),
+                C::T("姓名"),
+                C::T("签到情况"),
+            ],
+            vec![
+                C::T("2021-06-18"),
+                C::T("只有错行的学习"),
+                C::T("张三"),
+                C::T("也许来了"),
+            ],
+            vec![
+                C::T("2021-06-19"),
+                C::T("正常的学习"),
+                C::T("张三"),
+                C::T("出勤"),
+            ],
+        ],
+        &[],
+    );
+    let actor = admin(&app).await;
+    let upload = pufa::services::imports::Upload {
+        village_id: Some(t.longfeng),
+        ..upload("签到.xlsx", &file)
+    };
+    let (_, preview) = imports::commit(&app.db, &actor, &upload, true)
+        .await
+        .unwrap();
+    assert_eq!((preview.created, preview.rejected), (1, 1));
+    assert!(sessions_of_topic(&app, "只有错行的学习").await.is_empty());
+    assert_eq!(sessions_of_topic(&app, "正常的学习").await.len(), 1);
 }

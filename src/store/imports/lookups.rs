@@ -88,6 +88,7 @@ pub struct SessionKey {
     pub starts_at: chrono::NaiveDateTime,
     pub topic: String,
     pub village_id: Option<i64>,
+    pub hours_credited: f64,
 }
 
 /// Sessions starting in [from, to).
@@ -96,7 +97,8 @@ pub async fn sessions_index(
     from: chrono::NaiveDateTime,
     to: chrono::NaiveDateTime,
 ) -> StoreResult<Vec<SessionKey>> {
-    const SQL: &str = "SELECT id, starts_at, topic, village_id FROM sessions WHERE starts_at >= $1 AND starts_at < $2";
+    const SQL: &str = "SELECT id, starts_at, topic, village_id, hours_credited FROM sessions \
+         WHERE starts_at >= $1 AND starts_at < $2 ORDER BY id";
     let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(from)
         .bind(to)

@@ -22,7 +22,8 @@ use crate::store::Db;
 pub(super) struct Attendance {
     people: PeopleIndex,
     /// (date, topic, village) → session, stored or planned.
-    sessions: HashMap<(NaiveDate, String, Option<i64>), Ref>,
+    /// (date, topic, village) → session and the hours it credits, stored or planned.
+    sessions: HashMap<(NaiveDate, String, Option<i64>), (Ref, f64)>,
     /// Stored session → its marks by person.
     marks: HashMap<i64, HashMap<i64, StoredMark>>,
     /// (session, person) pairs already in the file.
@@ -85,7 +86,7 @@ impl Attendance {
             {
                 self.sessions
                     .entry((session.starts_at.date(), session.topic, session.village_id))
-                    .or_insert(Ref::Existing(session.id));
+                    .or_insert((Ref::Existing(session.id), session.hours_credited));
                 self.load_marks(common.db, session.id).await?;
             }
         }
@@ -236,20 +237,26 @@ impl Attendance {
                 };
                 let speaker = issues.bounded_text(Field::Speaker, "主讲人", NAME_MAX_CHARS);
                 let (village, date, topic) = (village?, date?, topic?);
+                // A rejected row plans nothing, not even its session.
+                if !issues.errors.is_empty() {
+                    return None;
+                }
                 let session_village = self
                     .group_village
                     .get(&(date, topic.clone()))
                     .copied()
                     .unwrap_or(village);
-                let session = match self.find_session(date, &topic, session_village) {
-                    Some((Ref::Existing(_), None)) if common.actor.confined_village().is_some() => {
+                let found = match self.find_session(date, &topic, session_village) {
+                    Some((Ref::Existing(_), None, _))
+                        if common.actor.confined_village().is_some() =>
+                    {
                         issues.error(
                             Some(Field::Topic),
                             format!("“{topic}”是镇级学法活动，请从该活动页面下载签到表（带活动编号），签好后导入"),
                         );
                         return None;
                     }
-                    Some((r, _)) => r,
+                    Some(found) => found,
                     None => {
                         let start = date
                             .and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN));
@@ -266,34 +273,36 @@ impl Attendance {
                             notes: "由签到表导入".into(),
                         };
                         let created = Ref::New(common.push(Op::CreateSession(draft)));
+                        let session_hours = hours.unwrap_or(1.0);
                         self.sessions
-                            .insert((date, topic, session_village), created);
-                        created
+                            .insert((date, topic, session_village), (created, session_hours));
+                        (created, session_village, session_hours)
                     }
                 };
+                let (session, found_village, session_hours) = found;
                 Some(RowSession {
                     session,
                     village,
-                    hours: hours.unwrap_or(1.0),
-                    township: session_village.is_none(),
+                    hours: session_hours,
+                    township: found_village.is_none(),
                 })
             }
         }
     }
 
     /// A stored or planned session of this date and topic: the one of this village, else
-    /// the township's. Returns it with its village.
+    /// the township's. Returns it with its village and the hours it credits.
     fn find_session(
         &self,
         date: NaiveDate,
         topic: &str,
         village: Option<i64>,
-    ) -> Option<(Ref, Option<i64>)> {
+    ) -> Option<(Ref, Option<i64>, f64)> {
         let key = |v| (date, topic.to_string(), v);
         self.sessions
             .get(&key(village))
-            .map(|r| (*r, village))
-            .or_else(|| self.sessions.get(&key(None)).map(|r| (*r, None)))
+            .map(|(r, h)| (*r, village, *h))
+            .or_else(|| self.sessions.get(&key(None)).map(|(r, h)| (*r, None, *h)))
     }
 
     /// The attendee, by name in the village; a name nobody has is registered, with a warning.

@@ -164,7 +164,10 @@ struct Common<'a> {
     default_village: Option<i64>,
     upload_year: i32,
     ops: Vec<Op>,
+    /// The village of each accepted row (what the batch's village is decided from).
     seen_villages: Vec<Option<i64>>,
+    /// The village of the row being planned, kept if the row is accepted.
+    row_village: Option<Option<i64>>,
     key_counts: HashMap<String, usize>,
 }
 
@@ -228,7 +231,7 @@ impl Common<'_> {
                 return None;
             }
         }
-        self.seen_villages.push(village);
+        self.row_village = Some(village);
         Some(village)
     }
 
@@ -294,14 +297,18 @@ struct Tally {
 }
 
 impl Tally {
-    fn record(&mut self, issues: RowIssues, outcome: Option<Outcome>) {
+    /// Counts the row; returns whether it was accepted.
+    fn record(&mut self, issues: RowIssues, outcome: Option<Outcome>) -> bool {
         self.warnings.extend(issues.warnings);
         match outcome {
-            Some(o) if issues.errors.is_empty() => match o {
-                Outcome::Created => self.created += 1,
-                Outcome::Updated => self.updated += 1,
-                Outcome::Unchanged => self.unchanged += 1,
-            },
+            Some(o) if issues.errors.is_empty() => {
+                match o {
+                    Outcome::Created => self.created += 1,
+                    Outcome::Updated => self.updated += 1,
+                    Outcome::Unchanged => self.unchanged += 1,
+                }
+                true
+            }
             _ => {
                 let message = issues
                     .errors
@@ -320,6 +327,7 @@ impl Tally {
                     message,
                 });
                 self.errors.extend(issues.errors);
+                false
             }
         }
     }
@@ -360,6 +368,7 @@ impl<'a> Planner<'a> {
                 upload_year: chrono::Local::now().year(),
                 ops: Vec::new(),
                 seen_villages: Vec::new(),
+                row_village: None,
                 key_counts: HashMap::new(),
             },
             kind,
@@ -392,6 +401,7 @@ impl<'a> Planner<'a> {
             attendance.prepare_sheet(common, sheet).await?;
         }
         for row in &sheet.rows {
+            common.row_village = None;
             let mut issues = RowIssues::new(row);
             let outcome = match &mut self.kind {
                 KindPlanner::Roster(r) => r.plan_row(common, &mut issues, sheet),
@@ -399,7 +409,11 @@ impl<'a> Planner<'a> {
                 KindPlanner::Materials(m) => m.plan_row(common, &mut issues, sheet),
                 KindPlanner::Activities(a) => a.plan_row(common, &mut issues, sheet),
             };
-            self.tally.record(issues, outcome);
+            if self.tally.record(issues, outcome) {
+                if let Some(village) = common.row_village {
+                    common.seen_villages.push(village);
+                }
+            }
         }
         Ok(())
     }

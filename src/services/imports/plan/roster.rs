@@ -26,13 +26,24 @@ pub(super) struct Roster {
 
 impl Roster {
     pub async fn load(db: &Db) -> Result<Self, ServiceError> {
+        // One read of the registry serves both the matching and the comparison.
+        let stored = store::person_records(db).await?;
+        let mut ids: Vec<i64> = stored.keys().copied().collect();
+        ids.sort_unstable();
         let mut people = PeopleIndex::default();
-        for key in store::people_index(db).await? {
-            people.add(KnownPerson::from(key));
+        for id in ids {
+            let record = &stored[&id];
+            people.add(KnownPerson {
+                person: Ref::Existing(id),
+                village_id: record.village_id,
+                name: record.name.clone(),
+                phone: record.phone.clone(),
+                id_number: record.id_number.clone(),
+            });
         }
         Ok(Roster {
             people,
-            stored: store::person_records(db).await?,
+            stored,
             first_row: Default::default(),
         })
     }
@@ -72,6 +83,8 @@ impl Roster {
         }
         self.first_row.insert(found.person, issues.row.row);
         let Ref::Existing(id) = found.person else {
+            // A person planned by an earlier row of this file: `first_row` caught it.
+            issues.error(Some(Field::Name), "与本文件前面的一行是同一人");
             return None;
         };
         if let Some(own) = common.actor.confined_village() {
@@ -83,7 +96,13 @@ impl Roster {
                 return None;
             }
         }
-        let before = self.stored.get(&id).cloned()?;
+        let Some(before) = self.stored.get(&id).cloned() else {
+            issues.error(
+                Some(Field::Name),
+                "名册中的这个人刚被删除或修改，请重新上传",
+            );
+            return None;
+        };
         let after = merge_person(&before, row);
         if after == before {
             return Some(Outcome::Unchanged);
