@@ -165,34 +165,44 @@ async fn measure(label: &str, db: &Db) {
         let period = pufa::domain::dates::Period::of(2021, None).unwrap();
         let as_of = NaiveDate::from_ymd_opt(2021, 12, 31).unwrap();
         let t = Instant::now();
-        q::sessions_by_kind_and_status(db, period, None)
+        q::sessions_by_kind_and_status(db, period, pufa::domain::VillageScope::Any)
             .await
             .unwrap();
         println!("  sessions_by_kind_and_status {:.2?}", t.elapsed());
         let t = Instant::now();
-        q::sessions_by_month(db, period, None).await.unwrap();
+        q::sessions_by_month(db, period, pufa::domain::VillageScope::Any)
+            .await
+            .unwrap();
         println!("  sessions_by_month {:.2?}", t.elapsed());
         let t = Instant::now();
-        pufa::store::attendance::shortfalls(db, period, as_of, None)
+        pufa::store::attendance::shortfalls(db, period, as_of, pufa::domain::VillageScope::Any)
             .await
             .unwrap();
         println!("  shortfalls {:.2?}", t.elapsed());
         let t = Instant::now();
-        q::legal_literates_by_village(db, period, as_of, None)
+        q::legal_literates_by_village(db, period, as_of, pufa::domain::VillageScope::Any)
             .await
             .unwrap();
         println!("  legal_literates_by_village {:.2?}", t.elapsed());
         let t = Instant::now();
-        q::coverage(db, period, None).await.unwrap();
+        q::coverage(db, period, pufa::domain::VillageScope::Any)
+            .await
+            .unwrap();
         println!("  coverage {:.2?}", t.elapsed());
         let t = Instant::now();
-        q::session_lines(db, period, None).await.unwrap();
+        q::session_lines(db, period, pufa::domain::VillageScope::Any)
+            .await
+            .unwrap();
         println!("  session_lines {:.2?}", t.elapsed());
         let t = Instant::now();
-        q::person_hours(db, period, None).await.unwrap();
+        q::person_hours(db, period, pufa::domain::VillageScope::Any)
+            .await
+            .unwrap();
         println!("  person_hours {:.2?}", t.elapsed());
         let t = Instant::now();
-        q::literate_lines(db, as_of, None).await.unwrap();
+        q::literate_lines(db, as_of, pufa::domain::VillageScope::Any)
+            .await
+            .unwrap();
         println!("  literate_lines {:.2?}", t.elapsed());
     }
     let t = Instant::now();

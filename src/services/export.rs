@@ -86,11 +86,12 @@ pub async fn year_workbook(
 ) -> ServiceResult<(String, Vec<u8>)> {
     let s = annual_summary(db, actor, year, village_id, today).await?;
     let village_id = actor.confined_village().or(village_id);
+    let scope = VillageScope::of(village_id);
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
     let as_of = period.last_day().min(today).max(period.from);
     let subject = s.village.clone().unwrap_or_else(|| "全镇".into());
 
-    let sessions: Vec<Vec<Cell>> = summary::session_lines(db, period, village_id)
+    let sessions: Vec<Vec<Cell>> = summary::session_lines(db, period, scope)
         .await?
         .into_iter()
         .map(|l| {
@@ -112,7 +113,7 @@ pub async fn year_workbook(
             ]
         })
         .collect();
-    let hours: Vec<Vec<Cell>> = summary::person_hours(db, period, village_id)
+    let hours: Vec<Vec<Cell>> = summary::person_hours(db, period, scope)
         .await?
         .into_iter()
         .map(|p| {
@@ -125,7 +126,7 @@ pub async fn year_workbook(
             ]
         })
         .collect();
-    let literates: Vec<Vec<Cell>> = summary::literate_lines(db, as_of, village_id)
+    let literates: Vec<Vec<Cell>> = summary::literate_lines(db, as_of, scope)
         .await?
         .into_iter()
         .map(|l| {

@@ -72,6 +72,7 @@ pub async fn annual_summary(
     today: NaiveDate,
 ) -> ServiceResult<AnnualSummary> {
     let village_id = actor.confined_village().or(village_id);
+    let scope = VillageScope::of(village_id);
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
     let as_of = period.last_day().min(today).max(period.from);
     let all_villages = villages::list(db).await?;
@@ -91,7 +92,7 @@ pub async fn annual_summary(
         .map(|k| (k.code().to_string(), 0))
         .collect();
     let (mut held, mut planned, mut cancelled) = (0, 0, 0);
-    for (kind, status, n) in summary::sessions_by_kind_and_status(db, period, village_id).await? {
+    for (kind, status, n) in summary::sessions_by_kind_and_status(db, period, scope).await? {
         match status.as_str() {
             "held" => {
                 held += n;
@@ -104,7 +105,7 @@ pub async fn annual_summary(
     let (mut sessions_by_month, mut attendance_by_month) = (months(), months());
     let (mut recorded, mut attended, mut hours) = (0, 0, 0.0);
     for (month, sessions, people, rows, month_hours) in
-        summary::sessions_by_month(db, period, village_id).await?
+        summary::sessions_by_month(db, period, scope).await?
     {
         sessions_by_month.insert(month.clone(), sessions);
         attendance_by_month.insert(month, people);
@@ -112,14 +113,14 @@ pub async fn annual_summary(
     }
     // For one village, attendance is its people's, at township sessions too.
     if village_id.is_some() {
-        (recorded, attended, hours) = summary::attendance_totals(db, period, village_id).await?;
+        (recorded, attended, hours) = summary::attendance_totals(db, period, scope).await?;
     }
     let attendance_rate = if recorded > 0 {
         (attended as f64 * 1000.0 / recorded as f64).round() / 10.0
     } else {
         0.0
     };
-    let mut below: Vec<i64> = attendance::shortfalls(db, period, as_of, village_id)
+    let mut below: Vec<i64> = attendance::shortfalls(db, period, as_of, scope)
         .await?
         .into_iter()
         .map(|s| s.person_id)
@@ -127,7 +128,7 @@ pub async fn annual_summary(
     below.sort_unstable();
     below.dedup();
 
-    let literates = summary::legal_literates_by_village(db, period, as_of, village_id).await?;
+    let literates = summary::legal_literates_by_village(db, period, as_of, scope).await?;
     let (township_on, township_new) = if village_id.is_none() {
         summary::township_legal_literates(db, period, as_of).await?
     } else {
@@ -184,7 +185,7 @@ pub async fn annual_summary(
     }
 
     // Per village: the coverage grid and the 各村汇总 line.
-    let coverage = summary::coverage(db, period, village_id).await?;
+    let coverage = summary::coverage(db, period, scope).await?;
     let audience_by_village =
         activities::subtotals(db, &act_filter, ActivityDimension::Village).await?;
     let mut lines = Vec::new();

@@ -182,11 +182,15 @@ pub async fn village_year(
         dist::subtotals(db, &distribution_filter, DistributionDimension::Material).await?;
     // The roster at the end of the year, or today while the year is running.
     let as_of = period.last_day().min(today);
-    let legal_literates =
-        crate::store::summary::legal_literates_by_village(db, period, as_of, Some(id))
-            .await?
-            .first()
-            .map_or(0, |(_, _, on_roster, _)| *on_roster);
+    let legal_literates = crate::store::summary::legal_literates_by_village(
+        db,
+        period,
+        as_of,
+        VillageScope::Village(id),
+    )
+    .await?
+    .first()
+    .map_or(0, |(_, _, on_roster, _)| *on_roster);
     let active = acts::months_with_outreach(db, id, period).await?;
     let last_month = match year.cmp(&today.year()) {
         std::cmp::Ordering::Less => 12,

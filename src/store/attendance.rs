@@ -394,7 +394,7 @@ pub async fn shortfalls(
     db: &Db,
     period: Period,
     as_of: chrono::NaiveDate,
-    village_id: Option<i64>,
+    village: VillageScope,
 ) -> StoreResult<Vec<Shortfall>> {
     const SQL: &str = "SELECT p.id AS person_id, p.name, v.name AS village_name, r.category, r.session_kind, \
          r.min_sessions, r.min_hours, COUNT(x.person_id) AS sessions_attended, \
@@ -408,7 +408,7 @@ pub async fn shortfalls(
               WHERE s.starts_at >= $1 AND s.starts_at < $2 AND s.status <> 'cancelled' \
               AND a.status IN ('present', 'late')) x \
               ON x.person_id = p.id AND (r.session_kind = '' OR x.kind = r.session_kind) \
-         WHERE ($4 IS NULL OR p.village_id = $4) \
+         WHERE ($4 = 'any' OR ($4 = 'township' AND p.village_id IS NULL) OR p.village_id = $5) \
          GROUP BY p.id, p.name, v.name, v.display_order, r.id, r.category, r.session_kind, r.min_sessions, r.min_hours \
          HAVING COUNT(x.person_id) < r.min_sessions OR COALESCE(SUM(x.hours_credited), 0) < r.min_hours \
          ORDER BY v.display_order, v.name, p.name, p.id, r.id";
@@ -416,7 +416,7 @@ pub async fn shortfalls(
         .bind(period.from.and_time(NaiveTime::MIN))
         .bind(period.to.and_time(NaiveTime::MIN))
         .bind(as_of)
-        .bind(village_id)
+        .bind_params(&scope_params(village))
         .fetch_all(pool)
         .await?);
     Ok(rows)

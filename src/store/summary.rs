@@ -3,8 +3,10 @@
 
 use chrono::{NaiveDate, NaiveTime};
 
+use super::params::{scope_params, BindParams};
 use super::{on_pool, Db, StoreResult};
 use crate::domain::dates::Period;
+use crate::domain::VillageScope;
 
 /// (key, count, sum) rows of a grouped query.
 pub type Grouped = Vec<(Option<String>, i64, f64)>;
@@ -17,15 +19,15 @@ fn ts(day: NaiveDate) -> chrono::NaiveDateTime {
 pub async fn sessions_by_kind_and_status(
     db: &Db,
     period: Period,
-    village: Option<i64>,
+    village: VillageScope,
 ) -> StoreResult<Vec<(String, String, i64)>> {
     const SQL: &str =
         "SELECT kind, status, COUNT(*) FROM sessions WHERE starts_at >= $1 AND starts_at < $2 \
-         AND ($3 IS NULL OR village_id = $3) GROUP BY kind, status ORDER BY kind, status";
+         AND ($3 = 'any' OR ($3 = 'township' AND village_id IS NULL) OR village_id = $4) GROUP BY kind, status ORDER BY kind, status";
     let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(ts(period.from))
         .bind(ts(period.to))
-        .bind(village)
+        .bind_params(&scope_params(village))
         .fetch_all(pool)
         .await?);
     Ok(rows)
@@ -36,27 +38,27 @@ pub async fn sessions_by_kind_and_status(
 pub async fn sessions_by_month(
     db: &Db,
     period: Period,
-    village: Option<i64>,
+    village: VillageScope,
 ) -> StoreResult<Vec<(String, i64, i64, i64, f64)>> {
     const SESSIONS: &str = "SELECT substr(CAST(starts_at AS TEXT), 6, 2) AS month, COUNT(*) FROM sessions \
-         WHERE status = 'held' AND starts_at >= $1 AND starts_at < $2 AND ($3 IS NULL OR village_id = $3) \
+         WHERE status = 'held' AND starts_at >= $1 AND starts_at < $2 AND ($3 = 'any' OR ($3 = 'township' AND village_id IS NULL) OR village_id = $4) \
          GROUP BY substr(CAST(starts_at AS TEXT), 6, 2)";
     const ATTENDANCE: &str = "SELECT substr(CAST(s.starts_at AS TEXT), 6, 2) AS month, \
          COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN 1 ELSE 0 END), 0), COUNT(*), \
          CAST(COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN a.hours_credited ELSE 0 END), 0) AS DOUBLE PRECISION) \
          FROM sessions s JOIN attendance a ON a.session_id = s.id \
-         WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 AND ($3 IS NULL OR s.village_id = $3) \
+         WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 AND ($3 = 'any' OR ($3 = 'township' AND s.village_id IS NULL) OR s.village_id = $4) \
          GROUP BY substr(CAST(s.starts_at AS TEXT), 6, 2)";
     let sessions: Vec<(String, i64)> = on_pool!(db, |pool| sqlx::query_as(SESSIONS)
         .bind(ts(period.from))
         .bind(ts(period.to))
-        .bind(village)
+        .bind_params(&scope_params(village))
         .fetch_all(pool)
         .await?);
     let attendance: Vec<(String, i64, i64, f64)> = on_pool!(db, |pool| sqlx::query_as(ATTENDANCE)
         .bind(ts(period.from))
         .bind(ts(period.to))
-        .bind(village)
+        .bind_params(&scope_params(village))
         .fetch_all(pool)
         .await?);
     Ok(sessions
@@ -76,17 +78,17 @@ pub async fn sessions_by_month(
 pub async fn attendance_totals(
     db: &Db,
     period: Period,
-    village: Option<i64>,
+    village: VillageScope,
 ) -> StoreResult<(i64, i64, f64)> {
     const SQL: &str = "SELECT COUNT(*), \
          COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN 1 ELSE 0 END), 0), \
          CAST(COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN a.hours_credited ELSE 0 END), 0) AS DOUBLE PRECISION) \
          FROM attendance a JOIN sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id \
-         WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 AND ($3 IS NULL OR p.village_id = $3)";
+         WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 AND ($3 = 'any' OR ($3 = 'township' AND p.village_id IS NULL) OR p.village_id = $4)";
     let row: (i64, i64, f64) = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(ts(period.from))
         .bind(ts(period.to))
-        .bind(village)
+        .bind_params(&scope_params(village))
         .fetch_one(pool)
         .await?);
     Ok(row)
@@ -98,7 +100,7 @@ pub async fn legal_literates_by_village(
     db: &Db,
     period: Period,
     as_of: NaiveDate,
-    village: Option<i64>,
+    village: VillageScope,
 ) -> StoreResult<Vec<(i64, String, i64, i64)>> {
     const SQL: &str = "SELECT v.id, v.name, COALESCE(x.on_roster, 0), COALESCE(x.certified, 0) FROM villages v LEFT JOIN ( \
          SELECT p.village_id, \
@@ -107,12 +109,12 @@ pub async fn legal_literates_by_village(
            CAST(SUM(CASE WHEN c.since >= $1 AND c.since < $2 THEN 1 ELSE 0 END) AS BIGINT) AS certified \
          FROM person_categories c JOIN people p ON p.id = c.person_id \
          WHERE c.category = 'legal_literate' AND p.village_id IS NOT NULL GROUP BY p.village_id \
-         ) x ON x.village_id = v.id WHERE ($4 IS NULL OR v.id = $4) ORDER BY v.display_order, v.name";
+         ) x ON x.village_id = v.id WHERE ($4 = 'any' OR ($4 = 'township' AND v.id IS NULL) OR v.id = $5) ORDER BY v.display_order, v.name";
     let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(period.from)
         .bind(period.to)
         .bind(as_of)
-        .bind(village)
+        .bind_params(&scope_params(village))
         .fetch_all(pool)
         .await?);
     Ok(rows)
@@ -143,7 +145,7 @@ pub async fn township_legal_literates(
 pub async fn coverage(
     db: &Db,
     period: Period,
-    village: Option<i64>,
+    village: VillageScope,
 ) -> StoreResult<Vec<(i64, String, i64, i64, i64)>> {
     const SQL: &str = "SELECT village_id, month, CAST(SUM(sessions) AS BIGINT), CAST(SUM(activities) AS BIGINT), CAST(SUM(quantity) AS BIGINT) FROM ( \
          SELECT village_id, substr(CAST(starts_at AS TEXT), 6, 2) AS month, 1 AS sessions, 0 AS activities, 0 AS quantity \
@@ -152,13 +154,13 @@ pub async fn coverage(
            FROM activities WHERE held_on >= $3 AND held_on < $4 AND village_id IS NOT NULL \
          UNION ALL SELECT village_id, substr(CAST(distributed_on AS TEXT), 6, 2), 0, 0, quantity \
            FROM distributions WHERE distributed_on >= $3 AND distributed_on < $4 AND village_id IS NOT NULL \
-         ) x WHERE ($5 IS NULL OR village_id = $5) GROUP BY village_id, month ORDER BY village_id, month";
+         ) x WHERE ($5 = 'any' OR ($5 = 'township' AND village_id IS NULL) OR village_id = $6) GROUP BY village_id, month ORDER BY village_id, month";
     let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(ts(period.from))
         .bind(ts(period.to))
         .bind(period.from)
         .bind(period.to)
-        .bind(village)
+        .bind_params(&scope_params(village))
         .fetch_all(pool)
         .await?);
     Ok(rows)
@@ -181,16 +183,16 @@ pub struct SessionLine {
 pub async fn session_lines(
     db: &Db,
     period: Period,
-    village: Option<i64>,
+    village: VillageScope,
 ) -> StoreResult<Vec<SessionLine>> {
     const SQL: &str = "SELECT s.starts_at, s.kind, s.topic, v.name AS village_name, s.venue, s.speaker, s.hours_credited, s.status, \
          (SELECT COUNT(*) FROM attendance a WHERE a.session_id = s.id AND a.status IN ('present', 'late')) AS attended \
          FROM sessions s LEFT JOIN villages v ON v.id = s.village_id \
-         WHERE s.starts_at >= $1 AND s.starts_at < $2 AND ($3 IS NULL OR s.village_id = $3) ORDER BY s.starts_at, s.id";
+         WHERE s.starts_at >= $1 AND s.starts_at < $2 AND ($3 = 'any' OR ($3 = 'township' AND s.village_id IS NULL) OR s.village_id = $4) ORDER BY s.starts_at, s.id";
     let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(ts(period.from))
         .bind(ts(period.to))
-        .bind(village)
+        .bind_params(&scope_params(village))
         .fetch_all(pool)
         .await?);
     Ok(rows)
@@ -209,19 +211,19 @@ pub struct PersonHours {
 pub async fn person_hours(
     db: &Db,
     period: Period,
-    village: Option<i64>,
+    village: VillageScope,
 ) -> StoreResult<Vec<PersonHours>> {
     const SQL: &str = "SELECT p.name, v.name AS village_name, p.post, COUNT(*) AS sessions, \
          CAST(COALESCE(SUM(a.hours_credited), 0) AS DOUBLE PRECISION) AS hours \
          FROM attendance a JOIN sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id \
          LEFT JOIN villages v ON v.id = p.village_id \
          WHERE s.status = 'held' AND a.status IN ('present', 'late') AND s.starts_at >= $1 AND s.starts_at < $2 \
-         AND ($3 IS NULL OR p.village_id = $3) \
+         AND ($3 = 'any' OR ($3 = 'township' AND p.village_id IS NULL) OR p.village_id = $4) \
          GROUP BY p.id, p.name, v.name, v.display_order, p.post ORDER BY v.display_order, v.name, p.name";
     let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(ts(period.from))
         .bind(ts(period.to))
-        .bind(village)
+        .bind_params(&scope_params(village))
         .fetch_all(pool)
         .await?);
     Ok(rows)
@@ -240,16 +242,16 @@ pub struct LiterateLine {
 pub async fn literate_lines(
     db: &Db,
     as_of: NaiveDate,
-    village: Option<i64>,
+    village: VillageScope,
 ) -> StoreResult<Vec<LiterateLine>> {
     const SQL: &str = "SELECT p.name, v.name AS village_name, c.since, p.phone, p.id_number \
          FROM people p JOIN person_categories c ON c.person_id = p.id LEFT JOIN villages v ON v.id = p.village_id \
          WHERE p.active = TRUE AND c.category = 'legal_literate' AND (c.since IS NULL OR c.since <= $1) \
-         AND (c.until IS NULL OR c.until >= $1) AND ($2 IS NULL OR p.village_id = $2) \
+         AND (c.until IS NULL OR c.until >= $1) AND ($2 = 'any' OR ($2 = 'township' AND p.village_id IS NULL) OR p.village_id = $3) \
          ORDER BY v.display_order, v.name, c.since, p.name";
     let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(as_of)
-        .bind(village)
+        .bind_params(&scope_params(village))
         .fetch_all(pool)
         .await?);
     Ok(rows)

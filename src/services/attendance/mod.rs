@@ -382,5 +382,5 @@ pub async fn shortfalls(
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
     let village = actor.confined_village().or(village_id);
     let as_of = period.last_day().min(today);
-    Ok(attendance::shortfalls(db, period, as_of, village).await?)
+    Ok(attendance::shortfalls(db, period, as_of, VillageScope::of(village)).await?)
 }
