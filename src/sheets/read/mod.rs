@@ -197,18 +197,25 @@ enum Format {
     Csv,
 }
 
+/// The format by the file's first bytes, not its name: a zip renamed .xls is still checked
+/// as a zip. Only text without either signature may be CSV, and only when it is named so.
 fn format_of(file_name: &str, bytes: &[u8]) -> Result<Format, ReadError> {
     let extension = file_name
         .rsplit('.')
         .next()
         .unwrap_or("")
         .to_ascii_lowercase();
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return Ok(Format::Zip);
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Ok(Format::Xls);
+    }
     match extension.as_str() {
-        "xlsx" | "xlsm" | "ods" => Ok(Format::Zip),
-        "xls" => Ok(Format::Xls),
         "csv" => Ok(Format::Csv),
-        _ if bytes.starts_with(b"PK\x03\x04") => Ok(Format::Zip),
-        _ if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) => Ok(Format::Xls),
+        "xlsx" | "xlsm" | "ods" | "xls" => Err(ReadError::Damaged(
+            "文件内容不是表格文件（可能只是改了扩展名）".into(),
+        )),
         other => Err(ReadError::Unsupported(if other.is_empty() {
             file_name.to_string()
         } else {
@@ -324,7 +331,6 @@ mod tests {
     /// An xlsx whose first column holds these serial numbers formatted as dates, saved in
     /// the 1904 date system when `date1904`.
     fn dated_workbook(serials: &[f64], date1904: bool) -> Vec<u8> {
-        use std::io::{Read, Write};
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet();
         let format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
@@ -337,6 +343,15 @@ mod tests {
         if !date1904 {
             return plain;
         }
+        patch_entry(plain, "xl/workbook.xml", |xml| {
+            assert!(xml.contains("<workbookPr"), "{xml}");
+            xml.replacen("<workbookPr", "<workbookPr date1904=\"1\"", 1)
+        })
+    }
+
+    /// The workbook with one of its XML parts rewritten by `edit`.
+    fn patch_entry(plain: Vec<u8>, part: &str, edit: impl Fn(String) -> String) -> Vec<u8> {
+        use std::io::{Read, Write};
         let mut archive = zip::ZipArchive::new(Cursor::new(plain)).unwrap();
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for i in 0..archive.len() {
@@ -344,18 +359,31 @@ mod tests {
             let name = entry.name().unwrap().to_string();
             let mut content = Vec::new();
             entry.read_to_end(&mut content).unwrap();
-            if name == "xl/workbook.xml" {
-                let xml = String::from_utf8(content).unwrap();
-                assert!(xml.contains("<workbookPr"), "{xml}");
-                content = xml
-                    .replacen("<workbookPr", "<workbookPr date1904=\"1\"", 1)
-                    .into_bytes();
+            if name == part {
+                content = edit(String::from_utf8(content).unwrap()).into_bytes();
             }
             out.start_file(name, zip::write::SimpleFileOptions::default())
                 .unwrap();
             out.write_all(&content).unwrap();
         }
         out.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_declared_string_count_cannot_make_the_reader_reserve_terabytes() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "姓名").unwrap();
+        let plain = book.save_to_buffer().unwrap();
+        let forged = patch_entry(plain, "xl/sharedStrings.xml", |xml| {
+            let at = xml.find("uniqueCount=\"").expect("declared") + "uniqueCount=\"".len();
+            let end = at + xml[at..].find('"').unwrap();
+            format!("{}1000000000000{}", &xml[..at], &xml[end..])
+        });
+        assert!(matches!(
+            read_grids("名单.xlsx", &forged),
+            Err(ReadError::Damaged(message)) if message.contains("文字条目")
+        ));
     }
 
     fn first_column(bytes: &[u8]) -> Vec<CellValue> {
@@ -399,6 +427,55 @@ mod tests {
         );
         let err = crate::domain::dates::parse_cn_date("1900-02-29");
         assert!(err.is_err());
+    }
+
+    /// A one-entry zip of `content`, whose local and central headers then declare
+    /// `declared` bytes unpacked.
+    fn zip_declaring(content: &[u8], declared: u32) -> Vec<u8> {
+        use std::io::Write;
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        out.start_file("xl/workbook.xml", options).unwrap();
+        out.write_all(content).unwrap();
+        let mut bytes = out.finish().unwrap().into_inner();
+        let size = declared.to_le_bytes();
+        bytes[22..26].copy_from_slice(&size);
+        let central = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+        bytes[central + 24..central + 28].copy_from_slice(&size);
+        bytes
+    }
+
+    #[test]
+    fn a_zip_is_checked_by_its_content_whatever_its_name() {
+        let bomb = zip_declaring(b"<workbook/>", 300 * 1024 * 1024);
+        for name in ["表.xlsx", "表.xls", "表.csv", "表"] {
+            assert_eq!(
+                read_grids(name, &bomb).unwrap_err(),
+                ReadError::UnpacksTooLarge,
+                "{name}"
+            );
+        }
+        assert!(matches!(
+            read_grids("表.xls", b"not a spreadsheet at all"),
+            Err(ReadError::Damaged(_))
+        ));
+    }
+
+    #[test]
+    fn an_entry_inflating_past_its_declared_size_is_refused() {
+        let zeros = vec![0u8; 4 * 1024 * 1024];
+        let lying = zip_declaring(&zeros, 10);
+        let refused = zip_check::check_unpacked_size(&lying, MAX_UNPACKED_BYTES).unwrap_err();
+        assert!(
+            matches!(refused, ReadError::UnpacksTooLarge | ReadError::Damaged(_)),
+            "{refused:?}"
+        );
+        let honest = zip_declaring(&zeros, zeros.len() as u32);
+        assert_eq!(
+            zip_check::check_unpacked_size(&honest, MAX_UNPACKED_BYTES),
+            Ok(zeros.len() as u64)
+        );
     }
 
     #[test]

@@ -1,59 +1,90 @@
-//! Reads the central directory of a zip container (xlsx, xlsm, ods) to learn how large it
-//! unpacks to, before anything is decompressed: a zip bomb is refused unread.
+//! Checks a zip container (xlsx, xlsm, ods) with the zip reader calamine itself uses (so
+//! both see the same entries, ZIP64 included) before calamine reads it: the declared sizes
+//! must sum below the limit, and no entry may inflate past the size it declares. A zip bomb
+//! is refused after inflating at most the limit, without keeping anything in memory.
+
+use std::io::{self, Cursor, Read};
 
 use super::ReadError;
 
-const END_OF_CENTRAL_DIRECTORY: u32 = 0x0605_4b50;
-const CENTRAL_DIRECTORY_ENTRY: u32 = 0x0201_4b50;
+/// More entries than any workbook a clerk keeps (a sheet is one or two entries).
+const MAX_ENTRIES: usize = 10_000;
 
-fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
-    bytes
-        .get(at..at + 2)
-        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+/// More distinct texts than 200,000 rows of ten text columns. The reader reserves room for
+/// as many as the file declares, so a larger declaration is refused before it is read.
+pub const MAX_SHARED_STRINGS: u64 = 2_000_000;
+
+/// The `uniqueCount` an xlsx's shared-strings part declares in its first bytes, if any.
+fn declared_string_count(head: &[u8]) -> Option<u64> {
+    let text = String::from_utf8_lossy(head);
+    let start = text.find("uniqueCount=")? + "uniqueCount=".len();
+    let digits: String = text[start..]
+        .chars()
+        .skip_while(|c| *c == '"' || *c == '\'')
+        .take_while(char::is_ascii_digit)
+        .collect();
+    // More digits than a u64 holds is as absurd as a large number.
+    Some(digits.parse().unwrap_or(u64::MAX))
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    bytes
-        .get(at..at + 4)
-        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+fn damaged(e: impl std::fmt::Display) -> ReadError {
+    ReadError::Damaged(format!("压缩结构有误：{e}"))
 }
 
-fn truncated() -> ReadError {
-    ReadError::Damaged("文件结构不完整（可能下载或传输中断）".into())
-}
-
-/// Sums the uncompressed sizes the central directory declares; refuses above `limit`.
+/// Sums the declared uncompressed sizes, refusing above `limit`, then inflates every entry
+/// into nothing, refusing one that gives more than it declared. Returns the total.
 pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
-    // The end record is in the last 22 + 65535 (comment) bytes.
-    let search_from = bytes.len().saturating_sub(22 + 65_535);
-    let end = (search_from..bytes.len().saturating_sub(21))
-        .rev()
-        .find(|&i| u32_at(bytes, i) == Some(END_OF_CENTRAL_DIRECTORY))
-        .ok_or_else(truncated)?;
-    let entries = u16_at(bytes, end + 10).ok_or_else(truncated)? as usize;
-    let directory_offset = u32_at(bytes, end + 16).ok_or_else(truncated)? as usize;
-    if directory_offset == 0xFFFF_FFFF || entries == 0xFFFF {
-        // ZIP64: no spreadsheet a clerk keeps needs it.
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
+    if archive.len() > MAX_ENTRIES {
         return Err(ReadError::UnpacksTooLarge);
     }
-    let mut at = directory_offset;
     let mut total: u64 = 0;
-    for _ in 0..entries {
-        if u32_at(bytes, at) != Some(CENTRAL_DIRECTORY_ENTRY) {
-            return Err(truncated());
-        }
-        let uncompressed = u32_at(bytes, at + 24).ok_or_else(truncated)?;
-        if uncompressed == 0xFFFF_FFFF {
-            return Err(ReadError::UnpacksTooLarge);
-        }
-        total += uncompressed as u64;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(damaged)?;
+        total = total.saturating_add(entry.size());
         if total > limit {
             return Err(ReadError::UnpacksTooLarge);
         }
-        let name_len = u16_at(bytes, at + 28).ok_or_else(truncated)? as usize;
-        let extra_len = u16_at(bytes, at + 30).ok_or_else(truncated)? as usize;
-        let comment_len = u16_at(bytes, at + 32).ok_or_else(truncated)? as usize;
-        at += 46 + name_len + extra_len + comment_len;
+    }
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(damaged)?;
+        let declared = entry.size();
+        let mut head = Vec::new();
+        if entry.name_raw().ends_with(b"sharedStrings.xml") {
+            (&mut entry)
+                .take(4096.min(declared + 1))
+                .read_to_end(&mut head)
+                .map_err(damaged)?;
+            if declared_string_count(&head).is_some_and(|n| n > MAX_SHARED_STRINGS) {
+                return Err(ReadError::Damaged(
+                    "文件声明的文字条目数量不合理（可能已损坏或被篡改）".into(),
+                ));
+            }
+        }
+        let rest = io::copy(
+            &mut (&mut entry).take(declared + 1 - head.len() as u64),
+            &mut io::sink(),
+        )
+        .map_err(damaged)?;
+        if head.len() as u64 + rest > declared {
+            return Err(ReadError::UnpacksTooLarge);
+        }
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_declared_string_count_is_read_from_the_head() {
+        let head = br#"<?xml version="1.0"?><sst xmlns="x" count="3" uniqueCount="2"><si>"#;
+        assert_eq!(declared_string_count(head), Some(2));
+        let huge = br#"<sst uniqueCount="1000000000000">"#;
+        assert_eq!(declared_string_count(huge), Some(1_000_000_000_000));
+        let absurd = br#"<sst uniqueCount="99999999999999999999999999">"#;
+        assert_eq!(declared_string_count(absurd), Some(u64::MAX));
+        assert_eq!(declared_string_count(b"<sst>"), None);
+    }
 }
