@@ -273,9 +273,28 @@ pub fn report_paragraph(s: &AnnualSummary) -> String {
         .iter()
         .filter(|p| s.activities_by_place.get(p.code()).copied().unwrap_or(0) > 0)
         .count();
+    // Kinds that did not happen are left out rather than written as “0次”.
+    let kinds: Vec<String> = [
+        ("党委会专题学法", committee, "次"),
+        ("会前学法", pre_meeting, "次"),
+        ("法治讲座", lecture, "场"),
+    ]
+    .iter()
+    .filter(|(_, n, _)| *n > 0)
+    .map(|(label, n, unit)| format!("{label}{n}{unit}"))
+    .collect();
+    let kinds = if kinds.is_empty() {
+        String::new()
+    } else {
+        format!("，其中{}", kinds.join("、"))
+    };
     let mut text = format!(
-        "{}年，{subject}共开展学法活动{}场次，其中党委会专题学法{committee}次、会前学法{pre_meeting}次、法治讲座{lecture}场，参学{}人次，累计学时{}小时，出勤率{}%。",
-        s.year, s.sessions_held, s.attendance_person_times, format_hours(s.study_hours_total), s.attendance_rate
+        "{}年，{subject}共开展学法活动{}场次{kinds}，参学{}人次，累计学时{}小时，出勤率{}%。",
+        s.year,
+        s.sessions_held,
+        s.attendance_person_times,
+        format_hours(s.study_hours_total),
+        s.attendance_rate
     );
     text.push_str(&format!(
         "全年发放普法宣传资料{}份，开展普法活动{}场、受众{}人次，覆盖法律七进场所{places}类",
@@ -289,8 +308,14 @@ pub fn report_paragraph(s: &AnnualSummary) -> String {
         s.legal_literates_new, s.legal_literates_on_roster
     ));
     if s.villages_below_literate_target.is_empty() {
+        // One village's view speaks of that village, not of every village.
+        let who = if s.village.is_some() {
+            ""
+        } else {
+            "各村(社区)均"
+        };
         text.push_str(&format!(
-            "，各村(社区)均达到每村不少于{LEGAL_LITERATE_TARGET}名的要求。"
+            "，{who}达到每村不少于{LEGAL_LITERATE_TARGET}名的要求。"
         ));
     } else {
         text.push_str(&format!(

@@ -136,6 +136,10 @@ fn payload_too_large() -> (Status, Template) {
 
 #[rocket::catch(422)]
 fn unprocessable(req: &Request<'_>) -> (Status, Template) {
+    // A page address whose id is not a number (/people/abc) names no page: not a form.
+    if req.method() == rocket::http::Method::Get {
+        return not_found();
+    }
     let message = req.local_cache(|| RefusalMessage(None)).0.clone();
     error_page(
         Status::UnprocessableEntity,

@@ -6,6 +6,8 @@ use rocket::http::Status;
 use crate::helpers::{on_both_backends, Backend, TestApp};
 
 on_both_backends!(
+    an_address_with_a_word_for_an_id_is_not_found,
+    a_person_without_records_has_zero_hours,
     clerk_cannot_see_or_change_other_village,
     clerk_creates_people_only_in_own_village,
     id_number_is_validated_on_the_form,
@@ -339,4 +341,35 @@ async fn viewer_reads_but_cannot_change(backend: Backend) {
             .name,
         "孙读者"
     );
+}
+
+async fn an_address_with_a_word_for_an_id_is_not_found(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "word_for_an_id").await else {
+        return;
+    };
+    app.user("admin", Role::Admin, None).await;
+    let admin = app.session("admin").await;
+    for path in ["/people/abc", "/sessions/abc", "/villages/x1"] {
+        let page = admin.get(path).await;
+        assert_eq!(page.status, Status::NotFound, "{path}");
+        assert!(page.body.contains("页面不存在"), "{path}");
+    }
+}
+
+async fn a_person_without_records_has_zero_hours(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "zero_hours").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    let person = app.person("张三", Some(village)).await;
+    app.user("admin", Role::Admin, None).await;
+    let admin = app.session("admin").await;
+    let page = admin.get(&format!("/people/{person}")).await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(
+        page.body.contains("累计学时 <strong>0</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("-0"), "{}", page.body);
 }

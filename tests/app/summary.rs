@@ -256,6 +256,27 @@ async fn summary_matches_hand_counted_figures(backend: Backend) {
         (100, 1, 3)
     );
     assert!(v.villages_below_literate_target.is_empty());
+    // The village's paragraph speaks of the village, and leaves out kinds that did not happen.
+    let village_paragraph = report_paragraph(&v);
+    assert!(
+        !village_paragraph.contains("各村(社区)")
+            && village_paragraph.contains("达到每村不少于3名"),
+        "{village_paragraph}"
+    );
+    for zero in [
+        ("committee", "党委会专题学法0次"),
+        ("pre_meeting", "会前学法0次"),
+        ("lecture", "法治讲座0场"),
+    ] {
+        if v.sessions_by_kind.get(zero.0).copied().unwrap_or(0) == 0 {
+            assert!(!village_paragraph.contains(zero.1), "{village_paragraph}");
+        }
+    }
+    assert!(
+        v.sessions_by_kind.values().any(|n| *n == 0) || v.sessions_by_kind.len() < 3,
+        "the fixture has a kind that did not happen: {:?}",
+        v.sessions_by_kind
+    );
 }
 
 async fn clerk_dashboard_shows_only_their_village(backend: Backend) {

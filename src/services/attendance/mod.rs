@@ -238,7 +238,8 @@ pub async fn study_year(db: &Db, person_id: i64, year: i32) -> ServiceResult<Stu
         .iter()
         .filter(attended_line)
         .filter_map(|l| l.hours_credited)
-        .sum();
+        // Not `sum()`: an empty f64 sum is -0.0, shown as “-0”.
+        .fold(0.0, |total, h| total + h);
     let expected = lines.len() as i64;
     let rate_percent =
         (expected > 0).then(|| (attended as f64 * 1000.0 / expected as f64).round() / 10.0);
