@@ -45,7 +45,8 @@ pub fn wait_after_failures(
 
 pub async fn login(db: &Db, username: &str, password: &str) -> Result<User, LoginError> {
     let username = username.trim();
-    let key = format!("login:{username}");
+    // One throttle per account, however its name is capitalised.
+    let key = format!("login:{}", username.to_lowercase());
     let now = Utc::now();
     if let Some(f) = rate_limits::get(db, &key)
         .await

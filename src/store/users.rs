@@ -55,8 +55,9 @@ pub async fn get(db: &Db, id: i64) -> StoreResult<Option<User>> {
     Ok(row)
 }
 
+/// The account of this user name, whatever the letter case it is typed in.
 pub async fn find_by_username(db: &Db, username: &str) -> StoreResult<Option<User>> {
-    let sql = format!("{SELECT} WHERE u.username = $1");
+    let sql = format!("{SELECT} WHERE lower(u.username) = lower($1)");
     let row = on_pool!(db, |pool| sqlx::query_as::<_, User>(&sql)
         .bind(username)
         .fetch_optional(pool)

@@ -13,6 +13,7 @@ on_both_backends!(
     repeated_failed_logins_are_slowed_down,
     deactivated_user_cannot_log_in_and_is_logged_out,
     post_without_or_with_wrong_csrf_token_is_refused,
+    user_names_are_the_same_in_any_letter_case,
 );
 
 async fn setup_link_creates_the_first_admin_once(backend: Backend) {
@@ -245,4 +246,49 @@ fn setup_fields<'a>(
         ("password", PASSWORD),
         ("password_confirm", confirm),
     ]
+}
+
+async fn user_names_are_the_same_in_any_letter_case(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "user_name_case").await else {
+        return;
+    };
+    app.user("LiSi", Role::Viewer, None).await;
+    // A phone capitalises the first letter; the account is still found.
+    let visitor = app.anonymous().await;
+    let reply = visitor
+        .post("/login", &[("username", "lisi"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+    // The failure throttle counts the account, not each spelling of it.
+    let guesser = app.anonymous().await;
+    for name in ["lisi", "LISI", "Lisi", "lISI", "LiSI"] {
+        guesser
+            .post("/login", &[("username", name), ("password", "guess-guess")])
+            .await;
+    }
+    let reply = guesser
+        .post("/login", &[("username", "liSi"), ("password", PASSWORD)])
+        .await;
+    assert!(reply.body.contains("登录失败次数过多"), "{}", reply.body);
+    // And a second account cannot take the same name in other letters.
+    app.user("admin", Role::Admin, None).await;
+    let admin = app.session("admin").await;
+    let reply = admin
+        .post(
+            "/users",
+            &[
+                ("username", "LISI"),
+                ("display_name", "另一个李四"),
+                ("role", "viewer"),
+                ("village_id", ""),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, Status::Ok, "the form again");
+    assert!(
+        reply.body.contains("已存在") || reply.body.contains("已被使用"),
+        "{}",
+        reply.body
+    );
 }
