@@ -19,8 +19,13 @@ pub struct VillageInput {
     pub display_order: String,
 }
 
-pub async fn list_villages(db: &Db) -> ServiceResult<Vec<Village>> {
-    Ok(villages::list(db).await?)
+/// The villages an actor sees: every one, or a clerk's own.
+pub async fn list_villages(db: &Db, actor: &Actor) -> ServiceResult<Vec<Village>> {
+    let all = villages::list(db).await?;
+    Ok(all
+        .into_iter()
+        .filter(|v| actor.can_see_village(Some(v.id)))
+        .collect())
 }
 
 pub async fn get_village(db: &Db, id: i64) -> ServiceResult<Village> {

@@ -28,9 +28,9 @@ struct VillageListPage {
 }
 
 #[rocket::get("/")]
-async fn list(_me: CurrentUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
+async fn list(me: CurrentUser, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
     let view = VillageListPage {
-        villages: villages::list_villages(db).await?,
+        villages: villages::list_villages(db, &me.actor).await?,
     };
     Ok(chrome.render("villages/list", view))
 }

@@ -6,6 +6,7 @@ use rocket::http::Status;
 use crate::helpers::{on_both_backends, Backend, TestApp, PASSWORD};
 
 on_both_backends!(
+    clerk_sees_only_their_own_village_in_the_list,
     village_with_data_cannot_be_deleted,
     duplicate_village_name_gets_a_message,
     admin_creates_a_clerk_who_sees_only_their_village,
@@ -205,4 +206,25 @@ fn clerk_fields<'a>(village_id: &'a str, password: &'a str) -> [(&'a str, &'a st
         ("village_id", village_id),
         ("password", password),
     ]
+}
+
+async fn clerk_sees_only_their_own_village_in_the_list(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "clerk_village_list").await else {
+        return;
+    };
+    let own = app.village("龙凤村").await;
+    app.village("石桥村").await;
+    app.user("clerk", Role::Clerk, Some(own)).await;
+    let clerk = app.session("clerk").await;
+    let page = clerk.get("/villages").await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(
+        page.body.contains("龙凤村") && !page.body.contains("石桥村"),
+        "{}",
+        page.body
+    );
+    app.user("viewer", Role::Viewer, None).await;
+    let viewer = app.session("viewer").await;
+    let page = viewer.get("/villages").await;
+    assert!(page.body.contains("龙凤村") && page.body.contains("石桥村"));
 }
