@@ -190,7 +190,9 @@ pub struct ImportedMark {
 /// Attendance rows per multi-row INSERT (7 parameters each, far below both backends' limits).
 pub const IMPORT_CHUNK: usize = 500;
 
-/// Inserts an import's new attendance rows with one statement.
+/// Inserts an import's new attendance rows with one statement. Beside the grid's `UPSERT`
+/// (one mark, replacing what is there) this is the bulk path: the planner has already sorted
+/// out which rows are new, so a plain multi-row INSERT of up to `IMPORT_CHUNK` rows is right.
 pub async fn insert_imported(
     tx: &mut Tx,
     marks: &[ImportedMark],
