@@ -40,6 +40,29 @@ use crate::services::Db;
 
 pub use guards::CurrentUser;
 
+/// Headers on every response: scripts only from pufa itself (no inline script), no framing,
+/// no referrer beyond the site (check-in and feed tokens travel in URLs), no content-type
+/// guessing; pages (which show personal data) are not kept in caches.
+fn security_headers() -> rocket::fairing::AdHoc {
+    use rocket::http::{ContentType, Header};
+    const POLICY: &str =
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
+         object-src 'none'";
+    rocket::fairing::AdHoc::on_response("security headers", |_, response| {
+        Box::pin(async move {
+            response.set_header(Header::new("Content-Security-Policy", POLICY));
+            response.set_header(Header::new("X-Frame-Options", "DENY"));
+            response.set_header(Header::new("Referrer-Policy", "same-origin"));
+            response.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+            let is_page = response.content_type() == Some(ContentType::HTML);
+            if is_page && response.headers().get_one("Cache-Control").is_none() {
+                response.set_header(Header::new("Cache-Control", "no-store"));
+            }
+        })
+    })
+}
+
 /// The application on an already migrated database.
 pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
     // Uploads up to the import limit (20 MiB) plus the form around them.
@@ -67,6 +90,7 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
     rocket::custom(figment)
         .manage(db)
         .attach(Template::fairing())
+        .attach(security_headers())
         .mount("/", assets::routes())
         .mount("/", auth::routes())
         .mount("/", home::routes())

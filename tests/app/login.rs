@@ -14,6 +14,7 @@ on_both_backends!(
     deactivated_user_cannot_log_in_and_is_logged_out,
     post_without_or_with_wrong_csrf_token_is_refused,
     user_names_are_the_same_in_any_letter_case,
+    every_page_carries_the_security_headers_and_no_inline_script,
 );
 
 async fn setup_link_creates_the_first_admin_once(backend: Backend) {
@@ -291,4 +292,70 @@ async fn user_names_are_the_same_in_any_letter_case(backend: Backend) {
         "{}",
         reply.body
     );
+}
+
+async fn every_page_carries_the_security_headers_and_no_inline_script(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "security_headers").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    let person = app.person("张三", Some(village)).await;
+    app.user("admin", Role::Admin, None).await;
+    let admin = app.session("admin").await;
+    let anonymous = app.anonymous().await;
+    let pages = [
+        "/?year=2021".to_string(),
+        "/people".into(),
+        format!("/people/{person}"),
+        "/sessions".into(),
+        "/materials".into(),
+        "/distributions".into(),
+        "/activities".into(),
+        "/villages".into(),
+        format!("/villages/{village}"),
+        "/imports".into(),
+        "/users".into(),
+    ];
+    let mut checked = 0;
+    for (client, path) in pages
+        .iter()
+        .map(|p| (&admin.client, p.as_str()))
+        .chain([(&anonymous.client, "/login")])
+    {
+        let response = client.get(path).dispatch().await;
+        assert_eq!(response.status(), Status::Ok, "{path}");
+        let headers = response.headers();
+        let policy = headers
+            .get_one("Content-Security-Policy")
+            .unwrap_or_default();
+        assert!(
+            policy.contains("script-src 'self';") && policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert_eq!(
+            headers.get_one("Referrer-Policy"),
+            Some("same-origin"),
+            "{path}"
+        );
+        assert_eq!(
+            headers.get_one("X-Content-Type-Options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(headers.get_one("Cache-Control"), Some("no-store"), "{path}");
+        let body = response.into_string().await.unwrap_or_default();
+        assert!(!body.contains("<script>"), "{path} has an inline script");
+        for handler in ["onclick=", "onchange=", "onsubmit="] {
+            assert!(!body.contains(handler), "{path} has an inline {handler}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 12);
+    let script = anonymous.client.get("/static/app.js").dispatch().await;
+    assert_eq!(script.status(), Status::Ok);
+    assert!(script
+        .into_string()
+        .await
+        .unwrap()
+        .contains("data-autosubmit"));
 }

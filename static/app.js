@@ -1,0 +1,61 @@
+// The little JavaScript pufa has, in one file so that the pages need no inline script
+// (the Content-Security-Policy allows scripts from pufa itself only). Every page works
+// without it; it only adds conveniences.
+(function () {
+  'use strict';
+
+  // <select data-autosubmit>: choosing a value submits its form (year pickers).
+  document.addEventListener('change', function (event) {
+    var target = event.target;
+    if (target.matches && target.matches('select[data-autosubmit]') && target.form) {
+      target.form.submit();
+    }
+  });
+
+  // <form data-confirm="…">: asks before a destructive action.
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  }, true);
+
+  // <button data-print>: prints the page (sign-in sheets).
+  document.addEventListener('click', function (event) {
+    var target = event.target;
+    if (target.matches && target.matches('[data-print]')) {
+      window.print();
+    }
+  });
+
+  // The dashboard's 复制 button copies the report paragraph.
+  var copy = document.getElementById('copy-paragraph');
+  if (copy) {
+    copy.addEventListener('click', function () {
+      var text = document.getElementById('paragraph').textContent;
+      navigator.clipboard.writeText(text).then(function () { copy.textContent = '已复制'; });
+    });
+  }
+
+  // The upload form shows its progress; without JavaScript it posts normally.
+  var upload = document.getElementById('upload-form');
+  if (upload) {
+    upload.addEventListener('submit', function (event) {
+      if (!window.XMLHttpRequest || !window.FormData) { return; }
+      event.preventDefault();
+      var form = event.target, bar = document.getElementById('upload-progress'), status = document.getElementById('upload-status');
+      var request = new XMLHttpRequest();
+      request.open('POST', form.action);
+      bar.hidden = false;
+      form.querySelector('button[type=submit]').disabled = true;
+      request.upload.onprogress = function (e) {
+        if (e.lengthComputable) { bar.value = Math.round(e.loaded * 100 / e.total); status.textContent = '正在上传 ' + bar.value + '%'; }
+      };
+      request.upload.onload = function () { status.textContent = '上传完成，正在读取和检查表格，请稍候……'; bar.removeAttribute('value'); };
+      request.onload = function () { window.location = request.responseURL || '/imports'; };
+      request.onerror = function () { status.textContent = '上传失败，请检查网络后重试。'; form.querySelector('button[type=submit]').disabled = false; };
+      request.send(new FormData(form));
+    });
+  }
+})();
