@@ -180,6 +180,14 @@ impl Db {
         }
     }
 
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        on_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
     /// Starts a transaction; leaf operations take it as `&mut Tx`.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {

@@ -1,5 +1,5 @@
-//! The stylesheet, compiled into the binary so the app needs no CDN and no static folder
-//! at run time.
+//! The stylesheet and script, compiled into the binary so the app needs no CDN and no
+//! static folder at run time; and the health check.
 
 use rocket::http::ContentType;
 use rocket::Route;
@@ -17,6 +17,22 @@ fn app_js() -> (ContentType, &'static str) {
     (ContentType::JavaScript, APP_JS)
 }
 
+/// For a proxy or monitor: the process is up and the database answers. No login, and
+/// nothing about the data.
+#[rocket::get("/healthz")]
+async fn healthz(db: &rocket::State<crate::services::Db>) -> (rocket::http::Status, &'static str) {
+    match db.ping().await {
+        Ok(()) => (rocket::http::Status::Ok, "ok"),
+        Err(e) => {
+            tracing::error!("health check: the database does not answer: {e}");
+            (
+                rocket::http::Status::ServiceUnavailable,
+                "database unavailable",
+            )
+        }
+    }
+}
+
 pub fn routes() -> Vec<Route> {
-    rocket::routes![app_css, app_js]
+    rocket::routes![app_css, app_js, healthz]
 }

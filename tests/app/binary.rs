@@ -196,3 +196,24 @@ fn copied_binary_runs_demo_server_dashboard_and_export_from_an_empty_folder() {
     assert!(workbook.body.starts_with(b"PK"), "an xlsx (zip) file");
     drop(server);
 }
+
+/// Commands print what the user needs and nothing else, on both databases (PostgreSQL
+/// answers each start's migration check with a NOTICE).
+async fn commands_print_no_database_chatter(backend: crate::helpers::Backend) {
+    let Some(app) = crate::helpers::TestApp::spawn(backend, "no_chatter").await else {
+        return;
+    };
+    for _ in 0..2 {
+        let output = Command::new(env!("CARGO_BIN_EXE_pufa"))
+            .args(["--database-url", &app.url, "summary", "--year", "2021"])
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.trim().is_empty(), "{stderr}");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("2021年"));
+    }
+}
+
+crate::helpers::on_both_backends!(commands_print_no_database_chatter);

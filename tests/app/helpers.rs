@@ -37,6 +37,8 @@ pub struct TestApp {
     figment: Figment,
     _dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
+    /// The database's address, for running the `pufa` binary on it.
+    pub url: String,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -85,6 +87,7 @@ impl TestApp {
             }
         };
         let db = Db::connect_and_migrate(&url).await.expect("fresh database");
+        let url = url.to_string();
         let figment = rocket::Config::figment()
             .merge(("secret_key", secret_key()))
             .merge(("log_level", "off"));
@@ -93,6 +96,7 @@ impl TestApp {
             figment,
             _dir: dir,
             postgres,
+            url,
         })
     }
 

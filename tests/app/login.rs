@@ -15,6 +15,7 @@ on_both_backends!(
     post_without_or_with_wrong_csrf_token_is_refused,
     user_names_are_the_same_in_any_letter_case,
     every_page_carries_the_security_headers_and_no_inline_script,
+    health_check_answers_without_login,
 );
 
 async fn setup_link_creates_the_first_admin_once(backend: Backend) {
@@ -358,4 +359,16 @@ async fn every_page_carries_the_security_headers_and_no_inline_script(backend: B
         .await
         .unwrap()
         .contains("data-autosubmit"));
+}
+
+async fn health_check_answers_without_login(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "healthz").await else {
+        return;
+    };
+    let anonymous = app.anonymous().await;
+    let reply = anonymous.get("/healthz").await;
+    assert_eq!((reply.status, reply.body.as_str()), (Status::Ok, "ok"));
+    app.db.close().await;
+    let reply = anonymous.get("/healthz").await;
+    assert_eq!(reply.status, Status::ServiceUnavailable);
 }
