@@ -433,6 +433,37 @@ async fn schedule_and_take_attendance(b: &Client, base: &str, cadre: i64) -> Ste
         "the change is in the history"
     );
 
+    // On a phone (390 px) the grid is a card per person: every mark and the hours are on
+    // the screen, not behind a sideways scroll.
+    b.set_window_size(390, 844).await?;
+    b.refresh().await?;
+    wait_for(b, "table.grid").await?;
+    b.execute(
+        "document.querySelector('table.grid').scrollIntoView();",
+        vec![],
+    )
+    .await?;
+    keep_screenshot(b, "session_detail_phone").await?;
+    let overflow = b
+        .execute(
+            "var width = window.innerWidth; var out = [];\
+             document.querySelectorAll('table.grid input[type=radio], table.grid input[name$=hours]')\
+               .forEach(function (e) { var r = e.getBoundingClientRect();\
+                 if (r.right > width || r.width < 12) { out.push(e.name + ' ' + r.right + ' ' + r.width); } });\
+             if (document.documentElement.scrollWidth > width) { out.push('page ' + document.documentElement.scrollWidth + ' of ' + width);\
+               document.querySelectorAll('body *').forEach(function (e) { var r = e.getBoundingClientRect();\
+                 if (r.right > width + 1) { out.push(e.tagName + '.' + e.className + ' ' + Math.round(r.right)); } }); }\
+             return out.join('; ');",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        overflow.as_str(),
+        Some(""),
+        "controls off the phone's screen: {overflow}"
+    );
+    b.set_window_size(1366, 900).await?;
+
     b.goto(&format!("{base}/people/{cadre}?year=2021")).await?;
     wait_for(b, ".study-summary").await?;
     keep_screenshot(b, "person_study").await?;
