@@ -476,6 +476,28 @@ async fn schedule_and_take_attendance(b: &Client, base: &str, cadre: i64) -> Ste
     keep_screenshot(b, "session_calendar").await?;
     let calendar = b.find(Locator::Css("table.calendar")).await?.text().await?;
     assert!(calendar.contains("08:30 会前学法"), "{calendar}");
+
+    // The session list on a phone: each row's link and status are on the screen.
+    b.set_window_size(390, 844).await?;
+    b.goto(&format!("{base}/sessions?year=2021")).await?;
+    wait_for(b, "table.cards").await?;
+    keep_screenshot(b, "session_list_phone").await?;
+    let hidden = b
+        .execute(
+            "var width = window.innerWidth; var out = [];\
+             document.querySelectorAll('table.cards td a, table.cards .status').forEach(function (e) {\
+               var r = e.getBoundingClientRect(); if (r.right > width || r.left < 0) { out.push(e.textContent); } });\
+             if (document.documentElement.scrollWidth > width) { out.push('page ' + document.documentElement.scrollWidth); }\
+             return out.join('; ');",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        hidden.as_str(),
+        Some(""),
+        "off the phone's screen: {hidden}"
+    );
+    b.set_window_size(1366, 900).await?;
     Ok(())
 }
 
