@@ -534,6 +534,14 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         ),
         (
             "GET",
+            "/static/app.js",
+            "/static/app.js".into(),
+            vec![],
+            ANYONE,
+        ),
+        ("GET", "/healthz", "/healthz".into(), vec![], ANYONE),
+        (
+            "GET",
             "/?<year>&<village>",
             "/".into(),
             vec![],
