@@ -309,13 +309,28 @@ impl FormValues {
 }
 
 /// After saving: a warning when the material is now handed out beyond recorded stock.
+/// Back to the list, on the year of the record just saved (so that it is in view), with
+/// a warning when the material is now handed out beyond its recorded stock.
 async fn saved(
     db: &Db,
     actor: &Actor,
-    material_id: &str,
+    form: &DistributionForm,
     message: &str,
 ) -> AppResult<Flash<Redirect>> {
-    let to = Redirect::to("/distributions");
+    let year = crate::domain::dates::parse_cn_date(&form.distributed_on)
+        .map(|d| chrono::Datelike::year(&d))
+        .ok();
+    let to = Redirect::to(match year {
+        Some(year) => format!("/distributions?year={year}"),
+        None => "/distributions".to_string(),
+    });
+    // Only organizers and admins record receipts; a clerk is told whom to ask.
+    let who = if actor.may_manage_catalogue() {
+        "请补录入库"
+    } else {
+        "请联系镇里的组织者补录入库"
+    };
+    let material_id = form.material_id.as_str();
     let shortfall = match material_id.trim().parse() {
         Ok(id) => materials::shortfall_of(db, actor, id).await?,
         Err(_) => None,
@@ -323,7 +338,9 @@ async fn saved(
     Ok(match shortfall {
         Some(missing) => Flash::error(
             to,
-            format!("{message}注意：该资料发放已超出登记库存 {missing}，已标记为“库存不足”，请补录入库。"),
+            format!(
+                "{message}注意：该资料发放已超出登记库存 {missing}，已标记为“库存不足”，{who}。"
+            ),
         ),
         None => Flash::success(to, message.to_string()),
     })
@@ -347,7 +364,7 @@ async fn create(
     let actor = &editor.0.actor;
     match materials::create_distribution(db, actor, &input_of(&form)?).await {
         Ok(_) => Ok(Either::Right(
-            saved(db, actor, &form.material_id, "已登记发放。").await?,
+            saved(db, actor, &form, "已登记发放。").await?,
         )),
         Err(ServiceError::Invalid(errors)) => {
             let values = FormValues::submitted(&form);
@@ -383,9 +400,7 @@ async fn update(
     let form = form.0;
     let actor = &editor.0.actor;
     match materials::update_distribution(db, actor, id, &input_of(&form)?).await {
-        Ok(()) => Ok(Either::Right(
-            saved(db, actor, &form.material_id, "已保存。").await?,
-        )),
+        Ok(()) => Ok(Either::Right(saved(db, actor, &form, "已保存。").await?)),
         Err(ServiceError::Invalid(errors)) => {
             let values = FormValues::submitted(&form);
             Ok(Either::Left(

@@ -28,6 +28,7 @@ on_both_backends!(
     clerk_records_only_for_own_village,
     village_page_shows_the_year_and_the_literate_target,
     absurd_quantities_are_field_errors_and_the_year_still_adds_up,
+    a_saved_distribution_opens_its_year_and_a_clerk_is_told_whom_to_ask,
 );
 
 fn year(y: i32) -> Period {
@@ -726,4 +727,42 @@ async fn absurd_quantities_are_field_errors_and_the_year_still_adds_up(backend: 
     .unwrap();
     assert_eq!(preview.rejected, 1);
     assert!(preview.errors[0].message.contains("超出合理范围"));
+}
+
+async fn a_saved_distribution_opens_its_year_and_a_clerk_is_told_whom_to_ask(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "saved_distribution_year").await else {
+        return;
+    };
+    let own = app.village("龙凤村").await;
+    let material = app.material("民法典手册").await;
+    app.user("clerk", Role::Clerk, Some(own)).await;
+    let clerk = app.session("clerk").await;
+    let m = material.to_string();
+    let v = own.to_string();
+    let reply = clerk
+        .post(
+            "/distributions",
+            &[
+                ("material_id", m.as_str()),
+                ("distributed_on", "2021-04-01"),
+                ("village_id", v.as_str()),
+                ("quantity", "30"),
+                ("recipients", ""),
+                ("place", ""),
+                ("handled_by", ""),
+                ("session_id", ""),
+                ("activity_id", ""),
+                ("notes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, Status::SeeOther);
+    assert_eq!(reply.location.as_deref(), Some("/distributions?year=2021"));
+    let list = clerk.get("/distributions?year=2021").await;
+    assert!(list.body.contains("库存不足"), "{}", list.body);
+    assert!(
+        list.body.contains("请联系镇里的组织者补录入库"),
+        "a clerk cannot record receipts: {}",
+        list.body
+    );
 }
