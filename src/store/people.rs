@@ -132,6 +132,24 @@ pub async fn find_by_id_number(db: &Db, id_number: &str) -> StoreResult<Option<i
     Ok(id)
 }
 
+/// People of this village (`None`: the township organ) with exactly this name.
+pub async fn named_in_village(
+    db: &Db,
+    village_id: Option<i64>,
+    name: &str,
+) -> StoreResult<Vec<Person>> {
+    let sql = format!(
+        "{SELECT} {FROM} WHERE p.name = $1 \
+         AND (p.village_id = $2 OR (p.village_id IS NULL AND $2 IS NULL)) ORDER BY p.id"
+    );
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, Person>(&sql)
+        .bind(name)
+        .bind(village_id)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
 /// The stored columns of a person, as a form or an import writes them (and as an import's
 /// undo restores them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

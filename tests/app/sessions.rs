@@ -17,6 +17,7 @@ use rocket::http::Status;
 use crate::helpers::{on_both_backends, Backend, Session, TestApp};
 
 on_both_backends!(
+    the_same_walk_in_twice_is_one_person,
     checkin_throttle_ignores_addresses_the_client_claims,
     monthly_series_with_following_edits_and_cancellation,
     conflicts_warn_and_can_be_overridden,
@@ -955,4 +956,53 @@ async fn checkin_throttle_ignores_addresses_the_client_claims(backend: Backend) 
             .unwrap()
             .is_empty()
     );
+}
+
+async fn the_same_walk_in_twice_is_one_person(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "walk_in_twice").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    let registered = person_with(&app, "王五", Some(village), "villager", "13812345678").await;
+    let session = app
+        .study_session(Some(village), "2021-03-01", "09:00", "学习宪法")
+        .await;
+    app.user("organizer", Role::Organizer, None).await;
+    let organizer = app.session("organizer").await;
+    let path = format!("/sessions/{session}/walk-in");
+    for _ in 0..2 {
+        let reply = organizer
+            .post(
+                &path,
+                &[
+                    ("person_id", ""),
+                    ("name", "赵新来"),
+                    ("phone", "13900001111"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+    }
+    // A walk-in whose name and phone are a registered person's is that person.
+    organizer
+        .post(
+            &path,
+            &[
+                ("person_id", ""),
+                ("name", "王五"),
+                ("phone", "13812345678"),
+            ],
+        )
+        .await;
+    let grid = store::attendance::grid(&app.db, session, VillageScope::Any)
+        .await
+        .unwrap();
+    let names: Vec<&str> = grid.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(grid.len(), 2, "{names:?}");
+    assert!(grid.iter().any(|r| r.person_id == registered));
+    let filter = store::people::PersonFilter {
+        name_contains: Some("赵新来".into()),
+        ..Default::default()
+    };
+    assert_eq!(store::people::count(&app.db, &filter).await.unwrap(), 1);
 }

@@ -173,7 +173,10 @@ pub async fn walk_in(
                 village_id: actor.confined_village().or(session.village_id),
                 ..input
             };
-            super::people::create_person(db, actor, &input).await?
+            match registered_walk_in(db, &input).await? {
+                Some(id) => id,
+                None => super::people::create_person(db, actor, &input).await?,
+            }
         }
         (None, None) => {
             let mut errors = FieldErrors::new();
@@ -198,6 +201,30 @@ pub async fn walk_in(
     )
     .await?;
     Ok(person_id)
+}
+
+/// The registered person a walk-in's name (and phone, when given) names in the village:
+/// registering the same walk-in twice must not make two people.
+async fn registered_walk_in(db: &Db, input: &PersonInput) -> ServiceResult<Option<i64>> {
+    let name = input.name.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    let same_name = people::named_in_village(db, input.village_id, name).await?;
+    let phone = crate::domain::Phone::parse(input.phone.trim()).ok();
+    let matching: Vec<i64> = same_name
+        .iter()
+        .filter(|p| match &phone {
+            Some(phone) => p.phone.as_deref() == Some(phone.as_str()),
+            None => true,
+        })
+        .map(|p| p.id)
+        .collect();
+    // Without a phone only an unambiguous name is the same person.
+    Ok(match matching.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
 }
 
 pub async fn reopen_checkin(
