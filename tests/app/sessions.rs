@@ -17,6 +17,7 @@ use rocket::http::Status;
 use crate::helpers::{on_both_backends, Backend, Session, TestApp};
 
 on_both_backends!(
+    ticking_a_village_and_a_category_is_the_condition,
     the_same_walk_in_twice_is_one_person,
     checkin_throttle_ignores_addresses_the_client_claims,
     monthly_series_with_following_edits_and_cancellation,
@@ -1005,4 +1006,39 @@ async fn the_same_walk_in_twice_is_one_person(backend: Backend) {
         ..Default::default()
     };
     assert_eq!(store::people::count(&app.db, &filter).await.unwrap(), 1);
+}
+
+async fn ticking_a_village_and_a_category_is_the_condition(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "invite_condition").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    let cadre = person_with(
+        &app,
+        "村干部甲",
+        Some(village),
+        "village_cadre",
+        "13800000001",
+    )
+    .await;
+    person_with(&app, "群众乙", Some(village), "villager", "13800000002").await;
+    let session = app
+        .study_session(Some(village), "2021-03-01", "09:00", "学习宪法")
+        .await;
+    app.user("organizer", Role::Organizer, None).await;
+    let organizer = app.session("organizer").await;
+    let v = village.to_string();
+    // The clerk ticks the village and picks 村干部, without the 按以下条件加入 box.
+    let reply = organizer
+        .post(
+            &format!("/sessions/{session}/invite"),
+            &[("villages", v.as_str()), ("category", "village_cadre")],
+        )
+        .await;
+    assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+    let invited = store::sessions::invitees(&app.db, session).await.unwrap();
+    assert_eq!(
+        invited.iter().map(|i| i.person_id).collect::<Vec<_>>(),
+        vec![cadre]
+    );
 }

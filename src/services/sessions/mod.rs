@@ -323,7 +323,11 @@ pub async fn invite(
         village_ids = vec![own];
     }
     let mut person_ids = Vec::new();
-    if selection.by_group {
+    // A ticked village or a chosen category is the condition; the box is only needed to
+    // invite everyone in the registry.
+    let by_group =
+        selection.by_group || !selection.village_ids.is_empty() || selection.category.is_some();
+    if by_group {
         person_ids.extend(sessions::people_matching(db, &village_ids, selection.category).await?);
     }
     for person_id in &selection.person_ids {
