@@ -36,6 +36,22 @@ impl<'r> FromRequest<'r> for BaseUrl {
     }
 }
 
+impl BaseUrl {
+    /// Whether the address only works on the server itself (127.0.0.1, localhost), so a
+    /// phone in the room could not open a QR code made from it.
+    pub fn is_local(&self) -> bool {
+        let Ok(url) = url::Url::parse(&self.0) else {
+            return false;
+        };
+        match url.host() {
+            Some(url::Host::Domain(name)) => name == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+    }
+}
+
 /// Who is checking in, for slowing down repeated wrong answers.
 pub struct ClientAddress(pub String);
 

@@ -17,6 +17,7 @@ use rocket::http::Status;
 use crate::helpers::{on_both_backends, Backend, Session, TestApp};
 
 on_both_backends!(
+    a_qr_code_for_the_server_only_says_so,
     ticking_a_village_and_a_category_is_the_condition,
     the_same_walk_in_twice_is_one_person,
     checkin_throttle_ignores_addresses_the_client_claims,
@@ -1041,4 +1042,36 @@ async fn ticking_a_village_and_a_category_is_the_condition(backend: Backend) {
         invited.iter().map(|i| i.person_id).collect::<Vec<_>>(),
         vec![cadre]
     );
+}
+
+async fn a_qr_code_for_the_server_only_says_so(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "local_qr").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    let session = app
+        .study_session(Some(village), "2021-03-01", "09:00", "学习宪法")
+        .await;
+    app.user("organizer", Role::Organizer, None).await;
+    let organizer = app.session("organizer").await;
+    let path = format!("/sessions/{session}");
+    for (host, local) in [
+        ("127.0.0.1:8000", true),
+        ("localhost:8000", true),
+        ("192.168.1.10:8000", false),
+    ] {
+        let response = organizer
+            .client
+            .get(path.clone())
+            .header(rocket::http::Header::new("Host", host))
+            .dispatch()
+            .await;
+        let body = response.into_string().await.unwrap_or_default();
+        // The QR code's address is shown under it (Tera escapes its slashes).
+        assert!(
+            body.contains(&format!("{host}&#x2F;checkin&#x2F;")),
+            "{host}"
+        );
+        assert_eq!(body.contains("这个地址是本机地址"), local, "{host}");
+    }
 }

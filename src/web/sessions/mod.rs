@@ -257,6 +257,8 @@ struct SessionDetailPage {
     statuses: Vec<CodeLabel>,
     history: Vec<HistoryLine>,
     checkin_url: String,
+    /// The QR code's address works on the server only: say so, and how to fix it.
+    checkin_url_local: bool,
     checkin_open: bool,
     qr_svg: String,
     registry: Vec<PersonChoice>,
@@ -295,6 +297,7 @@ async fn detail(
         history: history_views(&o.history, &names),
         qr_svg: qr_svg(&checkin_url),
         checkin_url,
+        checkin_url_local: base.is_local(),
         checkin_open: window == Window::Open,
         registry: o
             .walk_in_choices
