@@ -188,6 +188,21 @@ pub async fn overlapping(
         .collect())
 }
 
+/// Planned sessions of villages in `scope` that ended before `now`: held, or not, but with
+/// no attendance taken (已过期未考勤).
+pub async fn overdue(db: &Db, scope: VillageScope, now: NaiveDateTime) -> StoreResult<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM sessions WHERE status = 'planned' AND ends_at < $1 AND {}",
+        village_condition("village_id", 2)
+    );
+    let n = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(&sql)
+        .bind(now)
+        .bind_params(&scope_params(scope))
+        .fetch_one(pool)
+        .await?);
+    Ok(n)
+}
+
 /// Whether the session exists and belongs to a village in `scope`.
 pub async fn exists_visible(db: &Db, id: i64, scope: VillageScope) -> StoreResult<bool> {
     let sql = format!(

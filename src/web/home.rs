@@ -73,6 +73,8 @@ struct HomePage {
     chart_places: String,
     grid: Vec<CoverageLine>,
     months: Vec<u32>,
+    /// Sessions over without attendance, for those who take it.
+    overdue: i64,
 }
 
 #[rocket::get("/?<year>&<village>")]
@@ -134,6 +136,12 @@ async fn home(
         chart_places: horizontal_bars("法律七进（活动场次）", &places, "场"),
         grid: s.village_lines.iter().map(CoverageLine::of).collect(),
         months: (1..=12).collect(),
+        overdue: crate::services::sessions::overdue_count(
+            db,
+            &me.actor,
+            chrono::Local::now().naive_local(),
+        )
+        .await?,
         s,
     };
     Ok(chrome.render("home", view))

@@ -17,6 +17,7 @@ use rocket::http::Status;
 use crate::helpers::{on_both_backends, Backend, Session, TestApp};
 
 on_both_backends!(
+    meetings_over_without_attendance_are_pointed_out,
     a_qr_code_for_the_server_only_says_so,
     ticking_a_village_and_a_category_is_the_condition,
     the_same_walk_in_twice_is_one_person,
@@ -1074,4 +1075,59 @@ async fn a_qr_code_for_the_server_only_says_so(backend: Backend) {
         );
         assert_eq!(body.contains("这个地址是本机地址"), local, "{host}");
     }
+}
+
+async fn meetings_over_without_attendance_are_pointed_out(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "overdue_sessions").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    // Two past sessions, one of them held (attendance taken), and one in the future.
+    let past = app
+        .study_session(Some(village), "2021-03-01", "09:00", "学习宪法")
+        .await;
+    let held = app
+        .study_session(Some(village), "2021-04-01", "09:00", "学习民法典")
+        .await;
+    let someone = app.person("张三", Some(village)).await;
+    store::attendance::save_marks(
+        &app.db,
+        held,
+        &[store::attendance::Mark {
+            person_id: someone,
+            status: pufa::domain::session::AttendanceStatus::Present,
+            hours_credited: 1.0,
+        }],
+        pufa::domain::session::AttendanceSource::Manual,
+        None,
+    )
+    .await
+    .unwrap();
+    let future = (chrono::Local::now() + chrono::Duration::days(30)).date_naive();
+    app.study_session(Some(village), &future.to_string(), "09:00", "将来的学习")
+        .await;
+    app.user("organizer", Role::Organizer, None).await;
+    let organizer = app.session("organizer").await;
+    let home = organizer.get("/?year=2021").await;
+    assert!(
+        home.body.contains("有 1 场学法活动已过期未考勤"),
+        "{}",
+        home.body
+    );
+    let list = organizer.get("/sessions?year=2021").await;
+    assert_eq!(
+        list.body.matches("已过期未考勤").count(),
+        1,
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains(&format!("/sessions/{past}")));
+    // A viewer takes no attendance and is not reminded.
+    app.user("viewer", Role::Viewer, None).await;
+    let viewer = app.session("viewer").await;
+    assert!(!viewer
+        .get("/?year=2021")
+        .await
+        .body
+        .contains("已过期未考勤"));
 }

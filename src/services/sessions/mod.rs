@@ -364,3 +364,16 @@ pub async fn uninvite(db: &Db, actor: &Actor, id: i64, person_id: i64) -> Servic
     actor.require(can_manage_session(actor, session.village_id))?;
     Ok(sessions::remove_invitee(db, id, person_id, actor.user_id).await?)
 }
+
+/// How many of the actor's sessions ended without attendance being taken (for the
+/// organizer's reminder); none for those who cannot take attendance.
+pub async fn overdue_count(
+    db: &Db,
+    actor: &Actor,
+    now: chrono::NaiveDateTime,
+) -> ServiceResult<i64> {
+    if !actor.role.can_edit_records() {
+        return Ok(0);
+    }
+    Ok(crate::store::sessions::overdue(db, actor.scope, now).await?)
+}

@@ -31,6 +31,8 @@ pub struct SessionView {
     hours: f64,
     status: &'static str,
     status_code: &'static str,
+    /// Planned, but already over: attendance was never taken (已过期未考勤).
+    overdue: bool,
     notes: String,
     can_manage: bool,
 }
@@ -55,6 +57,8 @@ impl SessionView {
             hours: s.hours_credited,
             status: s.status.label_zh(),
             status_code: s.status.code(),
+            overdue: s.status == crate::domain::session::SessionStatus::Planned
+                && s.ends_at < chrono::Local::now().naive_local(),
             notes: s.notes.clone(),
             can_manage: can_manage_session(actor, s.village_id),
         }
