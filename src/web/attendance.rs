@@ -161,7 +161,9 @@ async fn save_grid(
     id: i64,
     form: CsrfForm<GridForm>,
     db: &State<Db>,
-) -> AppResult<Flash<Redirect>> {
+    chrome: Chrome,
+    base: super::checkin::BaseUrl,
+) -> AppResult<Either<Template, Flash<Redirect>>> {
     let lines: Vec<MarkInput> = form
         .0
         .rows
@@ -173,29 +175,23 @@ async fn save_grid(
         })
         .collect();
     match attendance::save_grid(db, &editor.0.actor, id, &lines).await {
-        Ok(n) => Ok(Flash::success(
+        Ok(n) => Ok(Either::Right(Flash::success(
             back_to(id),
             format!("考勤已保存（{n} 人有变动）。"),
-        )),
+        ))),
+        // The grid again, as the organizer filled it in, with the message on each wrong line.
         Err(ServiceError::Invalid(errors)) => {
-            let message = errors
-                .iter()
-                .map(|(field, message)| {
-                    let line = field
-                        .trim_start_matches("rows.")
-                        .parse::<usize>()
-                        .map(|i| i + 1)
-                        .unwrap_or(0);
-                    format!("第{line}行：{message}")
-                })
-                .collect::<Vec<_>>()
-                .join("；");
-            Ok(Flash::error(
-                back_to(id),
-                format!("考勤未保存，请修改后重试。{message}"),
-            ))
+            let posted = super::sessions::PostedGrid {
+                lines: &lines,
+                errors: &errors,
+            };
+            let view =
+                super::sessions::detail_page(db, &editor.0.actor, id, &base, Some(posted)).await?;
+            Ok(Either::Left(chrome.render("sessions/detail", view)))
         }
-        Err(ServiceError::Refused(message)) => Ok(Flash::error(back_to(id), message)),
+        Err(ServiceError::Refused(message)) => {
+            Ok(Either::Right(Flash::error(back_to(id), message)))
+        }
         Err(e) => Err(e.into()),
     }
 }

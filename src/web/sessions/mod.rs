@@ -249,7 +249,7 @@ async fn cancel(
 }
 
 #[derive(Serialize)]
-struct SessionDetailPage {
+pub struct SessionDetailPage {
     session: SessionView,
     series: Option<String>,
     rows: Vec<GridLine>,
@@ -261,6 +261,8 @@ struct SessionDetailPage {
     checkin_url_local: bool,
     checkin_open: bool,
     qr_svg: String,
+    /// Why a posted grid was not saved (it is shown again as posted).
+    grid_error: Option<String>,
     registry: Vec<PersonChoice>,
 }
 
@@ -273,7 +275,25 @@ async fn detail(
     chrome: Chrome,
     base: BaseUrl,
 ) -> AppResult<Template> {
-    let actor = &me.actor;
+    let view = detail_page(db, &me.actor, id, &base, None).await?;
+    Ok(chrome.render("sessions/detail", view))
+}
+
+/// A grid the organizer posted and the service refused: each line's posted values, and
+/// the messages by line index.
+pub struct PostedGrid<'a> {
+    pub lines: &'a [crate::services::attendance::MarkInput],
+    pub errors: &'a crate::domain::fields::FieldErrors,
+}
+
+/// The session page's view; with `posted`, the grid shows what was posted and why not.
+pub async fn detail_page(
+    db: &Db,
+    actor: &crate::services::Actor,
+    id: i64,
+    base: &BaseUrl,
+    posted: Option<PostedGrid<'_>>,
+) -> AppResult<SessionDetailPage> {
     let o = sessions::overview(db, actor, id).await?;
     let s = &o.session;
     let attended = o
@@ -291,7 +311,29 @@ async fn detail(
     let view = SessionDetailPage {
         session: SessionView::of(s, actor),
         series: o.series.clone(),
-        rows: o.grid.iter().map(GridLine::of).collect(),
+        rows: o
+            .grid
+            .iter()
+            .map(|r| {
+                let line = GridLine::of(r);
+                let Some(posted) = &posted else {
+                    return line;
+                };
+                // Lines are matched by person, as the form posts them.
+                match posted
+                    .lines
+                    .iter()
+                    .position(|m| m.person_id.trim() == r.person_id.to_string())
+                {
+                    Some(i) => line.with_posted(
+                        &posted.lines[i].status,
+                        &posted.lines[i].hours,
+                        posted.errors.get(&format!("rows.{i}")).cloned(),
+                    ),
+                    None => line,
+                }
+            })
+            .collect(),
         attended,
         statuses: AttendanceStatus::options(),
         history: history_views(&o.history, &names),
@@ -299,13 +341,16 @@ async fn detail(
         checkin_url,
         checkin_url_local: base.is_local(),
         checkin_open: window == Window::Open,
+        grid_error: posted
+            .as_ref()
+            .map(|_| "考勤未保存：请按标出的行修改后再保存，其他行已按您填写的保留。".to_string()),
         registry: o
             .walk_in_choices
             .iter()
             .map(|r| PersonChoice::of(&r.person))
             .collect(),
     };
-    Ok(chrome.render("sessions/detail", view))
+    Ok(view)
 }
 
 pub fn routes() -> Vec<Route> {

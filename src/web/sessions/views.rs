@@ -116,9 +116,19 @@ pub struct GridLine {
     status: String,
     hours: String,
     self_checkin: bool,
+    /// What is wrong with this line as posted (the grid is shown again with it).
+    error: Option<String>,
 }
 
 impl GridLine {
+    /// The line as the organizer posted it, with its message, when the grid was refused.
+    pub fn with_posted(mut self, status: &str, hours: &str, error: Option<String>) -> GridLine {
+        self.status = status.to_string();
+        self.hours = hours.to_string();
+        self.error = error;
+        self
+    }
+
     pub fn of(r: &GridRow) -> GridLine {
         GridLine {
             person_id: r.person_id,
@@ -129,6 +139,7 @@ impl GridLine {
             status: r.status.clone().unwrap_or_default(),
             hours: r.hours_credited.map(|h| h.to_string()).unwrap_or_default(),
             self_checkin: r.source.as_deref() == Some("self_checkin"),
+            error: None,
         }
     }
 }
