@@ -37,6 +37,17 @@ pub const SHORT_TEXT_MAX_CHARS: usize = 100;
 pub const NOTES_MAX_CHARS: usize = 2000;
 pub const UNIT_MAX_CHARS: usize = 4;
 
+/// What makes two titles the same material: their letters, digits and characters, without
+/// spaces, brackets, quotes or punctuation, full-width folded to half-width
+/// (《民法典》宣传手册 and 民法典 宣传手册 are one material).
+pub fn title_key(title: &str) -> String {
+    super::text::to_half_width(title)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct MaterialInput {
     pub title: String,
@@ -244,5 +255,25 @@ mod tests {
         assert_eq!(draft.unit, "份");
         let missing = MaterialInput::default().parse().unwrap_err();
         assert!(missing.contains_key("title") && missing.contains_key("kind"));
+    }
+}
+
+#[cfg(test)]
+mod title_tests {
+    use super::title_key;
+
+    #[test]
+    fn titles_differing_in_punctuation_brackets_or_spaces_are_one_material() {
+        let key = title_key("《民法典》宣传手册");
+        for same in [
+            "民法典宣传手册",
+            "“民法典” 宣传手册",
+            "民法典（宣传手册）",
+            "《民法典》宣传手册 ",
+        ] {
+            assert_eq!(title_key(same), key, "{same}");
+        }
+        assert_ne!(title_key("宪法宣传手册"), key);
+        assert_eq!(title_key("ＡＢＣ 读本"), title_key("abc读本"));
     }
 }

@@ -26,6 +26,7 @@ on_both_backends!(
     two_undos_of_one_batch_at_once_undo_it_once,
     sheet_rows_take_the_hours_of_the_session_they_name,
     a_rejected_row_plans_no_session,
+    a_title_differing_only_in_punctuation_is_the_same_material,
 );
 
 fn day() -> NaiveDate {
@@ -677,4 +678,52 @@ async fn a_rejected_row_plans_no_session(backend: Backend) {
     assert_eq!((preview.created, preview.rejected), (1, 1));
     assert!(sessions_of_topic(&app, "只有错行的学习").await.is_empty());
     assert_eq!(sessions_of_topic(&app, "正常的学习").await.len(), 1);
+}
+
+async fn a_title_differing_only_in_punctuation_is_the_same_material(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "material_titles").await else {
+        return;
+    };
+    let t = township(&app).await;
+    let existing = app.material("《民法典》宣传手册").await;
+    let file = xlsx(
+        "发放",
+        &[
+            vec![C::T("发放日期"), C::T("资料名称"), C::T("数量")],
+            vec![C::T("2021-03-05"), C::T("民法典宣传手册"), C::N(100.0)],
+            vec![C::T("2021-03-06"), C::T("全新的折页"), C::N(50.0)],
+        ],
+        &[],
+    );
+    let actor = admin(&app).await;
+    let chosen = Upload {
+        village_id: Some(t.longfeng),
+        ..upload("发放.xlsx", &file)
+    };
+    let preview = imports::preview(&app.db, &actor, &chosen).await.unwrap();
+    let warnings: Vec<&str> = preview
+        .warnings
+        .iter()
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(
+        warnings,
+        vec!["资料目录中没有“全新的折页”，导入时将新建资料"],
+        "only the new title is announced"
+    );
+    imports::commit(&app.db, &actor, &chosen, false)
+        .await
+        .unwrap();
+    let catalogue = store::materials::choices(&app.db).await.unwrap();
+    assert_eq!(catalogue.len(), 2, "{catalogue:?}");
+    let filter = store::distributions::DistributionFilter {
+        period: Period::everything(),
+        village: VillageScope::Any,
+        material_kind: None,
+        material_id: Some(existing),
+    };
+    let totals = store::distributions::totals(&app.db, &filter)
+        .await
+        .unwrap();
+    assert_eq!((totals.rows, totals.quantity), (1, 100));
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{Common, Outcome, RowIssues};
 use crate::domain::import::Field;
 use crate::domain::material::{
-    MaterialDraft, MaterialKind, NOTES_MAX_CHARS, SHORT_TEXT_MAX_CHARS, TITLE_MAX_CHARS,
+    title_key, MaterialDraft, MaterialKind, NOTES_MAX_CHARS, SHORT_TEXT_MAX_CHARS, TITLE_MAX_CHARS,
     UNIT_MAX_CHARS,
 };
 use crate::domain::person::NAME_MAX_CHARS;
@@ -15,7 +15,8 @@ use crate::sheets::read::SheetTable;
 use crate::store::imports::{self as store, DistributionRow, Op, Ref};
 use crate::store::Db;
 
-/// Catalogue entries by title: stored, or created by an earlier row.
+/// Catalogue entries by title (compared by `title_key`): stored, or created by an earlier
+/// row.
 pub(super) struct Catalogue {
     by_title: HashMap<String, Ref>,
 }
@@ -25,7 +26,7 @@ impl Catalogue {
         let by_title = crate::store::materials::choices(db)
             .await?
             .into_iter()
-            .map(|(id, title, _)| (title, Ref::Existing(id)))
+            .map(|(id, title, _)| (title_key(&title), Ref::Existing(id)))
             .collect();
         Ok(Catalogue { by_title })
     }
@@ -38,7 +39,7 @@ impl Catalogue {
         kind: MaterialKind,
         unit: &str,
     ) -> Ref {
-        if let Some(r) = self.by_title.get(title) {
+        if let Some(r) = self.by_title.get(&title_key(title)) {
             return *r;
         }
         self.create(common, title, kind, unit)
@@ -54,7 +55,7 @@ impl Catalogue {
         kind: MaterialKind,
         unit: &str,
     ) -> Option<Ref> {
-        if let Some(r) = self.by_title.get(title) {
+        if let Some(r) = self.by_title.get(&title_key(title)) {
             return Some(*r);
         }
         if common.actor.confined_village().is_some() {
@@ -64,6 +65,10 @@ impl Catalogue {
             );
             return None;
         }
+        issues.warn(
+            Some(Field::MaterialTitle),
+            format!("资料目录中没有“{title}”，导入时将新建资料"),
+        );
         Some(self.create(common, title, kind, unit))
     }
 
@@ -80,7 +85,7 @@ impl Catalogue {
             unit: unit.to_string(),
             notes: String::new(),
         })));
-        self.by_title.insert(title.to_string(), created);
+        self.by_title.insert(title_key(title), created);
         created
     }
 }
