@@ -27,6 +27,7 @@ on_both_backends!(
     sheet_rows_take_the_hours_of_the_session_they_name,
     a_rejected_row_plans_no_session,
     a_title_differing_only_in_punctuation_is_the_same_material,
+    the_preview_says_what_it_took_from_the_title,
 );
 
 fn day() -> NaiveDate {
@@ -726,4 +727,26 @@ async fn a_title_differing_only_in_punctuation_is_the_same_material(backend: Bac
         .await
         .unwrap();
     assert_eq!((totals.rows, totals.quantity), (1, 100));
+}
+
+async fn the_preview_says_what_it_took_from_the_title(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "title_facts").await else {
+        return;
+    };
+    township(&app).await;
+    let file = xlsx(
+        "三月",
+        &[
+            vec![C::T("石桥村2021年普法资料发放登记表")],
+            vec![C::T("发放日期"), C::T("资料名称"), C::T("数量")],
+            vec![C::T("3月5日"), C::T("民法典手册"), C::N(100.0)],
+        ],
+        &[],
+    );
+    let actor = admin(&app).await;
+    let preview = imports::preview(&app.db, &actor, &upload("发放.xlsx", &file))
+        .await
+        .unwrap();
+    assert_eq!(preview.sheets[0].title_village.as_deref(), Some("石桥村"));
+    assert_eq!(preview.sheets[0].title_year, Some(2021));
 }

@@ -56,6 +56,9 @@ impl From<crate::store::StoreError> for ImportError {
 pub struct SheetSummary {
     pub name: String,
     pub header_row: usize,
+    /// What the title rows said, used for rows that leave these cells blank.
+    pub title_village: Option<String>,
+    pub title_year: Option<i32>,
 }
 
 /// A rejected row: its sheet's headers and cells as uploaded, and what is wrong.
@@ -163,6 +166,8 @@ async fn plan_upload(db: &Db, actor: &Actor, upload: ReadUpload) -> Result<Previ
             .map(|s| SheetSummary {
                 name: s.name.clone(),
                 header_row: s.header_row,
+                title_village: s.title_village.clone(),
+                title_year: s.title_year,
             })
             .collect(),
         rows_total: tables.sheets.iter().map(|s| s.rows.len()).sum(),
