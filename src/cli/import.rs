@@ -51,6 +51,7 @@ pub enum KindArg {
     Attendance,
     Materials,
     Activities,
+    SelfStudy,
 }
 
 impl KindArg {
@@ -60,6 +61,7 @@ impl KindArg {
             KindArg::Attendance => ImportKind::Attendance,
             KindArg::Materials => ImportKind::Materials,
             KindArg::Activities => ImportKind::Activities,
+            KindArg::SelfStudy => ImportKind::SelfStudy,
         }
     }
 }

@@ -10,6 +10,7 @@ coded_enum! {
         Attendance => ("attendance", "学法签到表"),
         Materials => ("materials", "普法资料发放登记表"),
         Activities => ("activities", "普法活动台账"),
+        SelfStudy => ("self_study", "自学登记表"),
     }
 }
 
@@ -46,6 +47,8 @@ pub enum Field {
     MaterialsHandedOut,
     /// 签名 on a printed sign-in sheet: signed means present.
     Signature,
+    /// 学习形式 of a self-study record (读书, 网络学习, …).
+    StudyForm,
 }
 
 /// (field, canonical header, synonyms, required)
@@ -184,6 +187,36 @@ const ACTIVITIES: &[ColumnSpec] = &[
     (Field::Notes, "备注", &[], false),
 ];
 
+const SELF_STUDY: &[ColumnSpec] = &[
+    (
+        Field::Date,
+        "日期",
+        &["学习日期", "自学日期", "时间", "学习时间"],
+        true,
+    ),
+    (Field::Name, "姓名", &["人员姓名", "学习人"], true),
+    (Field::Village, "村(社区)", VILLAGE_SYNONYMS, false),
+    (
+        Field::Topic,
+        "学习内容",
+        &["自学内容", "学习主题", "内容", "学习材料", "学习资料"],
+        true,
+    ),
+    (
+        Field::StudyForm,
+        "学习形式",
+        &["自学形式", "形式", "方式", "学习方式"],
+        false,
+    ),
+    (
+        Field::Hours,
+        "学时",
+        &["自学学时", "时长", "学时(小时)", "自学时长"],
+        true,
+    ),
+    (Field::Notes, "备注", &[], false),
+];
+
 impl ImportKind {
     pub fn columns(self) -> &'static [ColumnSpec] {
         match self {
@@ -191,6 +224,7 @@ impl ImportKind {
             ImportKind::Attendance => ATTENDANCE,
             ImportKind::Materials => MATERIALS,
             ImportKind::Activities => ACTIVITIES,
+            ImportKind::SelfStudy => SELF_STUDY,
         }
     }
 

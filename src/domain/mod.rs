@@ -14,6 +14,7 @@ pub mod person;
 pub mod phone;
 pub mod role;
 pub mod schedule;
+pub mod self_study;
 pub mod session;
 pub mod text;
 pub mod village;

@@ -17,7 +17,7 @@ pub const MAX_WHOLE_NUMBER: i64 = 10_000_000;
 
 /// Units that may trail a number; longer ones first so “人次” wins over “人”.
 const UNITS: &[&str] = &[
-    "小时", "人次", "份", "册", "张", "条", "本", "套", "人", "次", "场", "h", "H",
+    "学时", "小时", "人次", "份", "册", "张", "条", "本", "套", "人", "次", "场", "h", "H",
 ];
 
 fn cleaned(input: &str) -> String {
@@ -126,6 +126,7 @@ mod tests {
     fn hours_accept_decimals_and_units() {
         assert_eq!(parse_hours("1.5"), Ok(1.5));
         assert_eq!(parse_hours("2小时"), Ok(2.0));
+        assert_eq!(parse_hours("1.5学时"), Ok(1.5));
         assert_eq!(parse_hours("２h"), Ok(2.0));
         for text in ["", ".5", "1.2.3", "三", "25"] {
             assert!(parse_hours(text).is_err(), "{text}");

@@ -7,6 +7,7 @@ use super::imports::{self, ImportError, Upload};
 use super::users::{create_user, UserInput};
 use super::villages::{create_village, VillageInput};
 use super::{Actor, ServiceError};
+use crate::domain::self_study::SELF_STUDY_REQUIREMENT;
 use crate::domain::{Category, Role};
 use crate::store::{attendance, users, villages, Db};
 
@@ -114,8 +115,17 @@ async fn load_demo_files(
             users::get(db, id).await?.ok_or(ServiceError::NotFound)?
         }
     };
-    attendance::save_requirement(db, Category::TownshipCadre, None, 12, 12.0, Some(admin.id))
-        .await?;
+    attendance::save_requirement(db, Category::TownshipCadre, "", 12, 12.0, Some(admin.id)).await?;
+    // 自学不少于20学时, as the county asks of township cadres.
+    attendance::save_requirement(
+        db,
+        Category::TownshipCadre,
+        SELF_STUDY_REQUIREMENT,
+        0,
+        20.0,
+        Some(admin.id),
+    )
+    .await?;
     let actor = Actor::from_user(&admin)?;
     let mut report = Vec::new();
     for (name, bytes) in files {

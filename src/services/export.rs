@@ -13,6 +13,7 @@ use crate::sheets::table::{Cell, Table};
 use crate::sheets::yearbook::{yearbook_workbook, Yearbook};
 use crate::store::activities::{self, ActivityFilter};
 use crate::store::distributions::{self, DistributionFilter};
+use crate::store::self_study::{self, SelfStudyFilter};
 use crate::store::{summary, Db};
 
 fn figures(s: &AnnualSummary) -> Vec<(String, Cell)> {
@@ -30,6 +31,8 @@ fn figures(s: &AnnualSummary) -> Vec<(String, Cell)> {
         ("参学人次".to_string(), Cell::Int(s.attendance_person_times)),
         ("出勤率（%）".into(), Cell::Number(s.attendance_rate)),
         ("累计学时".into(), Cell::Number(s.study_hours_total)),
+        ("自学学时".into(), Cell::Number(s.self_study_hours)),
+        ("参加自学人数".into(), Cell::Int(s.self_study_people)),
         (
             "学时未达标人数".into(),
             Cell::Int(s.people_below_requirement),
@@ -123,6 +126,27 @@ pub async fn year_workbook(
                 p.post.into(),
                 Cell::Int(p.sessions),
                 Cell::Number(p.hours),
+            ]
+        })
+        .collect();
+    let self_study_filter = SelfStudyFilter {
+        period,
+        village: scope,
+        person_id: None,
+    };
+    let self_study: Vec<Vec<Cell>> = self_study::list(db, &self_study_filter, i64::MAX, 0)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|r| {
+            vec![
+                Cell::Date(r.studied_on),
+                r.person_name.into(),
+                r.village_name.unwrap_or_else(|| "镇机关".into()).into(),
+                r.content.into(),
+                r.form.label_zh().into(),
+                Cell::Number(r.hours),
+                r.notes.into(),
             ]
         })
         .collect();
@@ -234,6 +258,27 @@ pub async fn year_workbook(
             rows: hours,
         },
         Table {
+            sheet_name: "自学".into(),
+            headers: vec![
+                "日期",
+                "姓名",
+                "村(社区)",
+                "学习内容",
+                "学习形式",
+                "学时",
+                "备注",
+            ],
+            totals: Some(vec![
+                "合计".into(),
+                format!("{}人", s.self_study_people).into(),
+                Cell::Empty,
+                format!("{}条", self_study.len()).into(),
+                Cell::Empty,
+                sum_num(&self_study, 5),
+            ]),
+            rows: self_study,
+        },
+        Table {
             sheet_name: "法律明白人".into(),
             headers: vec!["姓名", "村(社区)", "认定日期", "联系电话", "身份证号"],
             totals: Some(vec!["合计".into(), format!("{}人", literates.len()).into()]),
@@ -262,9 +307,12 @@ pub async fn year_workbook(
             rows: coverage,
         },
     ];
-    let mut village_rows: Vec<Vec<Cell>> = s
+    // The village lines, then the township's own (镇级, 镇机关): together they add up to
+    // the year's figures.
+    let village_rows: Vec<Vec<Cell>> = s
         .village_lines
         .iter()
+        .chain(s.township_line.iter())
         .map(|l| {
             vec![
                 Cell::Text(l.name.clone()),
@@ -274,24 +322,12 @@ pub async fn year_workbook(
                 Cell::Int(l.materials),
                 Cell::Int(l.legal_literates),
                 Cell::Int(l.legal_literates_new),
+                Cell::Int(l.attendance_person_times),
+                Cell::Number(l.study_hours),
+                Cell::Number(l.self_study_hours),
             ]
         })
         .collect();
-    if village_id.is_none() {
-        // Township level (镇机关, 镇级): what is not any village's, so that the totals row
-        // equals the summary.
-        let sum =
-            |f: fn(&super::summary::VillageLine) -> i64| s.village_lines.iter().map(f).sum::<i64>();
-        village_rows.push(vec![
-            Cell::Text("镇级（镇机关）".into()),
-            Cell::Int(s.sessions_held - sum(|l| l.sessions_held)),
-            Cell::Int(s.activities_held - sum(|l| l.activities)),
-            Cell::Int(s.activity_audience_total - sum(|l| l.audience)),
-            Cell::Int(s.materials_distributed - sum(|l| l.materials)),
-            Cell::Int(s.legal_literates_on_roster - sum(|l| l.legal_literates)),
-            Cell::Int(s.legal_literates_new - sum(|l| l.legal_literates_new)),
-        ]);
-    }
     let book = Yearbook {
         title: format!("{subject}{year}年普法工作汇总"),
         figures: figures(&s),
@@ -315,6 +351,9 @@ pub async fn year_workbook(
             "资料发放(份)",
             "法律明白人(人)",
             "本年新培养(人)",
+            "参学人次",
+            "学时",
+            "自学学时",
         ],
         village_rows,
         lists,

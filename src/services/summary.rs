@@ -14,6 +14,7 @@ use crate::domain::session::SessionKind;
 use crate::domain::VillageScope;
 use crate::store::activities::{self, ActivityDimension, ActivityFilter};
 use crate::store::distributions::{self, DistributionDimension, DistributionFilter};
+use crate::store::self_study::{self, SelfStudyFilter};
 use crate::store::{attendance, summary, villages, Db};
 
 /// One village's line of the year (各村汇总, coverage grid).
@@ -26,8 +27,20 @@ pub struct VillageLine {
     pub materials: i64,
     pub legal_literates: i64,
     pub legal_literates_new: i64,
+    /// Attended person-times and their hours of the village's people (at any session).
+    pub attendance_person_times: i64,
+    pub study_hours: f64,
+    /// Self-study hours of the village's people.
+    pub self_study_hours: f64,
     /// Per month "01".."12": sessions held + activities.
     pub months: BTreeMap<String, i64>,
+}
+
+/// A held 党委会专题学法 meeting (the report's first part names them).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CommitteeMeeting {
+    pub date: NaiveDate,
+    pub topic: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -44,6 +57,11 @@ pub struct AnnualSummary {
     pub attendance_person_times: i64,
     pub attendance_rate: f64,
     pub study_hours_total: f64,
+    /// Self-study (自学) of the year: records, hours, and how many people studied.
+    pub self_study_records: i64,
+    pub self_study_hours: f64,
+    pub self_study_people: i64,
+    pub committee_meetings: Vec<CommitteeMeeting>,
     pub people_below_requirement: i64,
     pub legal_literates_on_roster: i64,
     pub legal_literates_new: i64,
@@ -57,6 +75,10 @@ pub struct AnnualSummary {
     pub audience_by_group: BTreeMap<String, i64>,
     pub villages_without_activity_by_quarter: BTreeMap<String, Vec<String>>,
     pub village_lines: Vec<VillageLine>,
+    /// The township organ's own line (镇级 sessions, activities and handouts; township
+    /// cadres' attendance, self-study and 法律明白人); none for one village's summary.
+    /// With it, the village lines add up to the year's figures.
+    pub township_line: Option<VillageLine>,
 }
 
 fn months() -> BTreeMap<String, i64> {
@@ -186,8 +208,22 @@ pub async fn annual_summary(
 
     // Per village: the coverage grid and the 各村汇总 line.
     let coverage = summary::coverage(db, period, scope).await?;
-    let audience_by_village =
+    let activities_by_village =
         activities::subtotals(db, &act_filter, ActivityDimension::Village).await?;
+    let attendance_by_village = summary::attendance_by_village(db, period).await?;
+    let self_study_by_village = self_study::by_village(db, period).await?;
+    let attendance_of = |village: Option<i64>| {
+        attendance_by_village
+            .iter()
+            .find(|a| a.0 == village)
+            .map_or((0, 0.0), |a| (a.1, a.2))
+    };
+    let self_study_of = |village: Option<i64>| {
+        self_study_by_village
+            .iter()
+            .find(|a| a.0 == village)
+            .map_or(0.0, |a| a.1)
+    };
     let mut lines = Vec::new();
     for v in &chosen {
         let mut line_months = months();
@@ -199,17 +235,21 @@ pub async fn annual_summary(
             quantity += q;
         }
         let literate = literates.iter().find(|l| l.0 == v.id);
+        let (person_times, study_hours) = attendance_of(Some(v.id));
         lines.push(VillageLine {
             name: v.name.clone(),
             sessions_held: sessions,
             activities: acts,
-            audience: audience_by_village
+            audience: activities_by_village
                 .iter()
                 .find(|s| s.key.as_deref() == Some(v.name.as_str()))
                 .map_or(0, |s| s.quantity),
             materials: quantity,
             legal_literates: literate.map_or(0, |l| l.2),
             legal_literates_new: literate.map_or(0, |l| l.3),
+            attendance_person_times: person_times,
+            study_hours,
+            self_study_hours: self_study_of(Some(v.id)),
             months: line_months,
         });
     }
@@ -229,6 +269,47 @@ pub async fn annual_summary(
             .collect();
         quarters.insert(format!("Q{q}"), quiet);
     }
+    let township_line = if village_id.is_none() {
+        let township = VillageScope::Township;
+        let sessions_held = summary::sessions_by_kind_and_status(db, period, township)
+            .await?
+            .iter()
+            .filter(|(_, status, _)| status == "held")
+            .map(|(_, _, n)| n)
+            .sum();
+        let township_activities = activities_by_village.iter().find(|s| s.key.is_none());
+        let (person_times, study_hours) = attendance_of(None);
+        Some(VillageLine {
+            name: "镇机关（镇级）".into(),
+            sessions_held,
+            activities: township_activities.map_or(0, |s| s.rows),
+            audience: township_activities.map_or(0, |s| s.quantity),
+            materials: materials_by_village.get("镇级").copied().unwrap_or(0),
+            legal_literates: township_on,
+            legal_literates_new: township_new,
+            attendance_person_times: person_times,
+            study_hours,
+            self_study_hours: self_study_of(None),
+            months: months(),
+        })
+    } else {
+        None
+    };
+    let self_study_filter = SelfStudyFilter {
+        period,
+        village: scope,
+        person_id: None,
+    };
+    let (self_study_records, self_study_hours, self_study_people) =
+        self_study::totals(db, &self_study_filter).await?;
+    let committee_meetings = summary::committee_meetings(db, period, scope)
+        .await?
+        .into_iter()
+        .map(|(at, topic)| CommitteeMeeting {
+            date: at.date(),
+            topic,
+        })
+        .collect();
     Ok(AnnualSummary {
         year,
         village: village_name,
@@ -242,6 +323,10 @@ pub async fn annual_summary(
         attendance_person_times: attended,
         attendance_rate,
         study_hours_total: hours,
+        self_study_records,
+        self_study_hours,
+        self_study_people,
+        committee_meetings,
         people_below_requirement: below.len() as i64,
         legal_literates_on_roster: literates.iter().map(|l| l.2).sum::<i64>() + township_on,
         legal_literates_new: literates.iter().map(|l| l.3).sum::<i64>() + township_new,
@@ -255,6 +340,7 @@ pub async fn annual_summary(
         audience_by_group,
         villages_without_activity_by_quarter: quarters,
         village_lines: lines,
+        township_line,
     })
 }
 

@@ -10,6 +10,7 @@ use super::SheetError;
 use crate::domain::activity::{ActivityForm, AudienceGroup, Place};
 use crate::domain::import::{Field, ImportKind};
 use crate::domain::material::MaterialKind;
+use crate::domain::self_study::StudyForm;
 use crate::domain::session::{AttendanceStatus, SessionKind};
 use crate::domain::Category;
 
@@ -30,6 +31,8 @@ fn example(kind: ImportKind, field: Field) -> Cell {
         (_, Field::IdNumber) => "（18位，按文本填写）".into(),
         (_, Field::CertifiedOn) | (_, Field::Date) => date,
         (ImportKind::Attendance, Field::Topic) => "学习《中华人民共和国民法典》".into(),
+        (ImportKind::SelfStudy, Field::Topic) => "《中华人民共和国民法典》第三编 合同".into(),
+        (_, Field::StudyForm) => "读书".into(),
         (_, Field::Topic) => "民法典进农村宣传".into(),
         (_, Field::AttendanceStatus) => "出勤".into(),
         (_, Field::Hours) => Cell::Number(1.5),
@@ -67,6 +70,7 @@ fn choices(field: Field, villages: &[String]) -> Option<Vec<String>> {
         Field::ActivityForm => Some(labels(ActivityForm::options())),
         Field::SevenPlaces => Some(labels(Place::options())),
         Field::AudienceGroups => Some(labels(AudienceGroup::options())),
+        Field::StudyForm => Some(labels(StudyForm::options())),
         _ => None,
     }
 }

@@ -330,7 +330,7 @@ pub async fn requirements(db: &Db) -> StoreResult<Vec<Requirement>> {
 pub async fn save_requirement(
     db: &Db,
     category: Category,
-    session_kind: Option<SessionKind>,
+    kind: &str,
     min_sessions: i64,
     min_hours: f64,
     by_user: Option<i64>,
@@ -339,7 +339,6 @@ pub async fn save_requirement(
         "INSERT INTO study_requirements (category, session_kind, min_sessions, min_hours) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (category, session_kind) DO UPDATE SET \
          min_sessions = excluded.min_sessions, min_hours = excluded.min_hours RETURNING id";
-    let kind = session_kind.map(SessionKind::code).unwrap_or("");
     let mut tx = db.begin().await?;
     let id: i64 = on_pool!(Tx(&mut tx), |conn| {
         let id: i64 = sqlx::query_scalar(SQL)
@@ -408,8 +407,9 @@ pub async fn shortfalls(
          LEFT JOIN villages v ON v.id = p.village_id \
          LEFT JOIN (SELECT a.person_id, s.kind, a.hours_credited FROM attendance a JOIN sessions s ON s.id = a.session_id \
               WHERE s.starts_at >= $1 AND s.starts_at < $2 AND s.status <> 'cancelled' \
-              AND a.status IN ('present', 'late')) x \
-              ON x.person_id = p.id AND (r.session_kind = '' OR x.kind = r.session_kind) \
+              AND a.status IN ('present', 'late') \
+              UNION ALL SELECT person_id, 'self_study', hours FROM self_study WHERE studied_on >= $6 AND studied_on < $7) x \
+              ON x.person_id = p.id AND ((r.session_kind = '' AND x.kind <> 'self_study') OR x.kind = r.session_kind) \
          WHERE ($4 = 'any' OR ($4 = 'township' AND p.village_id IS NULL) OR p.village_id = $5) \
          GROUP BY p.id, p.name, v.name, v.display_order, r.id, r.category, r.session_kind, r.min_sessions, r.min_hours \
          HAVING COUNT(x.person_id) < r.min_sessions OR COALESCE(SUM(x.hours_credited), 0) < r.min_hours \
@@ -419,6 +419,8 @@ pub async fn shortfalls(
         .bind(period.to.and_time(NaiveTime::MIN))
         .bind(as_of)
         .bind_params(&scope_params(village))
+        .bind(period.from)
+        .bind(period.to)
         .fetch_all(pool)
         .await?);
     Ok(rows)

@@ -14,6 +14,7 @@ pub mod materials;
 pub mod params;
 pub mod people;
 pub mod rate_limits;
+pub mod self_study;
 pub mod sessions;
 pub mod settings;
 pub mod summary;

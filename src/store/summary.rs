@@ -94,6 +94,43 @@ pub async fn attendance_totals(
     Ok(row)
 }
 
+/// Attendance of the period's held sessions by the attendee's village (`None`: the
+/// township organ): (village id, attended person-times, hours of those attended).
+pub async fn attendance_by_village(
+    db: &Db,
+    period: Period,
+) -> StoreResult<Vec<(Option<i64>, i64, f64)>> {
+    const SQL: &str = "SELECT p.village_id, \
+         COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN 1 ELSE 0 END), 0), \
+         CAST(COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN a.hours_credited ELSE 0 END), 0) AS DOUBLE PRECISION) \
+         FROM attendance a JOIN sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id \
+         WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 GROUP BY p.village_id";
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(ts(period.from))
+        .bind(ts(period.to))
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
+/// Held committee study meetings (党委会专题学法) of the period: (start, topic), in order.
+pub async fn committee_meetings(
+    db: &Db,
+    period: Period,
+    village: VillageScope,
+) -> StoreResult<Vec<(chrono::NaiveDateTime, String)>> {
+    const SQL: &str = "SELECT starts_at, topic FROM sessions WHERE kind = 'committee' AND status = 'held' \
+         AND starts_at >= $1 AND starts_at < $2 \
+         AND ($3 = 'any' OR ($3 = 'township' AND village_id IS NULL) OR village_id = $4) ORDER BY starts_at, id";
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(ts(period.from))
+        .bind(ts(period.to))
+        .bind_params(&scope_params(village))
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
 /// 法律明白人 per village on `as_of`, and those certified within the period:
 /// (village id, village name, on roster, new in period). Villages with none are included.
 pub async fn legal_literates_by_village(

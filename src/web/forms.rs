@@ -266,6 +266,7 @@ csrf_protected!(
     WalkInForm,
     CheckinForm,
     RequirementForm,
+    SelfStudyForm,
     CommitForm
 );
 
@@ -287,4 +288,15 @@ pub fn parse_village_id(value: &str) -> Result<Option<i64>, AppError> {
         errors.insert("village_id".into(), UNKNOWN_VILLAGE.into());
         AppError(ServiceError::Invalid(errors))
     })
+}
+
+#[derive(FromForm)]
+pub struct SelfStudyForm {
+    pub csrf_token: String,
+    pub person_id: String,
+    pub studied_on: String,
+    pub content: String,
+    pub form: String,
+    pub hours: String,
+    pub notes: String,
 }

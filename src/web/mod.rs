@@ -25,6 +25,7 @@ mod people;
 mod period;
 mod render;
 mod requirements;
+mod self_study;
 mod sessions;
 mod settings;
 mod subtotals;
@@ -101,6 +102,7 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .mount("/materials", materials::routes())
         .mount("/distributions", distributions::routes())
         .mount("/activities", activities::routes())
+        .mount("/self-study", self_study::routes())
         .mount("/sessions", sessions::routes())
         .mount("/sessions", attendance::routes())
         .mount("/sessions", requirements::routes())

@@ -11,16 +11,14 @@ use super::error::AppResult;
 use super::guards::CurrentUser;
 use super::period::{chosen_year, today, year_choices};
 use super::render::Chrome;
-use crate::domain::session::SessionKind;
+use crate::domain::self_study::requirement_kind_label;
 use crate::services::attendance::{self, Requirement, Shortfall};
 use crate::services::villages::Village;
 use crate::services::Db;
 use crate::sheets::table::{table_workbook, Cell, Table};
 
 fn kind_label(code: &str) -> &'static str {
-    SessionKind::from_code(code)
-        .map(SessionKind::label_zh)
-        .unwrap_or("全部学法活动")
+    requirement_kind_label(code)
 }
 
 /// One person below a requirement.

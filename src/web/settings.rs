@@ -11,7 +11,7 @@ use super::forms::{ActionForm, RequirementForm};
 use super::guards::AdminUser;
 use super::render::Chrome;
 use crate::domain::labels::CodeLabel;
-use crate::domain::session::SessionKind;
+use crate::domain::self_study::{requirement_kind_label, requirement_kind_options};
 use crate::domain::Category;
 use crate::services::attendance::{self, RequirementInput};
 use crate::services::{Db, ServiceError};
@@ -40,9 +40,7 @@ async fn requirements(_admin: AdminUser, db: &State<Db>, chrome: Chrome) -> AppR
         .map(|r| RequirementRow {
             id: r.id,
             category: r.category.label_zh(),
-            kind: SessionKind::from_code(&r.session_kind)
-                .map(SessionKind::label_zh)
-                .unwrap_or("全部学法活动"),
+            kind: requirement_kind_label(&r.session_kind),
             min_sessions: r.min_sessions,
             min_hours: r.min_hours,
         })
@@ -50,7 +48,7 @@ async fn requirements(_admin: AdminUser, db: &State<Db>, chrome: Chrome) -> AppR
     let page = RequirementsPage {
         rows,
         categories: Category::options(),
-        kinds: SessionKind::options(),
+        kinds: requirement_kind_options(),
     };
     Ok(chrome.render("settings/requirements", page))
 }

@@ -818,7 +818,7 @@ async fn every_route_for_every_role(backend: Backend) {
         pufa::store::attendance::save_requirement(
             &app.db,
             pufa::domain::Category::TownshipCadre,
-            None,
+            "",
             12,
             40.0,
             None,

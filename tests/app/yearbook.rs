@@ -114,6 +114,7 @@ async fn workbook_totals_equal_the_summary(backend: Backend) {
             "各村汇总",
             "学法活动",
             "人员学时",
+            "自学",
             "法律明白人",
             "资料发放",
             "普法活动",
@@ -134,6 +135,9 @@ async fn workbook_totals_equal_the_summary(backend: Backend) {
     assert_eq!(total(&villages, 4), s.materials_distributed as f64);
     assert_eq!(total(&villages, 5), s.legal_literates_on_roster as f64);
     assert_eq!(total(&villages, 6), s.legal_literates_new as f64);
+    assert_eq!(total(&villages, 7), s.attendance_person_times as f64);
+    assert_eq!(total(&villages, 8), s.study_hours_total);
+    assert_eq!(total(&villages, 9), s.self_study_hours);
     let formulas = book.worksheet_formula("各村汇总").unwrap();
     assert!(
         formulas

@@ -17,6 +17,7 @@ use super::{Actor, ServiceError, ServiceResult};
 use crate::domain::dates::Period;
 use crate::domain::numbers::parse_hours;
 use crate::domain::person::{FieldErrors, PersonInput};
+use crate::domain::self_study::SELF_STUDY_REQUIREMENT;
 use crate::domain::session::{AttendanceSource, AttendanceStatus, SessionKind, SessionStatus};
 use crate::domain::text::non_empty;
 use crate::domain::Category;
@@ -249,6 +250,11 @@ pub struct StudyYear {
     pub hours: f64,
     /// Attended ÷ expected, as a percentage; `None` when nothing was expected.
     pub rate_percent: Option<f64>,
+    /// Self-study of the year (自学), newest first, and its hours.
+    pub self_study: Vec<crate::store::self_study::SelfStudyRow>,
+    pub self_study_hours: f64,
+    /// Session hours and self-study hours together.
+    pub total_hours: f64,
 }
 
 pub async fn study_year(db: &Db, person_id: i64, year: i32) -> ServiceResult<StudyYear> {
@@ -270,12 +276,17 @@ pub async fn study_year(db: &Db, person_id: i64, year: i32) -> ServiceResult<Stu
     let expected = lines.len() as i64;
     let rate_percent =
         (expected > 0).then(|| (attended as f64 * 1000.0 / expected as f64).round() / 10.0);
+    let self_study = super::self_study::of_person(db, person_id, period).await?;
+    let self_study_hours = self_study.iter().fold(0.0, |total, r| total + r.hours);
     Ok(StudyYear {
         lines,
         attended,
         expected,
         hours,
         rate_percent,
+        self_study,
+        self_study_hours,
+        total_hours: hours + self_study_hours,
     })
 }
 
@@ -308,13 +319,19 @@ pub async fn save_requirement(
     if category.is_none() && !f.errors.contains_key("category") {
         f.error("category", "请选择身份类别");
     }
-    let kind = f.coded(
-        "session_kind",
-        "学法类型",
-        &input.session_kind,
-        SessionKind::from_code,
-        SessionKind::from_zh,
-    );
+    let kind = if input.session_kind.trim() == SELF_STUDY_REQUIREMENT {
+        SELF_STUDY_REQUIREMENT
+    } else {
+        f.coded(
+            "session_kind",
+            "学法类型",
+            &input.session_kind,
+            SessionKind::from_code,
+            SessionKind::from_zh,
+        )
+        .map(SessionKind::code)
+        .unwrap_or("")
+    };
     let min_sessions = if non_empty(&input.min_sessions).is_some() {
         f.whole_number("min_sessions", "最少次数", &input.min_sessions, 0)
     } else {

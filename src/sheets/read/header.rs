@@ -131,6 +131,36 @@ fn best_header(
     best
 }
 
+/// A sign-in sheet's columns and a self-study register's are the same words (日期, 姓名,
+/// 学习内容, 学习形式, 学时); a sheet or title that says 自学 is the register.
+fn self_study_if_named(
+    grid: &SheetGrid,
+    hint: Option<ImportKind>,
+    found: ImportKind,
+    header_index: usize,
+    columns: Vec<Column>,
+) -> (ImportKind, Vec<Column>) {
+    if hint.is_some() || found != ImportKind::Attendance {
+        return (found, columns);
+    }
+    let named = grid.name.contains("自学")
+        || grid
+            .rows
+            .iter()
+            .take(header_index)
+            .flatten()
+            .any(|c| text_of(c).contains("自学"));
+    let register = match_row(&grid.rows[header_index], ImportKind::SelfStudy);
+    let complete = required(ImportKind::SelfStudy, false)
+        .iter()
+        .all(|f| register.iter().any(|(c, ..)| c == f));
+    if named && complete {
+        (ImportKind::SelfStudy, register)
+    } else {
+        (found, columns)
+    }
+}
+
 /// A village name or a year (“2021年”) in the title rows above the header.
 fn title_defaults(
     grid: &SheetGrid,
@@ -182,6 +212,7 @@ pub fn find_table(
         else {
             continue;
         };
+        let (found, columns) = self_study_if_named(&grid, hint, found, header_index, columns);
         kind = Some(found);
         let (title_village, title_year) = title_defaults(&grid, header_index, villages);
         let columns: Vec<(Field, usize, std::sync::Arc<str>)> = columns
@@ -238,7 +269,7 @@ pub fn find_table(
         _ => {
             let expected = match hint {
                 Some(k) => required(k, false).iter().map(|f| k.canonical_header(*f)).collect::<Vec<_>>().join("、"),
-                None => "花名册（姓名、身份类别）、签到表（日期、学习内容、姓名）、资料发放（发放日期、资料名称、数量）或活动台账（日期、活动主题、参与人数）".into(),
+                None => "花名册（姓名、身份类别）、签到表（日期、学习内容、姓名）、资料发放（发放日期、资料名称、数量）、活动台账（日期、活动主题、参与人数）或自学登记表（日期、姓名、学习内容、学时）".into(),
             };
             Err(ReadError::NoHeader(expected))
         }
@@ -323,6 +354,37 @@ mod tests {
             find_table(vec![nothing], None, &[]),
             Err(ReadError::NoHeader(_))
         ));
+    }
+
+    #[test]
+    fn a_self_study_register_is_told_from_a_sign_in_sheet_by_its_name() {
+        let rows = vec![
+            vec!["日期", "姓名", "村(社区)", "学习内容", "学习形式", "学时"],
+            vec![
+                "2021-3-5",
+                "张三",
+                "龙凤村",
+                "《民法典》第三编",
+                "读书",
+                "2",
+            ],
+        ];
+        let unnamed = grid(rows.clone());
+        assert_eq!(
+            find_table(vec![unnamed], None, &[]).unwrap().kind,
+            ImportKind::Attendance
+        );
+        let mut named = grid(rows.clone());
+        named.name = "自学登记表".into();
+        let set = find_table(vec![named], None, &[]).unwrap();
+        assert_eq!(set.kind, ImportKind::SelfStudy);
+        assert_eq!(set.sheets[0].rows[0].text(Field::StudyForm), "读书");
+        let mut titled = vec![vec!["2021年龙凤村干部自学登记表", "", "", "", "", ""]];
+        titled.extend(rows);
+        assert_eq!(
+            find_table(vec![grid(titled)], None, &[]).unwrap().kind,
+            ImportKind::SelfStudy
+        );
     }
 
     #[test]

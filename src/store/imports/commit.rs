@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use super::{json, resolve, NewBatch, Op};
 use crate::domain::session::{AttendanceSource, SessionStatus};
 use crate::store::attendance::{self, ImportedMark};
-use crate::store::{activities, distributions, materials, people, sessions};
+use crate::store::{activities, distributions, materials, people, self_study, sessions};
 use crate::store::{now, on_pool, Db, StoreError, StoreResult, Tx};
 
 async fn insert_batch(tx: &mut Tx, batch: &NewBatch) -> StoreResult<i64> {
@@ -244,6 +244,18 @@ async fn apply(
             activities::overwrite(tx, *id, &after.record).await?;
             Applied::Updated {
                 table: "activities",
+                id: *id,
+                before: json(before),
+            }
+        }
+        Op::CreateSelfStudy { record, import_key } => {
+            let import = Some((batch_id, import_key.as_str()));
+            Applied::Created(self_study::insert(tx, record, import, by).await?)
+        }
+        Op::UpdateSelfStudy { id, before, after } => {
+            self_study::overwrite(tx, *id, after).await?;
+            Applied::Updated {
+                table: "self_study",
                 id: *id,
                 before: json(before),
             }

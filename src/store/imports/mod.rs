@@ -13,6 +13,7 @@ use super::activities::ActivityRecord;
 use super::attendance::AttendanceRow;
 use super::params::{scope_params, village_condition, BindParams};
 use super::people::PersonRecord;
+use super::self_study::SelfStudyRecord;
 use super::{now, on_pool, Db, StoreError, StoreResult};
 use crate::domain::material::{DistributionDraft, MaterialDraft};
 use crate::domain::schedule::SessionDraft;
@@ -93,6 +94,15 @@ pub enum Op {
         id: i64,
         before: ActivityRow,
         after: ActivityRow,
+    },
+    CreateSelfStudy {
+        record: SelfStudyRecord,
+        import_key: String,
+    },
+    UpdateSelfStudy {
+        id: i64,
+        before: SelfStudyRecord,
+        after: SelfStudyRecord,
     },
     CreateAttendance {
         session: Ref,

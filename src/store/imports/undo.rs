@@ -6,6 +6,7 @@ use crate::store::attendance::{self, AttendanceRow};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::distributions;
 use crate::store::people::{self, PersonRecord};
+use crate::store::self_study::{self, SelfStudyRecord};
 use crate::store::{now, on_pool, Db, StoreError, StoreResult, Tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -73,6 +74,10 @@ async fn revert(tx: &mut Tx, change: &Change) -> StoreResult<()> {
             let row: ActivityRow = before_value(change)?;
             activities::overwrite(tx, id, &row.record).await?;
         }
+        ("self_study", "updated") => {
+            let record: SelfStudyRecord = before_value(change)?;
+            self_study::overwrite(tx, id, &record).await?;
+        }
         ("attendance", "updated") => {
             let row: AttendanceRow = before_value(change)?;
             attendance::overwrite(tx, id, &row, None, None).await?;
@@ -125,6 +130,7 @@ pub async fn undo(db: &Db, batch_id: i64, by_user: Option<i64>) -> StoreResult<(
     }
     for sql in [
         "DELETE FROM attendance WHERE import_batch_id = $1",
+        "DELETE FROM self_study WHERE import_batch_id = $1",
         "DELETE FROM distributions WHERE import_batch_id = $1",
         "DELETE FROM activities WHERE import_batch_id = $1",
         "DELETE FROM sessions WHERE import_batch_id = $1",

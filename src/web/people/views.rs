@@ -151,6 +151,19 @@ pub(super) struct StudyView<'a> {
     pub(super) expected: i64,
     pub(super) hours: f64,
     pub(super) rate: Option<f64>,
+    pub(super) self_study: Vec<SelfStudyLineView<'a>>,
+    pub(super) self_study_hours: f64,
+    pub(super) total_hours: f64,
+}
+
+#[derive(Serialize)]
+pub(super) struct SelfStudyLineView<'a> {
+    pub(super) id: i64,
+    pub(super) studied_on: String,
+    pub(super) content: &'a str,
+    pub(super) form: &'static str,
+    pub(super) hours: f64,
+    pub(super) notes: &'a str,
 }
 
 pub(super) fn study_view(study: &StudyYear) -> StudyView<'_> {
@@ -177,6 +190,20 @@ pub(super) fn study_view(study: &StudyYear) -> StudyView<'_> {
         expected: study.expected,
         hours: study.hours,
         rate: study.rate_percent,
+        self_study: study
+            .self_study
+            .iter()
+            .map(|r| SelfStudyLineView {
+                id: r.id,
+                studied_on: r.studied_on.to_string(),
+                content: &r.content,
+                form: r.form.label_zh(),
+                hours: r.hours,
+                notes: &r.notes,
+            })
+            .collect(),
+        self_study_hours: study.self_study_hours,
+        total_hours: study.total_hours,
     }
 }
 

@@ -8,6 +8,7 @@ mod attendance;
 mod materials;
 mod people;
 mod roster;
+mod self_study;
 
 use std::collections::HashMap;
 
@@ -283,6 +284,7 @@ enum KindPlanner {
     Attendance(Box<attendance::Attendance>),
     Materials(materials::Materials),
     Activities(activities::Activities),
+    SelfStudy(self_study::SelfStudy),
 }
 
 /// Row counts and the issues of rejected rows.
@@ -358,6 +360,7 @@ impl<'a> Planner<'a> {
             ImportKind::Activities => {
                 KindPlanner::Activities(activities::Activities::load(db).await?)
             }
+            ImportKind::SelfStudy => KindPlanner::SelfStudy(self_study::SelfStudy::load(db).await?),
         };
         Ok(Planner {
             common: Common {
@@ -408,6 +411,7 @@ impl<'a> Planner<'a> {
                 KindPlanner::Attendance(a) => a.plan_row(common, &mut issues, sheet),
                 KindPlanner::Materials(m) => m.plan_row(common, &mut issues, sheet),
                 KindPlanner::Activities(a) => a.plan_row(common, &mut issues, sheet),
+                KindPlanner::SelfStudy(s) => s.plan_row(common, &mut issues, sheet),
             };
             if self.tally.record(issues, outcome) {
                 if let Some(village) = common.row_village {
