@@ -58,6 +58,15 @@ pub enum Command {
         #[arg(short = 'o', long = "output")]
         output: std::path::PathBuf,
     },
+    /// 年度报告（草稿，Word 文档）：pufa report --year 2021 [--village 名称] -o 报告.docx
+    Report {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(short = 'o', long = "output")]
+        output: std::path::PathBuf,
+    },
     /// 年度统计：pufa summary --year 2021 [--village 名称] [--json]
     Summary {
         #[arg(long)]
@@ -155,7 +164,12 @@ pub async fn run(cli: Cli) -> ExitCode {
             year,
             village,
             output,
-        } => export(&config, year, village, output).await,
+        } => write_year_file(&config, YearFile::Workbook, year, village, output).await,
+        Command::Report {
+            year,
+            village,
+            output,
+        } => write_year_file(&config, YearFile::Report, year, village, output).await,
         Command::Demo { dir } => demo(&config, dir).await,
     };
     match outcome {
@@ -324,8 +338,16 @@ async fn village_named(db: &Db, village: &Option<String>) -> Result<Option<i64>,
     }
 }
 
-async fn export(
+/// The two files of a year: the summary workbook and the report's draft.
+#[derive(Clone, Copy)]
+enum YearFile {
+    Workbook,
+    Report,
+}
+
+async fn write_year_file(
     config: &AppConfig,
+    file: YearFile,
     year: i32,
     village: Option<String>,
     output: std::path::PathBuf,
@@ -333,13 +355,22 @@ async fn export(
     let db = open_db(config).await?;
     let village_id = village_named(&db, &village).await?;
     let today = chrono::Local::now().date_naive();
-    let (_, bytes) =
-        crate::services::export::year_workbook(&db, &Actor::operator(), year, village_id, today)
-            .await
-            .map_err(explain)?;
+    let actor = Actor::operator();
+    let made = match file {
+        YearFile::Workbook => {
+            crate::services::export::year_workbook(&db, &actor, year, village_id, today).await
+        }
+        YearFile::Report => {
+            crate::services::report::annual_report(&db, &actor, year, village_id, today).await
+        }
+    };
+    let (_, bytes) = made.map_err(explain)?;
     std::fs::write(&output, bytes)
         .map_err(|e| Failure(format!("无法写入 {}：{e}", output.display())))?;
-    println!("已导出 {}。", output.display());
+    match file {
+        YearFile::Workbook => println!("已导出 {}。", output.display()),
+        YearFile::Report => println!("已生成年度报告草稿 {}。", output.display()),
+    }
     db.close().await;
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod material;
 pub mod numbers;
 pub mod person;
 pub mod phone;
+pub mod report;
 pub mod role;
 pub mod schedule;
 pub mod self_study;

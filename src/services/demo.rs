@@ -127,6 +127,7 @@ async fn load_demo_files(
     )
     .await?;
     let actor = Actor::from_user(&admin)?;
+    super::report::set_township_name(db, &actor, "龙凤场镇").await?;
     let mut report = Vec::new();
     for (name, bytes) in files {
         let upload = Upload {

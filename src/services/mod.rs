@@ -14,6 +14,7 @@ pub mod ledgers;
 pub mod materials;
 pub mod passwords;
 pub mod people;
+pub mod report;
 pub mod self_study;
 pub mod sessions;
 pub mod summary;

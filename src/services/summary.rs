@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+pub use super::report::report_paragraph;
 use super::{Actor, ServiceError, ServiceResult};
 use crate::domain::activity::{AudienceGroup, Place};
 use crate::domain::category::LEGAL_LITERATE_TARGET;
@@ -342,80 +343,4 @@ pub async fn annual_summary(
         village_lines: lines,
         township_line,
     })
-}
-
-/// A draft paragraph for the annual report (法治政府建设工作情况报告).
-pub fn report_paragraph(s: &AnnualSummary) -> String {
-    let subject = s.village.clone().unwrap_or_else(|| "全镇".into());
-    let committee = s.sessions_by_kind.get("committee").copied().unwrap_or(0);
-    let pre_meeting = s.sessions_by_kind.get("pre_meeting").copied().unwrap_or(0);
-    let lecture = s.sessions_by_kind.get("lecture").copied().unwrap_or(0);
-    let groups: Vec<&str> = AudienceGroup::ALL
-        .iter()
-        .filter(|g| s.audience_by_group.get(g.code()).copied().unwrap_or(0) > 0)
-        .map(|g| g.label_zh())
-        .collect();
-    let places = Place::ALL
-        .iter()
-        .filter(|p| s.activities_by_place.get(p.code()).copied().unwrap_or(0) > 0)
-        .count();
-    // Kinds that did not happen are left out rather than written as “0次”.
-    let kinds: Vec<String> = [
-        ("党委会专题学法", committee, "次"),
-        ("会前学法", pre_meeting, "次"),
-        ("法治讲座", lecture, "场"),
-    ]
-    .iter()
-    .filter(|(_, n, _)| *n > 0)
-    .map(|(label, n, unit)| format!("{label}{n}{unit}"))
-    .collect();
-    let kinds = if kinds.is_empty() {
-        String::new()
-    } else {
-        format!("，其中{}", kinds.join("、"))
-    };
-    let mut text = format!(
-        "{}年，{subject}共开展学法活动{}场次{kinds}，参学{}人次，累计学时{}小时，出勤率{}%。",
-        s.year,
-        s.sessions_held,
-        s.attendance_person_times,
-        format_hours(s.study_hours_total),
-        s.attendance_rate
-    );
-    text.push_str(&format!(
-        "全年发放普法宣传资料{}份，开展普法活动{}场、受众{}人次，覆盖法律七进场所{places}类",
-        s.materials_distributed, s.activities_held, s.activity_audience_total
-    ));
-    if !groups.is_empty() {
-        text.push_str(&format!("，面向{}开展针对性宣传", groups.join("、")));
-    }
-    text.push_str(&format!(
-        "。新培养法律明白人{}人，现有法律明白人{}人",
-        s.legal_literates_new, s.legal_literates_on_roster
-    ));
-    if s.villages_below_literate_target.is_empty() {
-        // One village's view speaks of that village, not of every village.
-        let who = if s.village.is_some() {
-            ""
-        } else {
-            "各村(社区)均"
-        };
-        text.push_str(&format!(
-            "，{who}达到每村不少于{LEGAL_LITERATE_TARGET}名的要求。"
-        ));
-    } else {
-        text.push_str(&format!(
-            "，{}尚未达到每村不少于{LEGAL_LITERATE_TARGET}名的要求。",
-            s.villages_below_literate_target.join("、")
-        ));
-    }
-    text
-}
-
-fn format_hours(hours: f64) -> String {
-    if hours.fract() == 0.0 {
-        format!("{}", hours as i64)
-    } else {
-        format!("{hours:.1}")
-    }
 }

@@ -1,8 +1,10 @@
 //! Spreadsheets in and out: turning uploaded sheets into typed rows (calamine) and lists
-//! and summaries into workbooks (rust_xlsxwriter). Nothing here knows HTTP or SQL.
+//! and summaries into workbooks (rust_xlsxwriter); and the one document pufa writes, the
+//! annual report (docx-rs). Nothing here knows HTTP or SQL.
 
 pub mod import_files;
 pub mod read;
+pub mod report_doc;
 pub mod signin;
 pub mod table;
 pub mod yearbook;

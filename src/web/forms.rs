@@ -267,6 +267,7 @@ csrf_protected!(
     CheckinForm,
     RequirementForm,
     SelfStudyForm,
+    TownshipForm,
     CommitForm
 );
 
@@ -299,4 +300,10 @@ pub struct SelfStudyForm {
     pub form: String,
     pub hours: String,
     pub notes: String,
+}
+
+#[derive(FromForm)]
+pub struct TownshipForm {
+    pub csrf_token: String,
+    pub name: String,
 }

@@ -7,14 +7,14 @@ use serde::Serialize;
 
 use super::csrf::CsrfForm;
 use super::error::AppResult;
-use super::forms::{ActionForm, RequirementForm};
+use super::forms::{ActionForm, RequirementForm, TownshipForm};
 use super::guards::AdminUser;
 use super::render::Chrome;
 use crate::domain::labels::CodeLabel;
 use crate::domain::self_study::{requirement_kind_label, requirement_kind_options};
 use crate::domain::Category;
 use crate::services::attendance::{self, RequirementInput};
-use crate::services::{Db, ServiceError};
+use crate::services::{report, Db, ServiceError};
 
 #[derive(Serialize)]
 struct RequirementRow {
@@ -30,6 +30,7 @@ struct RequirementsPage {
     rows: Vec<RequirementRow>,
     categories: Vec<CodeLabel>,
     kinds: Vec<CodeLabel>,
+    township_name: String,
 }
 
 #[rocket::get("/requirements")]
@@ -49,6 +50,7 @@ async fn requirements(_admin: AdminUser, db: &State<Db>, chrome: Chrome) -> AppR
         rows,
         categories: Category::options(),
         kinds: requirement_kind_options(),
+        township_name: report::township_name(db).await?,
     };
     Ok(chrome.render("settings/requirements", page))
 }
@@ -91,6 +93,23 @@ async fn delete(
     ))
 }
 
+#[rocket::post("/township", data = "<form>")]
+async fn save_township(
+    admin: AdminUser,
+    form: CsrfForm<TownshipForm>,
+    db: &State<Db>,
+) -> AppResult<Flash<Redirect>> {
+    let to = Redirect::to("/settings/requirements");
+    match report::set_township_name(db, &admin.0.actor, &form.0.name).await {
+        Ok(()) => Ok(Flash::success(to, "已保存乡镇名称。")),
+        Err(ServiceError::Invalid(errors)) => Ok(Flash::error(
+            to,
+            errors.into_values().collect::<Vec<_>>().join("；"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn routes() -> Vec<Route> {
-    rocket::routes![requirements, save, delete]
+    rocket::routes![requirements, save, delete, save_township]
 }

@@ -49,6 +49,7 @@ struct Ids {
     requirement: i64,
     pending: i64,
     batch: i64,
+    self_study: i64,
 }
 
 /// One row: method, route as Rocket names it, concrete path, form fields, who is allowed.
@@ -542,6 +543,62 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         ("GET", "/healthz", "/healthz".into(), vec![], ANYONE),
         (
             "GET",
+            "/report.docx?<year>&<village>",
+            "/report.docx?year=2021".into(),
+            vec![],
+            EVERYONE_LOGGED_IN,
+        ),
+        (
+            "GET",
+            "/self-study?<query..>",
+            "/self-study?year=2021".into(),
+            vec![],
+            EVERYONE_LOGGED_IN,
+        ),
+        (
+            "GET",
+            "/self-study/new?<person>",
+            format!("/self-study/new?person={}", ids.person),
+            vec![],
+            EDITORS,
+        ),
+        (
+            "POST",
+            "/self-study",
+            "/self-study".into(),
+            vec![
+                ("person_id", ids.person.to_string()),
+                ("studied_on", "2021-03-05".into()),
+                ("content", "《民法典》第三编".into()),
+                ("form", "reading".into()),
+                ("hours", "2".into()),
+                ("notes", String::new()),
+            ],
+            EDITORS,
+        ),
+        (
+            "GET",
+            "/self-study/<id>/delete",
+            format!("/self-study/{}/delete", ids.self_study),
+            vec![],
+            EDITORS,
+        ),
+        (
+            "POST",
+            "/self-study/<id>/delete",
+            format!("/self-study/{}/delete", ids.self_study),
+            vec![],
+            EDITORS,
+        ),
+        (
+            "POST",
+            "/settings/township",
+            "/settings/township".into(),
+            vec![("name", "龙凤场镇".into())],
+            ADMIN,
+        ),
+        (
+            "GET",
             "/?<year>&<village>",
             "/".into(),
             vec![],
@@ -789,6 +846,7 @@ async fn every_route_for_every_role(backend: Backend) {
             requirement: 0,
             pending: 0,
             batch: 0,
+            self_study: 0,
         };
         let ids = Ids {
             receipt: app.receipt(ids.material, 100).await,
@@ -881,9 +939,24 @@ async fn every_route_for_every_role(backend: Backend) {
         )
         .await
         .unwrap();
+        let self_study = pufa::services::self_study::create_self_study(
+            &app.db,
+            &pufa::services::Actor::operator(),
+            &pufa::domain::self_study::SelfStudyInput {
+                person_id: ids.person.to_string(),
+                studied_on: "2021-03-01".into(),
+                content: "《宪法》".into(),
+                form: "video".into(),
+                hours: "1.5".into(),
+                notes: String::new(),
+            },
+        )
+        .await
+        .unwrap();
         let ids = Ids {
             pending,
             batch,
+            self_study,
             ..ids
         };
         let table = matrix(&ids);

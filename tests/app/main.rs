@@ -11,6 +11,7 @@ mod intake;
 mod ledgers;
 mod login;
 mod people;
+mod report;
 mod sessions;
 mod summary;
 mod villages_and_users;
