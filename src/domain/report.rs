@@ -34,6 +34,7 @@ pub struct AppendixRow {
     pub copies: i64,
     pub activities: i64,
     pub legal_literates: i64,
+    pub self_study_hours: f64,
 }
 
 impl AppendixRow {
@@ -47,6 +48,7 @@ impl AppendixRow {
             self.copies.to_string(),
             self.activities.to_string(),
             self.legal_literates.to_string(),
+            format_hours(self.self_study_hours),
         ]
     }
 }

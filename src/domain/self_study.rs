@@ -103,7 +103,12 @@ impl SelfStudyInput {
                 StudyForm::from_zh,
             )
             .unwrap_or(StudyForm::Reading);
-        let hours = f.hours("hours", "学时", &self.hours);
+        let hours = if self.hours.trim().is_empty() {
+            f.error("hours", "请填写学时");
+            0.0
+        } else {
+            f.hours("hours", "学时", &self.hours)
+        };
         if hours <= 0.0 && !f.errors.contains_key("hours") {
             f.error("hours", "学时必须大于0");
         }

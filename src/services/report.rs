@@ -289,7 +289,12 @@ fn shortfalls(s: &AnnualSummary, we: &str) -> Vec<Block> {
         .map(|(quarter, villages)| {
             let q = quarter.trim_start_matches('Q');
             let n: usize = q.parse().unwrap_or(1);
-            format!("第{}季度{}", ordinal(n - 1), villages.join("、"))
+            // One village's report names the quarters only: the village is its subject.
+            if s.village.is_some() {
+                format!("第{}季度", ordinal(n - 1))
+            } else {
+                format!("第{}季度{}", ordinal(n - 1), villages.join("、"))
+            }
         })
         .collect();
     if !quiet.is_empty() {
@@ -343,6 +348,7 @@ fn appendix_row(line: &VillageLine) -> AppendixRow {
         copies: line.materials,
         activities: line.activities,
         legal_literates: line.legal_literates,
+        self_study_hours: line.self_study_hours,
     }
 }
 
@@ -361,6 +367,7 @@ fn appendix(s: &AnnualSummary) -> Appendix {
         copies: rows.iter().map(|r| r.copies).sum(),
         activities: rows.iter().map(|r| r.activities).sum(),
         legal_literates: rows.iter().map(|r| r.legal_literates).sum(),
+        self_study_hours: rows.iter().fold(0.0, |t, r| t + r.self_study_hours),
     };
     Appendix {
         title: format!("{}年各村(社区)普法工作情况统计表", s.year),
@@ -372,10 +379,11 @@ fn appendix(s: &AnnualSummary) -> Appendix {
             "发放资料(份)",
             "普法活动(场)",
             "法律明白人(人)",
+            "自学学时",
         ],
         rows,
         total,
-        note: "注：学法活动、发放资料、普法活动按举办的村(社区)统计，镇级活动计入“镇机关（镇级）”；参学人次、学时、法律明白人按人员所属村(社区)统计。".into(),
+        note: "注：学法活动、发放资料、普法活动按举办的村(社区)统计，镇级活动计入“镇机关（镇级）”；参学人次、学时、法律明白人、自学学时按人员所属村(社区)统计。".into(),
     }
 }
 

@@ -129,13 +129,14 @@ fn block_paragraph(block: &Block) -> Paragraph {
     }
 }
 
-/// The appendix table's column widths (twips): the village name, then six figures,
+/// The appendix table's column widths (twips): the village name, then the figures,
 /// together the type area's 156 mm.
-fn column_widths() -> Vec<usize> {
+fn column_widths(columns: usize) -> Vec<usize> {
     let total = (PAGE_WIDTH as i32 - mm(28.0) - mm(26.0)) as usize;
-    let figure = 1130;
-    let mut widths = vec![total - 6 * figure];
-    widths.extend(std::iter::repeat_n(figure, 6));
+    let figures = columns.saturating_sub(1).max(1);
+    let figure = total * 4 / (5 * figures);
+    let mut widths = vec![total - figures * figure];
+    widths.extend(std::iter::repeat_n(figure, figures));
     widths
 }
 
@@ -158,7 +159,7 @@ fn table_row(cells: &[String], widths: &[usize], font: &str) -> TableRow {
 }
 
 fn appendix_table(headers: &[&str], rows: &[AppendixRow], total: &AppendixRow) -> Table {
-    let widths = column_widths();
+    let widths = column_widths(headers.len());
     let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
     let mut table_rows = vec![table_row(&header, &widths, HEADING1_FONT)];
     table_rows.extend(

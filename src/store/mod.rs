@@ -168,6 +168,19 @@ impl Db {
         Ok(())
     }
 
+    /// Which database this is, for what the process keeps per database (the import queue,
+    /// cached figures): the SQLite file, or the PostgreSQL server and database.
+    pub fn identity(&self) -> String {
+        match self {
+            Db::Sqlite(pool) => pool.connect_options().get_filename().display().to_string(),
+            Db::Postgres(pool) => {
+                let options = pool.connect_options();
+                let name = options.get_database().unwrap_or_default();
+                format!("{}:{}/{name}", options.get_host(), options.get_port())
+            }
+        }
+    }
+
     pub async fn connect_and_migrate(url: &str) -> StoreResult<Db> {
         let db = Db::connect(url).await?;
         db.migrate().await?;

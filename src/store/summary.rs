@@ -15,6 +15,14 @@ fn ts(day: NaiveDate) -> chrono::NaiveDateTime {
     day.and_time(NaiveTime::MIN)
 }
 
+/// The data version: moved on (by triggers) in every transaction that changes what the
+/// year's figures are computed from.
+pub async fn data_version(db: &Db) -> StoreResult<i64> {
+    const SQL: &str = "SELECT version FROM data_version WHERE id = 1";
+    let version = on_pool!(db, |pool| sqlx::query_scalar(SQL).fetch_one(pool).await?);
+    Ok(version)
+}
+
 /// Sessions of the period by kind and status: (kind, status, count).
 pub async fn sessions_by_kind_and_status(
     db: &Db,

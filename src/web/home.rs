@@ -64,6 +64,8 @@ struct HomePage {
     villages: Vec<Village>,
     confined: bool,
     paragraph: String,
+    /// Session and self-study hours together, as the report writes them.
+    total_hours: String,
     /// (label, count) pairs.
     kinds: Vec<(String, i64)>,
     groups: Vec<(String, i64)>,
@@ -128,6 +130,7 @@ async fn home(
         villages: selectable_villages(db, &me.actor).await?,
         confined: !me.actor.role.sees_all_villages(),
         paragraph: report_paragraph(&s),
+        total_hours: crate::domain::report::format_hours(s.study_hours_total + s.self_study_hours),
         kinds,
         groups,
         chart_materials: horizontal_bars("资料发放（按村）", &by_village, "份"),

@@ -1,6 +1,7 @@
 //! /self-study: 自学 records, listed by year and village, entered one at a time (or
 //! imported from a 自学登记表 on /imports).
 
+use chrono::Datelike;
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
 use rocket_dyn_templates::Template;
@@ -22,6 +23,7 @@ use crate::services::choices::Village;
 use crate::services::self_study::{self, can_edit_for, SelfStudyPage};
 use crate::services::{Actor, Db, ServiceError};
 use crate::store::self_study::SelfStudyFilter;
+use crate::store::self_study::SelfStudyRow;
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
 
@@ -132,6 +134,15 @@ fn list_page<'a>(
     }
 }
 
+/// The person's page on the record's year, at the 自学 section.
+fn person_page(row: &SelfStudyRow) -> String {
+    format!(
+        "/people/{}?year={}#self-study",
+        row.person_id,
+        row.studied_on.year()
+    )
+}
+
 #[rocket::get("/?<query..>")]
 async fn list(
     me: CurrentUser,
@@ -231,10 +242,14 @@ async fn create(
         notes: form.notes.clone(),
     };
     match self_study::create_self_study(db, actor, &input).await {
-        Ok(_) => Ok(Either::Right(Flash::success(
-            Redirect::to(format!("/people/{}#self-study", form.person_id.trim())),
-            format!("已登记自学“{}”。", form.content.trim()),
-        ))),
+        Ok(id) => {
+            // The person page opens on the record's year, where the new record shows.
+            let row = self_study::get_self_study(db, actor, id).await?;
+            Ok(Either::Right(Flash::success(
+                Redirect::to(person_page(&row)),
+                format!("已登记自学“{}”。", row.content),
+            )))
+        }
         Err(ServiceError::Invalid(errors)) => {
             let values = FormValues {
                 person_id: form.person_id,
@@ -271,7 +286,7 @@ async fn delete_confirm(
             row.hours
         )],
         action: format!("/self-study/{id}/delete"),
-        cancel: format!("/people/{}#self-study", row.person_id),
+        cancel: person_page(&row),
     };
     Ok(chrome.render("confirm", page))
 }
@@ -286,7 +301,7 @@ async fn delete(
     let row = self_study::self_study_to_delete(db, &editor.0.actor, id).await?;
     self_study::delete_self_study(db, &editor.0.actor, id).await?;
     Ok(Flash::success(
-        Redirect::to(format!("/people/{}#self-study", row.person_id)),
+        Redirect::to(person_page(&row)),
         "已删除该自学记录。",
     ))
 }

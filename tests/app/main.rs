@@ -5,6 +5,7 @@ mod authorization;
 mod binary;
 mod browser;
 mod cli;
+mod figures;
 mod helpers;
 mod imports;
 mod intake;

@@ -193,6 +193,11 @@ async fn self_study_form_keeps_clerks_to_their_village(backend: Backend) {
     // Their own village's person: stored, shown on the person page and the list.
     let reply = post(form(mine, "1.5")).await;
     assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+    assert_eq!(
+        reply.location.as_deref(),
+        Some(format!("/people/{mine}?year=2021#self-study").as_str()),
+        "the person page opens on the record's year"
+    );
     let page = clerk.get(&format!("/people/{mine}?year=2021")).await;
     assert!(
         page.body.contains("自学学时 <strong>1.5</strong>"),
@@ -449,9 +454,9 @@ fn report_figures_and_appendix_equal_the_summary() {
     let table = &text[text.find("附表").expect("appendix")..];
     let cells: Vec<&str> = table.lines().collect();
     let header = cells.iter().position(|c| *c == "村(社区)").unwrap();
-    let body: Vec<Vec<&str>> = cells[header + 7..]
-        .chunks(7)
-        .take_while(|row| row.len() == 7 && !row[0].starts_with("注"))
+    let body: Vec<Vec<&str>> = cells[header + 8..]
+        .chunks(8)
+        .take_while(|row| row.len() == 8 && !row[0].starts_with("注"))
         .map(|row| row.to_vec())
         .collect();
     assert_eq!(
@@ -462,7 +467,7 @@ fn report_figures_and_appendix_equal_the_summary() {
     let (rows, total) = body.split_at(11);
     assert_eq!(total[0][0], "合计");
     let number = |cell: &str| cell.parse::<f64>().unwrap_or_else(|_| panic!("{cell}"));
-    for col in 1..7 {
+    for col in 1..8 {
         let sum: f64 = rows.iter().map(|r| number(r[col])).sum();
         assert!((sum - number(total[0][col])).abs() < 1e-9, "column {col}");
     }
@@ -473,6 +478,7 @@ fn report_figures_and_appendix_equal_the_summary() {
         int("materials_distributed") as f64,
         int("activities_held") as f64,
         int("legal_literates_on_roster") as f64,
+        s["self_study_hours"].as_f64().unwrap(),
     ];
     for (col, expected) in summary_totals.iter().enumerate() {
         assert_eq!(

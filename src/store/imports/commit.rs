@@ -81,14 +81,7 @@ pub struct ImportTx {
 /// One queue of imports per database in this process.
 fn import_queue(db: &Db) -> Arc<tokio::sync::Mutex<()>> {
     static QUEUES: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
-    let database = match db {
-        Db::Sqlite(pool) => pool.connect_options().get_filename().display().to_string(),
-        Db::Postgres(pool) => {
-            let options = pool.connect_options();
-            let name = options.get_database().unwrap_or_default();
-            format!("{}:{}/{name}", options.get_host(), options.get_port())
-        }
-    };
+    let database = db.identity();
     let mut queues = QUEUES
         .get_or_init(Default::default)
         .lock()
