@@ -2,6 +2,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// See Cargo.toml: the allocator of the binary (tests and benches keep the system one).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[rocket::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde_json::json;
 
+use super::cache::by_data_version;
 use super::ledgers;
 use super::materials::can_edit_in;
 use super::{invalid_if_any, Actor, ServiceError, ServiceResult};
@@ -19,6 +20,7 @@ pub use crate::store::activities::{ActivityDimension, ActivityFilter, ActivityRo
 pub const PAGE_SIZE: i64 = 100;
 
 /// One page of the list, with the totals and subtotals of the whole filtered list.
+#[derive(Debug, Clone)]
 pub struct ActivityPage {
     pub rows: Vec<ActivityRow>,
     pub totals: Subtotal,
@@ -45,6 +47,11 @@ pub async fn list_activities(
     page: i64,
 ) -> ServiceResult<ActivityPage> {
     let filter = scoped_activities(actor, filter);
+    let key = format!("activities:{filter:?}:{page}");
+    by_data_version(db, key, || activity_page(db, filter, page)).await
+}
+
+async fn activity_page(db: &Db, filter: ActivityFilter, page: i64) -> ServiceResult<ActivityPage> {
     let totals = activities::totals(db, &filter).await?;
     let pages = ((totals.rows + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = page.clamp(1, pages);

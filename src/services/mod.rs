@@ -6,6 +6,7 @@
 pub mod activities;
 pub mod attendance;
 pub mod auth;
+pub mod cache;
 pub mod choices;
 pub mod demo;
 pub mod export;

@@ -2,6 +2,7 @@
 //! anything else looks to them as if it did not exist.
 
 use super::attendance::{study_year, StudyYear};
+use super::cache::by_data_version;
 use super::{Actor, ServiceError, ServiceResult};
 use crate::domain::person::{FieldErrors, PersonDraft, PersonInput};
 use crate::domain::VillageScope;
@@ -12,6 +13,7 @@ pub use crate::store::people::{HeldCategory, Person, PersonFilter, PersonListRow
 
 pub const PAGE_SIZE: i64 = 50;
 
+#[derive(Debug, Clone)]
 pub struct PersonPage {
     pub rows: Vec<PersonListRow>,
     pub total: i64,
@@ -28,6 +30,11 @@ pub async fn list_people(
     if let Some(own) = actor.confined_village() {
         filter.village = VillageScope::Village(own);
     }
+    let key = format!("people:{filter:?}:{page}");
+    by_data_version(db, key, || person_page(db, filter, page)).await
+}
+
+async fn person_page(db: &Db, filter: PersonFilter, page: i64) -> ServiceResult<PersonPage> {
     let total = people::count(db, &filter).await?;
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = page.clamp(1, pages);

@@ -1,12 +1,12 @@
 //! The annual summary: every figure of “The year, in figures” (DESIGN.md), computed in one
 //! place. The dashboard, the year-end workbook and the report paragraph all read it.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, OnceLock};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::cache::by_data_version;
 pub use super::report::report_paragraph;
 use super::{Actor, ServiceError, ServiceResult};
 use crate::domain::activity::{AudienceGroup, Place};
@@ -87,25 +87,9 @@ fn months() -> BTreeMap<String, i64> {
     (1..=12).map(|m| (format!("{m:02}"), 0)).collect()
 }
 
-/// What a summary depends on besides the data: database, year, village, the day counted to.
-type SummaryKey = (String, i32, Option<i64>, NaiveDate);
-
-/// Summaries computed in this process, with the data version they were computed under.
-fn summary_cache() -> &'static Mutex<HashMap<SummaryKey, (i64, AnnualSummary)>> {
-    static CACHE: OnceLock<Mutex<HashMap<SummaryKey, (i64, AnnualSummary)>>> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
-
-/// At most this many summaries are kept; past it the cache starts afresh.
-const CACHED_SUMMARIES: usize = 256;
-
 /// The summary of a year for the township, or one village. A clerk always gets their own.
-///
-/// The figures are cached under the data version (`store::summary::data_version`), which
-/// every committed change to their sources moves on: a request finds them with one
-/// one-row query instead of passes over the year's attendance. The version is read before
-/// computing, so figures computed while a change commits are kept under the older version
-/// and recomputed by the next request.
+/// Kept under the data version (`services::cache`): a request finds the figures with one
+/// one-row query instead of passes over the year's attendance.
 pub async fn annual_summary(
     db: &Db,
     actor: &Actor,
@@ -116,25 +100,8 @@ pub async fn annual_summary(
     let village_id = actor.confined_village().or(village_id);
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
     let as_of = period.last_day().min(today).max(period.from);
-    let key = (db.identity(), year, village_id, as_of);
-    let version = summary::data_version(db).await?;
-    let lock = || {
-        summary_cache()
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    };
-    if let Some((cached_version, cached)) = lock().get(&key) {
-        if *cached_version == version {
-            return Ok(cached.clone());
-        }
-    }
-    let fresh = compute_summary(db, year, village_id, today).await?;
-    let mut cache = lock();
-    if cache.len() >= CACHED_SUMMARIES {
-        cache.clear();
-    }
-    cache.insert(key, (version, fresh.clone()));
-    Ok(fresh)
+    let key = format!("summary:{year}:{village_id:?}:{as_of}");
+    by_data_version(db, key, || compute_summary(db, year, village_id, today)).await
 }
 
 /// The summary computed from the data, without the cache (`village_id` already confined).

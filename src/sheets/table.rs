@@ -131,11 +131,30 @@ pub fn write_cell(
 }
 
 /// Writes the table as a new worksheet of `workbook`.
+/// Sheets longer than this are written row by row to a temporary file (rust_xlsxwriter's
+/// constant-memory mode) instead of being held whole in memory until the workbook is saved.
+const CONSTANT_MEMORY_ROWS: usize = 2_000;
+
 pub fn add_table(workbook: &mut Workbook, table: &Table) -> Result<(), SheetError> {
     let formats = Formats::new();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name(&table.sheet_name)?;
+    // Column widths first: a constant-memory sheet takes them before its first row.
     let mut widths: Vec<usize> = table.headers.iter().map(|h| display_width(h)).collect();
+    for row in &table.rows {
+        for (col, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(col) {
+                *w = (*w).max(cell_width(cell));
+            }
+        }
+    }
+    let sheet = if table.rows.len() > CONSTANT_MEMORY_ROWS {
+        workbook.add_worksheet_with_constant_memory()?
+    } else {
+        workbook.add_worksheet()
+    };
+    sheet.set_name(&table.sheet_name)?;
+    for (col, width) in widths.iter().enumerate() {
+        sheet.set_column_width(col as u16, (*width).clamp(6, 60) as f64 + 2.0)?;
+    }
     for (col, header) in table.headers.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, *header, &formats.header)?;
     }
@@ -144,9 +163,6 @@ pub fn add_table(workbook: &mut Workbook, table: &Table) -> Result<(), SheetErro
         row_index += 1;
         for (col, cell) in row.iter().enumerate() {
             write_cell(sheet, row_index, col as u16, cell, &formats, false)?;
-            if let Some(w) = widths.get_mut(col) {
-                *w = (*w).max(cell_width(cell));
-            }
         }
     }
     let last_col = table.headers.len().saturating_sub(1) as u16;
@@ -157,9 +173,6 @@ pub fn add_table(workbook: &mut Workbook, table: &Table) -> Result<(), SheetErro
         for (col, cell) in totals.iter().enumerate() {
             write_cell(sheet, row_index, col as u16, cell, &formats, true)?;
         }
-    }
-    for (col, width) in widths.iter().enumerate() {
-        sheet.set_column_width(col as u16, (*width).clamp(6, 60) as f64 + 2.0)?;
     }
     sheet.set_paper_size(9); // A4
     if table.headers.len() > 6 {
@@ -179,6 +192,34 @@ pub fn table_workbook(table: &Table) -> Result<Vec<u8>, SheetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_table_is_written_row_by_row_and_reads_back_whole() {
+        use calamine::{Data, Reader, Xlsx};
+        let rows: Vec<Vec<Cell>> = (0..CONSTANT_MEMORY_ROWS as i64 + 500)
+            .map(|i| vec![Cell::Text(format!("村民{i}")), Cell::Int(i)])
+            .collect();
+        let count = rows.len();
+        let table = Table {
+            sheet_name: "人员学时".into(),
+            headers: vec!["姓名", "次数"],
+            totals: Some(vec!["合计".into(), Cell::Int(7)]),
+            rows,
+        };
+        let bytes = table_workbook(&table).unwrap();
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range("人员学时").unwrap();
+        assert_eq!(range.height(), count + 2, "header, rows, totals");
+        assert_eq!(range.get((1, 0)), Some(&Data::String("村民0".into())));
+        assert_eq!(
+            range.get((count, 1)),
+            Some(&Data::Float((count - 1) as f64))
+        );
+        assert_eq!(
+            range.get((count + 1, 0)),
+            Some(&Data::String("合计".into()))
+        );
+    }
 
     #[test]
     fn chinese_characters_count_double() {

@@ -571,3 +571,116 @@ async fn look_at_dashboard(b: &Client, base: &str, downloads: &std::path::Path) 
     assert_eq!(book.sheet_names()[0], "总览");
     Ok(())
 }
+
+/// Every main page, on a phone (390 × 844), as the organizer and as a village clerk: no
+/// page is wider than the screen.
+#[rocket::async_test]
+async fn every_main_page_fits_a_phone() {
+    let test = "every_main_page_fits_a_phone";
+    let Some((driver, chromium)) = browser_programs(test) else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite, test)
+        .await
+        .expect("sqlite is always there");
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("imports/demo");
+    pufa::services::demo::load_demo(&app.db, &demo)
+        .await
+        .expect("demo township");
+    let village = pufa::store::villages::find_by_name(&app.db, "龙凤村")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    app.user("organizer", Role::Organizer, None).await;
+    app.user("clerk", Role::Clerk, Some(village)).await;
+    // A village cadre with sessions and self-study, a township session, an activity and a
+    // material of the demo year.
+    let scalar = |sql: &'static str| {
+        let db = app.db.clone();
+        async move {
+            match &db {
+                pufa::store::Db::Sqlite(pool) => sqlx::query_scalar::<_, i64>(sql)
+                    .bind(village)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap(),
+                pufa::store::Db::Postgres(_) => unreachable!("sqlite"),
+            }
+        }
+    };
+    let person = scalar("SELECT person_id FROM self_study s JOIN people p ON p.id = s.person_id WHERE p.village_id = $1 LIMIT 1").await;
+    let session = scalar(
+        "SELECT id FROM sessions WHERE village_id IS NULL OR village_id = $1 ORDER BY id LIMIT 1",
+    )
+    .await;
+    let activity =
+        scalar("SELECT id FROM activities WHERE village_id = $1 ORDER BY id LIMIT 1").await;
+    let material =
+        scalar("SELECT material_id FROM distributions WHERE village_id = $1 LIMIT 1").await;
+    let pages = [
+        "/?year=2021".to_string(),
+        "/sessions?year=2021".into(),
+        "/sessions/calendar?year=2021&month=3".into(),
+        format!("/sessions/{session}"),
+        format!("/sessions/{session}/attendance"),
+        "/sessions/requirements?year=2021".into(),
+        "/sessions/new".into(),
+        "/people".into(),
+        format!("/people/{person}?year=2021"),
+        "/people/new".into(),
+        "/self-study?year=2021".into(),
+        "/self-study/new".into(),
+        "/activities?year=2021".into(),
+        format!("/activities/{activity}"),
+        "/activities/new".into(),
+        "/distributions?year=2021".into(),
+        "/distributions/new".into(),
+        "/materials?year=2021".into(),
+        format!("/materials/{material}?year=2021"),
+        "/villages".into(),
+        format!("/villages/{village}?year=2021"),
+        "/imports".into(),
+        "/imports/history".into(),
+    ];
+    let base = serve(&app).await;
+    let mut too_wide = Vec::new();
+    for user in ["organizer", "clerk"] {
+        let (_driver, b) = start_browser(&chromium, &driver).await;
+        let result: Result<(), fantoccini::error::CmdError> = async {
+            b.set_window_size(390, 844).await?;
+            b.goto(&format!("{base}/login")).await?;
+            type_into(&b, "input[name=username]", user).await?;
+            type_into(&b, "input[name=password]", PASSWORD).await?;
+            click(&b, "button[type=submit].primary").await?;
+            wait_for(&b, "h1").await?;
+            for page in &pages {
+                b.goto(&format!("{base}{page}")).await?;
+                wait_for(&b, "h1").await?;
+                let widths = b
+                    .execute(
+                        "return [document.documentElement.scrollWidth, window.innerWidth];",
+                        vec![],
+                    )
+                    .await?;
+                let (page_width, window) = (
+                    widths[0].as_i64().unwrap_or(0),
+                    widths[1].as_i64().unwrap_or(0),
+                );
+                if page_width > window {
+                    let name = format!(
+                        "too_wide_{user}_{}",
+                        page.replace(['/', '?', '&', '='], "_")
+                    );
+                    keep_screenshot(&b, &name).await?;
+                    too_wide.push(format!("{user} {page}: {page_width} px of {window}"));
+                }
+            }
+            Ok(())
+        }
+        .await;
+        let _ = b.close().await;
+        result.expect("the pages open");
+    }
+    assert!(too_wide.is_empty(), "wider than a phone: {too_wide:#?}");
+}

@@ -7,6 +7,7 @@ mod pages;
 pub use feed::{feed_sessions, feed_token, rotate_feed_token};
 pub use pages::{invite_choices, overview, InviteChoices, SessionOverview};
 
+use crate::services::cache::by_data_version;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
@@ -45,6 +46,7 @@ pub fn scoped_sessions(actor: &Actor, mut filter: SessionFilter) -> SessionFilte
     filter
 }
 
+#[derive(Debug, Clone)]
 pub struct SessionPage {
     pub rows: Vec<Session>,
     pub total: i64,
@@ -59,6 +61,11 @@ pub async fn list_sessions(
     page: i64,
 ) -> ServiceResult<SessionPage> {
     let filter = scoped_sessions(actor, filter);
+    let key = format!("sessions:{filter:?}:{page}");
+    by_data_version(db, key, || session_page(db, filter, page)).await
+}
+
+async fn session_page(db: &Db, filter: SessionFilter, page: i64) -> ServiceResult<SessionPage> {
     let total = sessions::count(db, &filter).await?;
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = page.clamp(1, pages);
