@@ -16,10 +16,25 @@ use super::ServiceResult;
 use crate::store::{summary, Db};
 
 type Entry = (i64, Arc<dyn Any + Send + Sync>);
+type Key = (String, String);
+type Gate = Arc<tokio::sync::Mutex<()>>;
 
-fn entries() -> &'static Mutex<HashMap<(String, String), Entry>> {
-    static ENTRIES: OnceLock<Mutex<HashMap<(String, String), Entry>>> = OnceLock::new();
+fn entries() -> &'static Mutex<HashMap<Key, Entry>> {
+    static ENTRIES: OnceLock<Mutex<HashMap<Key, Entry>>> = OnceLock::new();
     ENTRIES.get_or_init(Default::default)
+}
+
+/// The gate of a key's computation.
+fn in_flight(key: &Key) -> Gate {
+    static GATES: OnceLock<Mutex<HashMap<Key, Gate>>> = OnceLock::new();
+    let mut gates = GATES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if gates.len() >= MAX_ENTRIES {
+        gates.retain(|_, gate| Arc::strong_count(gate) > 1);
+    }
+    gates.entry(key.clone()).or_default().clone()
 }
 
 /// At most this many results are kept; past it the cache starts afresh.
@@ -41,6 +56,17 @@ where
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     };
+    if let Some((kept_version, value)) = lock().get(&key) {
+        if *kept_version == version {
+            if let Some(hit) = value.downcast_ref::<T>() {
+                return Ok(hit.clone());
+            }
+        }
+    }
+    // One computation per key at a time: requests arriving while it runs wait for it
+    // instead of each starting the same passes over the year (64 at once took minutes).
+    let gate = in_flight(&key);
+    let _turn = gate.lock().await;
     if let Some((kept_version, value)) = lock().get(&key) {
         if *kept_version == version {
             if let Some(hit) = value.downcast_ref::<T>() {

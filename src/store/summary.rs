@@ -258,13 +258,18 @@ pub async fn person_hours(
     period: Period,
     village: VillageScope,
 ) -> StoreResult<Vec<PersonHours>> {
-    const SQL: &str = "SELECT p.name, v.name AS village_name, p.post, COUNT(*) AS sessions, \
-         CAST(COALESCE(SUM(a.hours_credited), 0) AS DOUBLE PRECISION) AS hours \
-         FROM attendance a JOIN sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id \
-         LEFT JOIN villages v ON v.id = p.village_id \
+    // The year's attendance grouped by the person's id alone, then joined to the names and
+    // filtered by village: grouping it by (id, name, village, post) with the people joined
+    // in made SQLite sort a county's million rows by all four (2.2 s).
+    const SQL: &str = "SELECT p.name, v.name AS village_name, p.post, x.sessions, x.hours FROM ( \
+         SELECT a.person_id, COUNT(*) AS sessions, \
+           CAST(COALESCE(SUM(a.hours_credited), 0) AS DOUBLE PRECISION) AS hours \
+         FROM attendance a JOIN sessions s ON s.id = a.session_id \
          WHERE s.status = 'held' AND a.status IN ('present', 'late') AND s.starts_at >= $1 AND s.starts_at < $2 \
-         AND ($3 = 'any' OR ($3 = 'township' AND p.village_id IS NULL) OR p.village_id = $4) \
-         GROUP BY p.id, p.name, v.name, v.display_order, p.post ORDER BY v.display_order, v.name, p.name";
+         GROUP BY a.person_id) x \
+         JOIN people p ON p.id = x.person_id LEFT JOIN villages v ON v.id = p.village_id \
+         WHERE ($3 = 'any' OR ($3 = 'township' AND p.village_id IS NULL) OR p.village_id = $4) \
+         ORDER BY v.display_order, v.name, p.name";
     let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(ts(period.from))
         .bind(ts(period.to))

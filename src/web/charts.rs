@@ -1,7 +1,7 @@
 //! Charts drawn by the server as inline SVG: no JavaScript library, no outside service.
 
 /// Text for SVG/HTML: the five special characters escaped.
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -5,7 +5,7 @@ use rocket::{Route, State};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use super::charts::{horizontal_bars, monthly_bars};
+use super::charts::{escape, horizontal_bars, monthly_bars};
 use super::choices::selectable_villages;
 use super::error::AppResult;
 use super::guards::CurrentUser;
@@ -14,6 +14,7 @@ use super::render::Chrome;
 use crate::domain::activity::{AudienceGroup, Place};
 use crate::domain::category::LEGAL_LITERATE_TARGET;
 use crate::domain::session::SessionKind;
+use crate::services::cache::by_data_version;
 use crate::services::summary::{annual_summary, report_paragraph, AnnualSummary, VillageLine};
 use crate::services::villages::Village;
 use crate::services::Db;
@@ -34,25 +35,62 @@ fn labelled<T: Copy>(
         .collect()
 }
 
-/// One village's row of the coverage grid: activity per month, 法律明白人 against the
-/// target.
-#[derive(Serialize)]
-struct CoverageLine {
-    name: String,
-    months: Vec<i64>,
-    literates: i64,
-    ok: bool,
+/// What the dashboard draws from the figures: four charts (SVG) and the coverage grid's
+/// rows (HTML), one row per village: activity per month, 法律明白人 against the target.
+#[derive(Clone)]
+struct Drawing {
+    materials: String,
+    sessions: String,
+    attendance: String,
+    places: String,
+    grid_rows: String,
 }
 
-impl CoverageLine {
-    fn of(l: &VillageLine) -> CoverageLine {
-        CoverageLine {
-            name: l.name.clone(),
-            months: l.months.values().copied().collect(),
-            literates: l.legal_literates,
-            ok: l.legal_literates >= LEGAL_LITERATE_TARGET,
+impl Drawing {
+    fn of(s: &AnnualSummary) -> Drawing {
+        let mut by_village: Vec<(String, i64)> = s
+            .materials_by_village
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        by_village.sort_by_key(|item| std::cmp::Reverse(item.1));
+        let monthly = |map: &std::collections::BTreeMap<String, i64>| -> Vec<(String, i64)> {
+            map.iter().map(|(k, v)| (k.clone(), *v)).collect()
+        };
+        let places = labelled(
+            &s.activities_by_place,
+            Place::ALL,
+            Place::code,
+            Place::label_zh,
+        );
+        Drawing {
+            materials: horizontal_bars("资料发放（按村）", &by_village, "份"),
+            sessions: monthly_bars("学法活动（按月，场）", &monthly(&s.sessions_by_month), "场"),
+            attendance: monthly_bars("参学人次（按月）", &monthly(&s.attendance_by_month), "人次"),
+            places: horizontal_bars("法律七进（活动场次）", &places, "场"),
+            grid_rows: s.village_lines.iter().map(coverage_row).collect(),
         }
     }
+}
+
+/// `<tr>` of one village: a cell per month (· where nothing happened), then its 法律明白人.
+fn coverage_row(line: &VillageLine) -> String {
+    let mut row = format!("<tr><td>{}</td>", escape(&line.name));
+    for n in line.months.values() {
+        if *n > 0 {
+            row.push_str(&format!("<td class=\"hit\">{n}</td>"));
+        } else {
+            row.push_str("<td class=\"gap\">·</td>");
+        }
+    }
+    let ok = line.legal_literates >= LEGAL_LITERATE_TARGET;
+    row.push_str(&format!(
+        "<td class=\"{}\">{}{}</td></tr>",
+        if ok { "hit" } else { "gap" },
+        line.legal_literates,
+        if ok { "" } else { " 未达标" }
+    ));
+    row
 }
 
 #[derive(Serialize)]
@@ -73,7 +111,8 @@ struct HomePage {
     chart_sessions: String,
     chart_attendance: String,
     chart_places: String,
-    grid: Vec<CoverageLine>,
+    /// The coverage grid's rows, drawn as HTML.
+    grid_rows: String,
     months: Vec<u32>,
     /// Sessions over without attendance, for those who take it.
     overdue: i64,
@@ -88,29 +127,20 @@ async fn home(
     chrome: Chrome,
 ) -> AppResult<Template> {
     let year = chosen_year(year);
-    let s = annual_summary(db, &me.actor, year, village, today()).await?;
-    let mut by_village: Vec<(String, i64)> = s
-        .materials_by_village
-        .iter()
-        .map(|(k, v)| (k.clone(), *v))
-        .collect();
-    by_village.sort_by_key(|item| std::cmp::Reverse(item.1));
-    let sessions_month: Vec<(String, i64)> = s
-        .sessions_by_month
-        .iter()
-        .map(|(k, v)| (k.clone(), *v))
-        .collect();
-    let attendance_month: Vec<(String, i64)> = s
-        .attendance_by_month
-        .iter()
-        .map(|(k, v)| (k.clone(), *v))
-        .collect();
-    let places = labelled(
-        &s.activities_by_place,
-        Place::ALL,
-        Place::code,
-        Place::label_zh,
+    let mut s = annual_summary(db, &me.actor, year, village, today()).await?;
+    // The charts and the coverage grid are drawn once per data version: at county scale
+    // (300 villages) drawing them was most of the page's time.
+    let key = format!(
+        "home-drawing:{year}:{:?}:{}",
+        me.actor.confined_village().or(village),
+        today()
     );
+    let drawing = by_data_version(db, key, || async { Ok(Drawing::of(&s)) }).await?;
+    // The per-village figures are in the drawing; the template's context does not carry
+    // them again.
+    s.village_lines = Vec::new();
+    s.township_line = None;
+    s.materials_by_village = Default::default();
     let groups = labelled(
         &s.audience_by_group,
         AudienceGroup::ALL,
@@ -133,11 +163,11 @@ async fn home(
         total_hours: crate::domain::report::format_hours(s.study_hours_total + s.self_study_hours),
         kinds,
         groups,
-        chart_materials: horizontal_bars("资料发放（按村）", &by_village, "份"),
-        chart_sessions: monthly_bars("学法活动（按月，场）", &sessions_month, "场"),
-        chart_attendance: monthly_bars("参学人次（按月）", &attendance_month, "人次"),
-        chart_places: horizontal_bars("法律七进（活动场次）", &places, "场"),
-        grid: s.village_lines.iter().map(CoverageLine::of).collect(),
+        chart_materials: drawing.materials,
+        chart_sessions: drawing.sessions,
+        chart_attendance: drawing.attendance,
+        chart_places: drawing.places,
+        grid_rows: drawing.grid_rows,
         months: (1..=12).collect(),
         overdue: crate::services::sessions::overdue_count(
             db,
