@@ -128,6 +128,7 @@ fn duplicate_code_to_field_error(e: ServiceError) -> ServiceError {
 }
 
 /// What one village did in a year: the village page.
+#[derive(Debug, Clone)]
 pub struct VillageYear {
     pub village: Village,
     pub sessions: Vec<crate::store::sessions::Session>,
@@ -151,14 +152,24 @@ pub async fn village_year(
     year: i32,
     today: chrono::NaiveDate,
 ) -> ServiceResult<VillageYear> {
+    if !actor.can_see_village(Some(id)) {
+        return Err(ServiceError::NotFound);
+    }
+    let key = format!("village-year:{id}:{year}:{today}");
+    super::cache::by_data_version(db, key, || compute_village_year(db, id, year, today)).await
+}
+
+async fn compute_village_year(
+    db: &Db,
+    id: i64,
+    year: i32,
+    today: chrono::NaiveDate,
+) -> ServiceResult<VillageYear> {
     use crate::domain::dates::Period;
     use crate::store::activities::{self as acts, ActivityFilter};
     use crate::store::distributions::{self as dist, DistributionDimension, DistributionFilter};
     use chrono::Datelike;
 
-    if !actor.can_see_village(Some(id)) {
-        return Err(ServiceError::NotFound);
-    }
     let village = get_village(db, id).await?;
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
     let session_filter = crate::store::sessions::SessionFilter {
