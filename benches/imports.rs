@@ -117,8 +117,18 @@ fn run_measured(command: &mut Command) -> (Duration, u64, bool) {
 }
 
 fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("attendance_100k.xlsx");
+    let temp = tempfile::tempdir().unwrap();
+    // PUFA_BENCH_KEEP=1 leaves the workbook and database behind (to measure another build
+    // on the same files); the folder is printed.
+    let (_temp, base) = if std::env::var("PUFA_BENCH_KEEP").as_deref() == Ok("1") {
+        let kept = temp.keep();
+        println!("files kept in {}", kept.display());
+        (None, kept)
+    } else {
+        let path = temp.path().to_path_buf();
+        (Some(temp), path)
+    };
+    let file = base.as_path().join("attendance_100k.xlsx");
     let t = Instant::now();
     build_workbook(&file);
     let size = std::fs::metadata(&file).unwrap().len();
@@ -141,7 +151,7 @@ fn main() {
     );
     drop(range);
 
-    let db_path = dir.path().join("bench.db");
+    let db_path = base.as_path().join("bench.db");
     let url = format!("sqlite://{}", db_path.display());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
