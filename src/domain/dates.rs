@@ -81,6 +81,12 @@ impl Period {
     pub fn last_day(&self) -> NaiveDate {
         self.to.pred_opt().unwrap_or(self.to)
     }
+
+    /// The day the period's figures are counted to: its last day, or `today` while it runs
+    /// (never before its first day).
+    pub fn as_of(&self, today: NaiveDate) -> NaiveDate {
+        self.last_day().min(today).max(self.from)
+    }
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ pub async fn year_workbook(
     let village_id = actor.confined_village().or(village_id);
     let scope = VillageScope::of(village_id);
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
-    let as_of = period.last_day().min(today).max(period.from);
+    let as_of = period.as_of(today);
     let subject = s.village.clone().unwrap_or_else(|| "全镇".into());
 
     let sessions: Vec<Vec<Cell>> = summary::session_lines(db, period, scope)

@@ -466,7 +466,7 @@ pub async fn annual_report(
 ) -> ServiceResult<(String, Vec<u8>)> {
     let s = annual_summary(db, actor, year, village_id, today).await?;
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
-    let as_of = period.last_day().min(today).max(period.from);
+    let as_of = period.as_of(today);
     let draft = draft_report(&s, &township_name(db).await?, as_of);
     let bytes = report_document(&draft).map_err(|e| ServiceError::Refused(e.to_string()))?;
     Ok((format!("{}（草稿）.docx", draft.title), bytes))

@@ -6,7 +6,9 @@ use crate::domain::dates::Period;
 use crate::domain::self_study::{SelfStudyDraft, SelfStudyInput};
 use crate::domain::VillageScope;
 use crate::store::audit::{self, AuditEntry};
-use crate::store::self_study::{self as store, SelfStudyFilter, SelfStudyRecord, SelfStudyRow};
+use crate::store::self_study::{self as store, SelfStudyRecord};
+
+pub use crate::store::self_study::{SelfStudyFilter, SelfStudyRow};
 use crate::store::{people, Db};
 
 pub const PAGE_SIZE: i64 = 100;
@@ -125,12 +127,13 @@ pub async fn self_study_to_delete(db: &Db, actor: &Actor, id: i64) -> ServiceRes
     Ok(row)
 }
 
-pub async fn delete_self_study(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+/// Deletes the record (the page asked first); returns what was deleted.
+pub async fn delete_self_study(db: &Db, actor: &Actor, id: i64) -> ServiceResult<SelfStudyRow> {
     let row = self_study_to_delete(db, actor, id).await?;
     let mut tx = db.begin().await?;
     store::delete(&mut tx, id).await?;
     let entry = AuditEntry::new(actor.user_id, "delete", "self_study", id).before(&row);
     audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(row)
 }

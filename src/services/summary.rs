@@ -99,7 +99,7 @@ pub async fn annual_summary(
 ) -> ServiceResult<AnnualSummary> {
     let village_id = actor.confined_village().or(village_id);
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
-    let as_of = period.last_day().min(today).max(period.from);
+    let as_of = period.as_of(today);
     let key = format!("summary:{year}:{village_id:?}:{as_of}");
     by_data_version(db, key, || compute_summary(db, year, village_id, today)).await
 }
@@ -113,7 +113,7 @@ pub async fn compute_summary(
 ) -> ServiceResult<AnnualSummary> {
     let scope = VillageScope::of(village_id);
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
-    let as_of = period.last_day().min(today).max(period.from);
+    let as_of = period.as_of(today);
     let all_villages = villages::list(db).await?;
     let chosen: Vec<_> = all_villages
         .iter()

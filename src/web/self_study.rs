@@ -20,10 +20,10 @@ use crate::domain::person::FieldErrors;
 use crate::domain::self_study::{SelfStudyInput, StudyForm};
 use crate::domain::VillageScope;
 use crate::services::choices::Village;
-use crate::services::self_study::{self, can_edit_for, SelfStudyPage};
+use crate::services::self_study::{
+    self, can_edit_for, SelfStudyFilter, SelfStudyPage, SelfStudyRow,
+};
 use crate::services::{Actor, Db, ServiceError};
-use crate::store::self_study::SelfStudyFilter;
-use crate::store::self_study::SelfStudyRow;
 
 type FormOutcome = AppResult<Either<Template, Flash<Redirect>>>;
 
@@ -298,8 +298,7 @@ async fn delete(
     _form: CsrfForm<ActionForm>,
     db: &State<Db>,
 ) -> AppResult<Flash<Redirect>> {
-    let row = self_study::self_study_to_delete(db, &editor.0.actor, id).await?;
-    self_study::delete_self_study(db, &editor.0.actor, id).await?;
+    let row = self_study::delete_self_study(db, &editor.0.actor, id).await?;
     Ok(Flash::success(
         Redirect::to(person_page(&row)),
         "已删除该自学记录。",

@@ -159,6 +159,15 @@ async fn keep_screenshot(b: &Client, name: &str) -> Result<(), fantoccini::error
 
 type Step = Result<(), fantoccini::error::CmdError>;
 
+/// Logs in on the login page as `user` (the test password) and waits for the next page.
+async fn log_in(b: &Client, base: &str, user: &str) -> Step {
+    b.goto(&format!("{base}/login")).await?;
+    type_into(b, "input[name=username]", user).await?;
+    type_into(b, "input[name=password]", PASSWORD).await?;
+    click(b, "button[type=submit].primary").await?;
+    wait_for(b, "h1").await
+}
+
 async fn type_into(b: &Client, css: &str, text: &str) -> Step {
     b.find(Locator::Css(css)).await?.send_keys(text).await
 }
@@ -371,11 +380,7 @@ async fn set_value(b: &Client, css: &str, value: &str) -> Step {
 }
 
 async fn schedule_and_take_attendance(b: &Client, base: &str, cadre: i64) -> Step {
-    b.goto(&format!("{base}/login")).await?;
-    type_into(b, "input[name=username]", "organizer").await?;
-    type_into(b, "input[name=password]", PASSWORD).await?;
-    click(b, "button[type=submit].primary").await?;
-    wait_for(b, "h1").await?;
+    log_in(b, base, "organizer").await?;
 
     b.goto(&format!("{base}/sessions/new")).await?;
     type_into(
@@ -525,11 +530,7 @@ async fn dashboard_draws_charts_and_the_workbook_downloads() {
 }
 
 async fn look_at_dashboard(b: &Client, base: &str, downloads: &std::path::Path) -> Step {
-    b.goto(&format!("{base}/login")).await?;
-    type_into(b, "input[name=username]", "leader").await?;
-    type_into(b, "input[name=password]", PASSWORD).await?;
-    click(b, "button[type=submit].primary").await?;
-    wait_for(b, "h1").await?;
+    log_in(b, base, "leader").await?;
     b.goto(&format!("{base}/?year=2021")).await?;
     wait_for(b, "svg.chart").await?;
     keep_screenshot(b, "dashboard").await?;
@@ -649,11 +650,7 @@ async fn every_main_page_fits_a_phone() {
         let (_driver, b) = start_browser(&chromium, &driver).await;
         let result: Result<(), fantoccini::error::CmdError> = async {
             b.set_window_size(390, 844).await?;
-            b.goto(&format!("{base}/login")).await?;
-            type_into(&b, "input[name=username]", user).await?;
-            type_into(&b, "input[name=password]", PASSWORD).await?;
-            click(&b, "button[type=submit].primary").await?;
-            wait_for(&b, "h1").await?;
+            log_in(&b, &base, user).await?;
             for page in &pages {
                 b.goto(&format!("{base}{page}")).await?;
                 wait_for(&b, "h1").await?;
