@@ -36,6 +36,16 @@ fn cleaned(input: &str) -> String {
     text
 }
 
+/// The unit word a number was written with (“120本” → 本), if any.
+pub fn written_unit(input: &str) -> Option<&'static str> {
+    let half = to_half_width(input);
+    let text = half.trim();
+    UNITS
+        .iter()
+        .copied()
+        .find(|unit| text.len() > unit.len() && text.ends_with(unit))
+}
+
 /// A whole number such as a quantity or a head count, at most `MAX_WHOLE_NUMBER`.
 pub fn parse_whole_number(input: &str) -> Result<i64, NumberError> {
     let n = parse_unbounded(input)?;
@@ -87,6 +97,14 @@ pub fn parse_hours(input: &str) -> Result<f64, NumberError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unit_a_number_was_written_with() {
+        assert_eq!(written_unit("120本"), Some("本"));
+        assert_eq!(written_unit(" １２０ 人次 "), Some("人次"));
+        assert_eq!(written_unit("120"), None);
+        assert_eq!(written_unit("本"), None);
+    }
 
     #[test]
     fn quantities_in_every_spelling_of_the_spec() {

@@ -132,7 +132,19 @@ impl PersonInput {
                 errors.insert("categories".into(), format!("未知的身份类别“{code}”"));
                 continue;
             };
-            let since = parse_optional_date(since, &format!("since_{code}"), &mut errors);
+            let since_field = format!("since_{code}");
+            let since = parse_optional_date(since, &since_field, &mut errors);
+            // A 法律明白人 counts from the day they were certified: without it they would
+            // count in every past year.
+            if category == Category::LegalLiterate
+                && since.is_none()
+                && !errors.contains_key(&since_field)
+            {
+                errors.insert(
+                    since_field,
+                    "请填写认定日期（法律明白人从认定之日起计入各年度统计）".into(),
+                );
+            }
             let until = parse_optional_date(until, &format!("until_{code}"), &mut errors);
             if let (Some(s), Some(u)) = (since, until) {
                 if u < s {
@@ -229,6 +241,9 @@ mod tests {
         assert!(errors["until_mediator"].contains("不能早于"));
 
         raw.categories.truncate(1);
+        raw.categories[0].1 = " ".into();
+        assert!(raw.parse().unwrap_err()["since_legal_literate"].contains("请填写认定日期"));
+        raw.categories[0].1 = "2021年3月5日".into();
         let draft = raw.parse().expect("valid");
         let held = &draft.categories[0];
         assert_eq!(held.category, Category::LegalLiterate);

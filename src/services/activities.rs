@@ -179,8 +179,10 @@ pub async fn activity_to_delete(db: &Db, actor: &Actor, id: i64) -> ServiceResul
 }
 
 /// Deletes the activity and the distributions it created (the page asked first).
-pub async fn delete_activity(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+/// Deletes the activity (and its handouts); returns what was deleted.
+pub async fn delete_activity(db: &Db, actor: &Actor, id: i64) -> ServiceResult<ActivityDetail> {
     let before = get_activity(db, actor, id).await?;
     actor.require(can_edit_in(actor, before.activity.village_id))?;
-    Ok(activities::delete(db, id, &before.for_audit(), actor.user_id).await?)
+    activities::delete(db, id, &before.for_audit(), actor.user_id).await?;
+    Ok(before)
 }

@@ -24,6 +24,24 @@ pub async fn list_materials(
     Ok(materials::list_with_stock(db, period).await?)
 }
 
+/// The materials of `stock` to warn this actor about as 库存不足: all of them for the
+/// township; for a clerk only those their village handed out (the others are not theirs
+/// to act on).
+pub async fn short_for_actor<'a>(
+    db: &Db,
+    actor: &Actor,
+    stock: &'a [MaterialStock],
+) -> ServiceResult<Vec<&'a MaterialStock>> {
+    let short = stock.iter().filter(|m| m.is_short());
+    Ok(match actor.confined_village() {
+        Some(own) => {
+            let handed_out = distributions::material_ids_of_village(db, own).await?;
+            short.filter(|m| handed_out.contains(&m.id)).collect()
+        }
+        None => short.collect(),
+    })
+}
+
 /// The stock list of a year (`period`) as a workbook: file name and bytes.
 pub async fn export_stock(
     db: &Db,
@@ -297,7 +315,12 @@ pub async fn update_distribution(
     Ok(distributions::update(db, &before, &draft, actor.user_id).await?)
 }
 
-pub async fn delete_distribution(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+/// Deletes a handout recorded on its own; returns what was deleted.
+pub async fn delete_distribution(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<DistributionRow> {
     let before = get_distribution(db, actor, id).await?;
     actor.require(can_edit_in(actor, before.village_id))?;
     if before.activity_id.is_some() {
@@ -305,7 +328,8 @@ pub async fn delete_distribution(db: &Db, actor: &Actor, id: i64) -> ServiceResu
             "这条发放记录随普法活动登记，请在该活动中修改或删除。".into(),
         ));
     }
-    Ok(distributions::delete(db, &before, actor.user_id).await?)
+    distributions::delete(db, &before, actor.user_id).await?;
+    Ok(before)
 }
 
 /// The stock left after handing out, when it went below zero: the shortfall to show.

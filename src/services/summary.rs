@@ -57,6 +57,8 @@ pub struct AnnualSummary {
     pub sessions_by_month: BTreeMap<String, i64>,
     pub attendance_by_month: BTreeMap<String, i64>,
     pub attendance_person_times: i64,
+    /// Attendance rows recorded (marks of any status); none means no rate to show.
+    pub attendance_recorded: i64,
     pub attendance_rate: f64,
     pub study_hours_total: f64,
     /// Self-study (自学) of the year: records, hours, and how many people studied.
@@ -150,9 +152,17 @@ pub async fn compute_summary(
         attendance_by_month.insert(month, people);
         (recorded, attended, hours) = (recorded + rows, attended + people, hours + month_hours);
     }
-    // For one village, attendance is its people's, at township sessions too.
+    // For one village, attendance is its people's wherever they attended (township
+    // sessions too), in the monthly chart as in the totals: one definition for the view.
     if village_id.is_some() {
-        (recorded, attended, hours) = summary::attendance_totals(db, period, scope).await?;
+        attendance_by_month = months();
+        (recorded, attended, hours) = (0, 0, 0.0);
+        for (month, rows, people, month_hours) in
+            summary::attendance_by_attendee_month(db, period, scope).await?
+        {
+            attendance_by_month.insert(month, people);
+            (recorded, attended, hours) = (recorded + rows, attended + people, hours + month_hours);
+        }
     }
     let attendance_rate = if recorded > 0 {
         (attended as f64 * 1000.0 / recorded as f64).round() / 10.0
@@ -338,6 +348,7 @@ pub async fn compute_summary(
         sessions_by_month,
         attendance_by_month,
         attendance_person_times: attended,
+        attendance_recorded: recorded,
         attendance_rate,
         study_hours_total: hours,
         self_study_records,

@@ -179,6 +179,17 @@ pub async fn short_material_ids(db: &Db) -> StoreResult<Vec<i64>> {
     Ok(ids)
 }
 
+/// Ids of the materials a village has handed out (any year).
+pub async fn material_ids_of_village(db: &Db, village_id: i64) -> StoreResult<Vec<i64>> {
+    const SQL: &str =
+        "SELECT DISTINCT material_id FROM distributions WHERE village_id = $1 ORDER BY material_id";
+    let ids = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(village_id)
+        .fetch_all(pool)
+        .await?);
+    Ok(ids)
+}
+
 /// The values of the columns `insert` and `overwrite` both write, in their order.
 fn columns(draft: &DistributionDraft) -> Vec<Param> {
     vec![

@@ -55,29 +55,34 @@ pub async fn people_matching(
 }
 
 /// Adds invitees (ignoring those already invited), with one audit entry.
+/// Puts the people on the lists of the sessions (one transaction, an audit entry per
+/// session). Returns how many list entries were new.
 pub async fn add_invitees(
     db: &Db,
-    session_id: i64,
+    session_ids: &[i64],
     person_ids: &[i64],
     by_user: Option<i64>,
 ) -> StoreResult<usize> {
     const SQL: &str = "INSERT INTO session_invitees (session_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
     let mut tx = db.begin().await?;
-    let added = on_pool!(Tx(&mut tx), |conn| {
-        let mut added = 0;
-        for person_id in person_ids {
-            added += sqlx::query(SQL)
-                .bind(session_id)
-                .bind(person_id)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected() as usize;
-        }
-        added
-    });
-    let entry = AuditEntry::new(by_user, "invite", "session", session_id)
-        .after(&serde_json::json!({ "added": person_ids }));
-    audit::record(&mut tx, &entry).await?;
+    let mut added = 0;
+    for session_id in session_ids {
+        added += on_pool!(Tx(&mut tx), |conn| {
+            let mut added = 0;
+            for person_id in person_ids {
+                added += sqlx::query(SQL)
+                    .bind(session_id)
+                    .bind(person_id)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected() as usize;
+            }
+            added
+        });
+        let entry = AuditEntry::new(by_user, "invite", "session", *session_id)
+            .after(&serde_json::json!({ "added": person_ids }));
+        audit::record(&mut tx, &entry).await?;
+    }
     tx.commit().await?;
     Ok(added)
 }

@@ -81,25 +81,27 @@ pub async fn sessions_by_month(
         .collect())
 }
 
-/// Attendance of the period's held sessions, by the attendee's village (none: everyone):
-/// (rows recorded, attended person-times, hours of those attended).
-pub async fn attendance_totals(
+/// Attendance of the period's held sessions by month, counting the people of the scope's
+/// village wherever they attended (a township session too): (month "01".."12", rows
+/// recorded, attended person-times, hours of those attended). Months without any are absent.
+pub async fn attendance_by_attendee_month(
     db: &Db,
     period: Period,
     village: VillageScope,
-) -> StoreResult<(i64, i64, f64)> {
-    const SQL: &str = "SELECT COUNT(*), \
+) -> StoreResult<Vec<(String, i64, i64, f64)>> {
+    const SQL: &str = "SELECT substr(CAST(s.starts_at AS TEXT), 6, 2) AS month, COUNT(*), \
          COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN 1 ELSE 0 END), 0), \
          CAST(COALESCE(SUM(CASE WHEN a.status IN ('present', 'late') THEN a.hours_credited ELSE 0 END), 0) AS DOUBLE PRECISION) \
          FROM attendance a JOIN sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id \
-         WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 AND ($3 = 'any' OR ($3 = 'township' AND p.village_id IS NULL) OR p.village_id = $4)";
-    let row: (i64, i64, f64) = on_pool!(db, |pool| sqlx::query_as(SQL)
+         WHERE s.status = 'held' AND s.starts_at >= $1 AND s.starts_at < $2 AND ($3 = 'any' OR ($3 = 'township' AND p.village_id IS NULL) OR p.village_id = $4) \
+         GROUP BY substr(CAST(s.starts_at AS TEXT), 6, 2)";
+    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(ts(period.from))
         .bind(ts(period.to))
         .bind_params(&scope_params(village))
-        .fetch_one(pool)
+        .fetch_all(pool)
         .await?);
-    Ok(row)
+    Ok(rows)
 }
 
 /// Attendance of the period's held sessions by the attendee's village (`None`: the

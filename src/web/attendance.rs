@@ -18,7 +18,7 @@ use crate::domain::labels::CodeLabel;
 use crate::domain::person::PersonInput;
 use crate::domain::Category;
 use crate::services::attendance::{self, MarkInput};
-use crate::services::sessions::{self, InviteSelection, Invited};
+use crate::services::sessions::{self, InviteSelection, Invited, Scope, VillageChoice};
 use crate::services::villages::Village;
 use crate::services::Db;
 use crate::services::ServiceError;
@@ -37,6 +37,7 @@ struct InviteValues {
     category: Option<String>,
     person_ids: Vec<String>,
     by_group: bool,
+    scope: String,
 }
 
 #[derive(Serialize)]
@@ -47,20 +48,32 @@ struct InvitePage {
     people: Vec<PersonChoice>,
     more_people: bool,
     village: Option<i64>,
+    /// The name searched for in the one-by-one list.
+    q: String,
+    /// Township staff may list everyone; a clerk lists their own village.
+    confined: bool,
     conflicts: Vec<ConflictView>,
     values: InviteValues,
 }
 
-#[rocket::get("/<id>/invite?<village>")]
+#[rocket::get("/<id>/invite?<village>&<q>")]
 async fn invite_form(
     editor: EditorUser,
     id: i64,
-    village: Option<i64>,
+    village: Option<&str>,
+    q: Option<&str>,
     db: &State<Db>,
     chrome: Chrome,
 ) -> AppResult<Template> {
     let actor = &editor.0.actor;
-    let choices = sessions::invite_choices(db, actor, id, village).await?;
+    // No village parameter: the session's own; an empty one: everyone.
+    let village = match village.map(str::trim) {
+        None => VillageChoice::SessionDefault,
+        Some("") => VillageChoice::All,
+        Some(v) => VillageChoice::One(v.parse().map_err(|_| AppError(ServiceError::NotFound))?),
+    };
+    let q = q.unwrap_or_default().trim();
+    let choices = sessions::invite_choices(db, actor, id, village, q).await?;
     let view = InvitePage {
         session: SessionView::of(&choices.session, actor),
         villages: selectable_villages(db, actor).await?,
@@ -72,9 +85,12 @@ async fn invite_form(
             .collect(),
         more_people: choices.more_people,
         village: choices.village,
+        q: q.to_string(),
+        confined: actor.confined_village().is_some(),
         conflicts: Vec::new(),
         values: InviteValues {
             category: Some(String::new()),
+            scope: "this".into(),
             ..InviteValues::default()
         },
     };
@@ -110,11 +126,16 @@ async fn invite(
             .and_then(|c| Category::from_code(c.trim())),
         person_ids: parse_ids(&form.person_ids)?,
         by_group: form.by_group,
+        scope: Scope::from_invite_form(form.scope.as_deref().unwrap_or_default()),
     };
     match sessions::invite(db, actor, id, &selection, form.confirm).await {
-        Ok(Invited::Added(n)) => Ok(Either::Right(Flash::success(
+        Ok(Invited::Added { people, sessions }) => Ok(Either::Right(Flash::success(
             back_to(id),
-            format!("已加入参学名单 {n} 人。"),
+            if sessions > 1 {
+                format!("已加入 {sessions} 场学法活动的参学名单，共新增 {people} 人次。")
+            } else {
+                format!("已加入参学名单 {people} 人。")
+            },
         ))),
         Ok(Invited::Conflicts(conflicts)) => {
             let s = sessions::get_session(db, actor, id).await?;
@@ -125,12 +146,15 @@ async fn invite(
                 people: Vec::new(),
                 more_people: false,
                 village: None,
+                q: String::new(),
+                confined: actor.confined_village().is_some(),
                 conflicts: conflicts.iter().map(ConflictView::on_invite).collect(),
                 values: InviteValues {
                     villages: form.villages,
                     category: form.category,
                     person_ids: form.person_ids,
                     by_group: form.by_group,
+                    scope: form.scope.unwrap_or_default(),
                 },
             };
             Ok(Either::Left(chrome.render("sessions/invite", view)))

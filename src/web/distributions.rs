@@ -1,5 +1,6 @@
 //! /distributions: the material handed out (发放), filtered, totalled and exportable.
 
+use chrono::Datelike;
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
 use rocket_dyn_templates::Template;
@@ -440,7 +441,13 @@ async fn delete(
     db: &State<Db>,
 ) -> AppResult<Flash<Redirect>> {
     match materials::delete_distribution(db, &editor.0.actor, id).await {
-        Ok(()) => Ok(Flash::success(Redirect::to("/distributions"), "已删除。")),
+        Ok(deleted) => Ok(Flash::success(
+            Redirect::to(format!(
+                "/distributions?year={}",
+                deleted.distributed_on.year()
+            )),
+            "已删除。",
+        )),
         Err(ServiceError::Refused(message)) => {
             Ok(Flash::error(Redirect::to("/distributions"), message))
         }

@@ -182,6 +182,8 @@ pub struct InviteForm {
     pub villages: Vec<String>,
     pub category: Option<String>,
     pub person_ids: Vec<String>,
+    /// For a meeting of a series: "this", "following" or "series".
+    pub scope: Option<String>,
     pub confirm: bool,
 }
 

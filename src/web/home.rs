@@ -114,6 +114,10 @@ struct HomePage {
     /// The coverage grid's rows, drawn as HTML.
     grid_rows: String,
     months: Vec<u32>,
+    /// What 参学人次 counts in this view (the figure's tooltip and note).
+    person_times_rule: &'static str,
+    /// Legal literate persons a village should have (the grid's legend).
+    literate_target: i64,
     /// Sessions over without attendance, for those who take it.
     overdue: i64,
 }
@@ -169,6 +173,12 @@ async fn home(
         chart_places: drawing.places,
         grid_rows: drawing.grid_rows,
         months: (1..=12).collect(),
+        literate_target: LEGAL_LITERATE_TARGET,
+        person_times_rule: if s.village.is_some() {
+            "本村(社区)人员参加各级学法活动（含镇级活动）的出勤人次，按月图表同此口径"
+        } else {
+            "全镇各场学法活动的出勤人次"
+        },
         overdue: crate::services::sessions::overdue_count(
             db,
             &me.actor,

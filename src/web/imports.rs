@@ -209,28 +209,34 @@ async fn rejected(editor: EditorUser, id: i64, db: &State<Db>) -> AppResult<Xlsx
         Err(ImportError::Read(e)) => return Err(refused(e.to_string())),
         Err(ImportError::Service(e)) => return Err(AppError(e)),
     };
-    let sheets: Vec<_> = p
-        .headers
-        .iter()
-        .map(|(name, headers)| {
-            let rows = p
-                .rejected_rows
-                .iter()
-                .filter(|r| &r.row.sheet == name)
-                .map(|r| (r.row.raw.clone(), r.message.clone()))
-                .collect();
-            (name.clone(), headers.clone(), rows)
-        })
-        .collect();
-    let stem = pending
-        .file_name
+    let sheets = crate::services::imports::rejected_sheets(&p.headers, &p.rejected_rows);
+    rejected_download(&pending.file_name, &sheets)
+}
+
+/// The 错误行 workbook of an upload named `file_name`.
+fn rejected_download(
+    file_name: &str,
+    sheets: &[import_files::RejectedSheet],
+) -> AppResult<XlsxDownload> {
+    let stem = file_name
         .rsplit_once('.')
         .map(|(s, _)| s)
-        .unwrap_or(&pending.file_name);
+        .unwrap_or(file_name);
     Ok(XlsxDownload {
         file_name: format!("{stem}_错误行.xlsx"),
-        bytes: import_files::rejected_rows(&sheets)?,
+        bytes: import_files::rejected_rows(sheets)?,
     })
+}
+
+/// The rows a committed batch left out ("只导入正确的行"), as uploaded with 错误说明.
+#[rocket::get("/batches/<id>/rejected.xlsx")]
+async fn batch_rejected(me: CurrentUser, id: i64, db: &State<Db>) -> AppResult<XlsxDownload> {
+    let line = batches::batch_line(db, &me.actor, id, today()).await?;
+    let sheets = crate::services::imports::rejected_sheets_of(&line.batch);
+    if sheets.iter().all(|(_, _, rows)| rows.is_empty()) {
+        return Err(AppError(ServiceError::NotFound));
+    }
+    rejected_download(&line.batch.file_name, &sheets)
 }
 
 /// One import batch as the history and batch pages show it.
@@ -297,13 +303,24 @@ struct BatchPage {
     batch: BatchView,
     /// The report stored with the batch (sheets, errors, warnings).
     report: Value,
+    /// Whether the rows left out can be downloaded.
+    has_rejected_rows: bool,
 }
 
 #[rocket::get("/batches/<id>")]
 async fn batch(me: CurrentUser, id: i64, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
     let line = batches::batch_line(db, &me.actor, id, today()).await?;
+    let has_rejected_rows = crate::services::imports::rejected_sheets_of(&line.batch)
+        .iter()
+        .any(|(_, _, rows)| !rows.is_empty());
+    let mut report: Value = serde_json::from_str(&line.batch.report).unwrap_or(Value::Null);
+    // The rows themselves are for the download, not the page.
+    if let Some(map) = report.as_object_mut() {
+        map.remove(crate::services::imports::REJECTED_KEY);
+    }
     let view = BatchPage {
-        report: serde_json::from_str(&line.batch.report).unwrap_or(Value::Null),
+        has_rejected_rows,
+        report,
         batch: BatchView::of(&line),
     };
     Ok(chrome.render("imports/batch", view))
@@ -381,6 +398,7 @@ pub fn routes() -> Vec<Route> {
         preview,
         commit,
         rejected,
+        batch_rejected,
         history,
         batch,
         undo_confirm,

@@ -71,14 +71,15 @@ struct ListPage<'a> {
     can_manage: bool,
 }
 
-fn list_page<'a>(stock: &'a [MaterialStock], year: i32, actor: &Actor) -> ListPage<'a> {
+fn list_page<'a>(
+    stock: &'a [MaterialStock],
+    short: Vec<&'a MaterialStock>,
+    year: i32,
+    actor: &Actor,
+) -> ListPage<'a> {
     ListPage {
         materials: stock.iter().map(stock_view).collect(),
-        short: stock
-            .iter()
-            .filter(|m| m.is_short())
-            .map(stock_view)
-            .collect(),
+        short: short.into_iter().map(stock_view).collect(),
         year,
         years: year_choices(),
         totals: StockTotals {
@@ -99,7 +100,8 @@ async fn list(
 ) -> AppResult<Template> {
     let year = chosen_year(year);
     let stock = materials::list_materials(db, &me.actor, period_of(year, None)).await?;
-    Ok(chrome.render("materials/list", list_page(&stock, year, &me.actor)))
+    let short = materials::short_for_actor(db, &me.actor, &stock).await?;
+    Ok(chrome.render("materials/list", list_page(&stock, short, year, &me.actor)))
 }
 
 #[rocket::get("/export.xlsx?<year>")]

@@ -85,6 +85,17 @@ struct RequirementsPage {
     confined: bool,
     requirements: Vec<RequirementLine>,
     is_admin: bool,
+    /// Which days the figures cover: to today in the running year, else the whole year.
+    counted_to: &'static str,
+}
+
+fn counted_to(year: i32, today: chrono::NaiveDate) -> &'static str {
+    use chrono::Datelike;
+    match year.cmp(&today.year()) {
+        std::cmp::Ordering::Equal => "统计截至今日。",
+        std::cmp::Ordering::Less => "按全年统计。",
+        std::cmp::Ordering::Greater => "该年度尚未开始，以上为全年应达到的要求。",
+    }
 }
 
 #[rocket::get("/requirements?<year>&<village>")]
@@ -107,6 +118,7 @@ async fn requirements(
         confined: !me.actor.role.sees_all_villages(),
         requirements: requirements.iter().map(RequirementLine::of).collect(),
         is_admin: me.actor.role.can_administer(),
+        counted_to: counted_to(year, today()),
     };
     Ok(chrome.render("sessions/requirements", view))
 }

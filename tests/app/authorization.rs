@@ -349,7 +349,7 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             EDITORS,
         ),
         get(
-            "/sessions/<id>/invite?<village>",
+            "/sessions/<id>/invite?<village>&<q>",
             format!("/sessions/{s}/invite"),
             EDITORS,
         ),
@@ -495,6 +495,11 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         get(
             "/imports/batches/<id>",
             format!("/imports/batches/{batch}"),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/imports/batches/<id>/rejected.xlsx",
+            format!("/imports/batches/{batch}/rejected.xlsx"),
             EVERYONE_LOGGED_IN,
         ),
         get(
@@ -927,7 +932,9 @@ async fn every_route_for_every_role(backend: Backend) {
             .unwrap();
         let upload = pufa::services::imports::Upload {
             file_name: "已导入.csv",
-            bytes: "发放日期,资料名称,数量\n2021-03-06,宪法读本,5\n".as_bytes(),
+            // One row left out, so that the batch has rejected rows to download.
+            bytes: "发放日期,资料名称,数量\n2021-03-06,宪法读本,5\n2021-03-07,宪法读本,很多\n"
+                .as_bytes(),
             kind: None,
             village_id: Some(village),
         };
@@ -935,7 +942,7 @@ async fn every_route_for_every_role(backend: Backend) {
             &app.db,
             &pufa::services::Actor::from_user(&admin).unwrap(),
             &upload,
-            false,
+            true,
         )
         .await
         .unwrap();

@@ -222,7 +222,16 @@ async fn drive(b: &Client, base: &str) -> Step {
         .select_by_label("龙凤村")
         .await?;
     type_into(b, "input[name=phone]", "13812345678").await?;
+    // A category's dates show once it is ticked; 认定日期 is offered as today.
+    let since = "input[name='categories[legal_literate].since']";
+    assert!(!b.find(Locator::Css(since)).await?.is_displayed().await?);
     click(b, "input[name='categories[legal_literate].held']").await?;
+    let since_field = b.find(Locator::Css(since)).await?;
+    assert!(since_field.is_displayed().await?);
+    assert_eq!(
+        since_field.prop("value").await?.unwrap_or_default(),
+        chrono::Local::now().date_naive().to_string()
+    );
     // An old 15-digit ID number is refused with a message next to the field; the rest of
     // what was typed (the ticked category included) stays on the form.
     type_into(b, "input[name=id_number]", "511921800101123").await?;
@@ -235,6 +244,13 @@ async fn drive(b: &Client, base: &str) -> Step {
         .text()
         .await?;
     assert!(error.contains("18位"), "{error}");
+    let border = b
+        .execute(
+            "return getComputedStyle(document.querySelector('input[name=id_number]')).borderTopColor;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(border.as_str(), Some("rgb(179, 38, 30)"), "outlined red");
     b.find(Locator::Css("input[name=id_number]"))
         .await?
         .clear()
@@ -393,7 +409,13 @@ async fn schedule_and_take_attendance(b: &Client, base: &str, cadre: i64) -> Ste
     set_value(b, "input[name=start_time]", "08:30").await?;
     set_value(b, "input[name=end_time]", "09:30").await?;
     type_into(b, "input[name=venue]", "镇政府三楼会议室").await?;
+    // Only the fields of the chosen repeat type show.
+    let shown =
+        |css: &'static str| async move { b.find(Locator::Css(css)).await?.is_displayed().await };
+    assert!(!shown("select[name=nth]").await? && !shown("input[name=until]").await?);
     click(b, "input[name=repeat][value=monthly_nth]").await?;
+    assert!(shown("select[name=nth]").await? && shown("input[name=until]").await?);
+    assert!(!shown("input[name=month_day]").await? && !shown("input[name=weekdays]").await?);
     b.find(Locator::Css("select[name=nth]"))
         .await?
         .select_by_value("1")

@@ -33,6 +33,8 @@ on_both_backends!(
     upload_preview_and_commit_through_the_web,
     activities_ledger_with_materials_count,
     undo_of_an_attendance_import_and_work_that_depends_on_it,
+    a_legal_literate_without_certification_date_counts_from_the_import,
+    a_quantity_written_in_another_unit_is_pointed_out,
 );
 
 /// A cell of a fixture row.
@@ -910,6 +912,19 @@ async fn upload_preview_and_commit_through_the_web(backend: Backend) {
         "{}",
         page.body
     );
+    // The rows left out can still be downloaded from the batch page.
+    let download = format!("{batch_page}/rejected.xlsx");
+    assert!(page.body.contains(&download), "{}", page.body);
+    let (status, _, rejected) = clerk.get_bytes(&download).await;
+    assert_eq!(status, Status::Ok);
+    let mut book = Xlsx::new(Cursor::new(rejected)).unwrap();
+    let range = book.worksheet_range("三月").unwrap();
+    assert_eq!(range.height(), 2, "the header and the one rejected row");
+    assert_eq!(
+        range.get_value((1, 1)),
+        Some(&Data::String("宪法读本".into()))
+    );
+    assert!(matches!(range.get_value((1, 3)), Some(Data::String(m)) if m.contains("不是有效日期")));
     let history = clerk.get("/imports/history").await;
     assert!(history.body.contains("三月发放.xlsx"));
     // The clerk who uploaded undoes it, after a confirmation page.
@@ -1247,4 +1262,110 @@ async fn undo_of_an_attendance_import_and_work_that_depends_on_it(backend: Backe
     .await
     .unwrap();
     assert!(left.is_empty());
+}
+
+/// A 法律明白人 row without 认定日期 would count in every past year: a new certification is
+/// dated the day of the import (the preview says so), a stored one keeps its date.
+async fn a_legal_literate_without_certification_date_counts_from_the_import(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "literate_without_date").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    let actor = admin(&app).await;
+    let certified = NaiveDate::from_ymd_opt(2019, 6, 1).unwrap();
+    let input = pufa::domain::person::PersonInput {
+        name: "老明白".into(),
+        village_id: Some(village),
+        categories: vec![("legal_literate".into(), "2019-06-01".into(), "".into())],
+        ..Default::default()
+    };
+    pufa::services::people::create_person(&app.db, &Actor::operator(), &input)
+        .await
+        .unwrap();
+    let csv =
+        "村(社区),姓名,身份类别,认定日期\n龙凤村,新明白,法律明白人,\n龙凤村,老明白,法律明白人,\n";
+    let today = chrono::Local::now().date_naive();
+    let preview = imports::preview(&app.db, &actor, &upload("名册.csv", csv.as_bytes()))
+        .await
+        .unwrap();
+    assert!(preview.errors.is_empty(), "{:#?}", preview.errors);
+    let warned: Vec<usize> = preview
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("未填认定日期，按导入日期"))
+        .map(|w| w.row)
+        .collect();
+    assert_eq!(
+        warned,
+        vec![2],
+        "only the new certification: {:#?}",
+        preview.warnings
+    );
+    imports::commit(&app.db, &actor, &upload("名册.csv", csv.as_bytes()), false)
+        .await
+        .unwrap();
+    let since_of = |name: &'static str| {
+        let db = app.db.clone();
+        async move {
+            let filter = store::people::PersonFilter {
+                village: VillageScope::Village(village),
+                ..Default::default()
+            };
+            let people = store::people::list(&db, &filter, 10, 0).await.unwrap();
+            let id = people
+                .iter()
+                .find(|p| p.person.name == name)
+                .unwrap()
+                .person
+                .id;
+            store::people::categories(&db, id)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.category == pufa::domain::Category::LegalLiterate)
+                .unwrap()
+                .since
+        }
+    };
+    assert_eq!(since_of("新明白").await, Some(today));
+    assert_eq!(since_of("老明白").await, Some(certified));
+}
+
+/// "120本" of a material counted in 册 is taken as 120, and the preview says so; a quantity
+/// in the material's own unit is not remarked on.
+async fn a_quantity_written_in_another_unit_is_pointed_out(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "quantity_unit").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    app.material("民法典手册").await;
+    let actor = admin(&app).await;
+    let csv = "发放日期,资料名称,数量\n2021-03-05,民法典手册,120本\n2021-03-06,民法典手册,30册\n";
+    let preview = imports::preview(
+        &app.db,
+        &actor,
+        &Upload {
+            file_name: "发放.csv",
+            bytes: csv.as_bytes(),
+            kind: None,
+            village_id: Some(village),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(preview.errors.is_empty(), "{:#?}", preview.errors);
+    assert_eq!(preview.created, 2);
+    let notes: Vec<(usize, &str)> = preview
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("计入"))
+        .map(|w| (w.row, w.message.as_str()))
+        .collect();
+    assert_eq!(notes.len(), 1, "{:#?}", preview.warnings);
+    assert_eq!(notes[0].0, 2);
+    assert!(
+        notes[0].1.contains("“120本”按 120册 计入"),
+        "{}",
+        notes[0].1
+    );
 }

@@ -397,8 +397,15 @@ async fn activity_with_materials_creates_and_deletes_its_distributions(backend: 
             .len(),
         1
     );
+    let page = clerk.get(&location).await;
+    assert!(
+        page.body
+            .contains(r#"href="/activities?year=2021">返回活动台账"#),
+        "the way back opens the activity's year"
+    );
     let reply = clerk.post(&format!("{location}/delete"), &[]).await;
     assert_eq!(reply.status, Status::SeeOther);
+    assert_eq!(reply.location.as_deref(), Some("/activities?year=2021"));
     assert!(store::activities::get(&app.db, id).await.unwrap().is_none());
     assert!(store::distributions::for_activity(&app.db, id)
         .await
@@ -748,6 +755,51 @@ async fn a_saved_distribution_opens_its_year_and_a_clerk_is_told_whom_to_ask(bac
         "a clerk cannot record receipts: {}",
         list.body
     );
+    // Another village's shortage is not the clerk's to act on: the warning lists only
+    // materials their village handed out.
+    let other = app.village("石桥村").await;
+    let posters = app.material("宪法挂图").await;
+    app.distribution(posters, Some(other), "2021-05-01", 10)
+        .await;
+    let materials = clerk.get("/materials?year=2021").await;
+    let warning = materials
+        .body
+        .split("<h2>库存不足</h2>")
+        .nth(1)
+        .and_then(|rest| rest.split("</div>").next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        warning.contains("民法典手册") && !warning.contains("宪法挂图"),
+        "{}",
+        materials.body
+    );
+    assert!(
+        warning.contains("请联系镇里的组织者补录入库记录"),
+        "{warning}"
+    );
+    app.user("organizer", Role::Organizer, None).await;
+    let organizer = app.session("organizer").await;
+    let township = organizer.get("/materials?year=2021").await.body;
+    assert!(
+        township.contains("宪法挂图") && township.contains("请补录入库记录"),
+        "{township}"
+    );
+    // Deleting a record goes back to its year's list too.
+    let filter = DistributionFilter {
+        period: Period::everything(),
+        village: VillageScope::Village(own),
+        material_kind: None,
+        material_id: None,
+    };
+    let row = store::distributions::list(&app.db, &filter, 1, 0)
+        .await
+        .unwrap()[0]
+        .id;
+    let reply = clerk
+        .post(&format!("/distributions/{row}/delete"), &[])
+        .await;
+    assert_eq!(reply.location.as_deref(), Some("/distributions?year=2021"));
 }
 
 /// A distribution form's fields: material, village, date and quantity, the rest blank.

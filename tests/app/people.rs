@@ -196,6 +196,29 @@ async fn id_number_is_validated_on_the_form(backend: Backend) {
     twin[5] = ("id_number", &valid);
     let reply = organizer.post("/people", &twin).await;
     assert!(reply.body.contains("该身份证号已登记在另一人员名下"));
+
+    // A 法律明白人 needs 认定日期: the new form offers today, and an empty one is refused.
+    let today = chrono::Local::now().date_naive().to_string();
+    let form = organizer.get("/people/new").await;
+    assert!(
+        form.body.contains(&format!(
+            r#"name="categories[legal_literate].since" value="{today}""#
+        )),
+        "{}",
+        form.body
+    );
+    let mut literate = person_fields("孙明白", &village);
+    literate.push(("categories[legal_literate].held", "true"));
+    literate.push(("categories[legal_literate].since", ""));
+    literate.push(("categories[legal_literate].until", ""));
+    let reply = organizer.post("/people", &literate).await;
+    assert_eq!(reply.status, Status::Ok, "re-rendered");
+    assert!(reply.body.contains("请填写认定日期"), "{}", reply.body);
+    assert_eq!(
+        pufa::store::people::count(&app.db, &filter).await.unwrap(),
+        1,
+        "nothing more saved"
+    );
 }
 
 async fn id_number_is_masked_except_on_the_edit_form(backend: Backend) {
@@ -353,7 +376,17 @@ async fn an_address_with_a_word_for_an_id_is_not_found(backend: Backend) {
         let page = admin.get(path).await;
         assert_eq!(page.status, Status::NotFound, "{path}");
         assert!(page.body.contains("页面不存在"), "{path}");
+        // The error page keeps the menu, so the user can go on from it.
+        assert!(page.body.contains(r#"<nav class="mainnav">"#), "{path}");
+        assert!(page.body.contains("/logout"), "{path}");
     }
+    // Refusals and forbidden pages keep it too.
+    let clerk_village = app.village("龙凤村").await;
+    app.user("clerk", Role::Clerk, Some(clerk_village)).await;
+    let clerk = app.session("clerk").await;
+    let page = clerk.get("/users").await;
+    assert_eq!(page.status, Status::Forbidden);
+    assert!(page.body.contains(r#"<nav class="mainnav">"#));
 }
 
 async fn a_person_without_records_has_zero_hours(backend: Backend) {

@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
-use chrono::{Duration, Local, NaiveDate};
+use chrono::{Datelike, Duration, Local, NaiveDate};
 use pufa::domain::person::PersonInput;
 use pufa::domain::schedule::SessionDraft;
 use pufa::domain::session::{SessionKind, SessionStatus};
@@ -20,6 +20,8 @@ on_both_backends!(
     meetings_over_without_attendance_are_pointed_out,
     a_qr_code_for_the_server_only_says_so,
     ticking_a_village_and_a_category_is_the_condition,
+    inviting_to_a_series_fills_the_chosen_meetings,
+    the_invite_list_shows_villages_and_finds_anyone_by_name,
     the_same_walk_in_twice_is_one_person,
     checkin_throttle_ignores_addresses_the_client_claims,
     monthly_series_with_following_edits_and_cancellation,
@@ -500,6 +502,17 @@ async fn attendance_adds_up_on_the_person_page_and_in_the_requirement_list(backe
     );
     let page = organizer.get("/sessions/requirements?year=2021").await;
     assert!(page.body.contains("张镇干") && page.body.contains("赵镇干"));
+    // A past year is counted in full, not "to today".
+    assert!(
+        !page.body.contains("统计截至今日") && page.body.contains("按全年统计"),
+        "{}",
+        page.body
+    );
+    let this_year = Local::now().year();
+    let current = organizer
+        .get(&format!("/sessions/requirements?year={this_year}"))
+        .await;
+    assert!(current.body.contains("统计截至今日"), "{}", current.body);
     let (status, _, bytes) = organizer
         .get_bytes("/sessions/requirements.xlsx?year=2021")
         .await;
@@ -1138,4 +1151,148 @@ async fn meetings_over_without_attendance_are_pointed_out(backend: Backend) {
         .await
         .body
         .contains("已过期未考勤"));
+}
+
+/// Inviting to a meeting of a monthly series: this one, this and the following, or the
+/// whole series (planned meetings only; a held one keeps its list).
+async fn inviting_to_a_series_fills_the_chosen_meetings(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "series_invite").await else {
+        return;
+    };
+    let a = app.village("龙凤村").await;
+    let b = app.village("石桥村").await;
+    let cadre_a = person_with(&app, "村干部甲", Some(a), "village_cadre", "13800000001").await;
+    let cadre_b = person_with(&app, "村干部乙", Some(b), "village_cadre", "13800000002").await;
+    let organizer = organizer(&app).await;
+    let mut form = session_form("会前学法", "2021-01-01", "08:30", "09:00", "会议室", "");
+    form.extend([
+        ("repeat", "monthly_nth"),
+        ("nth", "1"),
+        ("nth_weekday", "1"),
+        ("end", "count"),
+        ("count", "6"),
+    ]);
+    assert_eq!(
+        organizer.post("/sessions", &form).await.status,
+        Status::SeeOther
+    );
+    let sessions = all_sessions(&app).await;
+    assert_eq!(sessions.len(), 6);
+    // February is held (attendance taken) before anyone is invited to the series.
+    let a_id = cadre_a.to_string();
+    let held = sessions[1].id;
+    organizer
+        .post(
+            &format!("/sessions/{held}/invite"),
+            &[("person_ids", &a_id)],
+        )
+        .await;
+    organizer
+        .post(
+            &format!("/sessions/{held}/attendance"),
+            &[
+                ("rows[0].person_id", a_id.as_str()),
+                ("rows[0].status", "present"),
+                ("rows[0].hours", ""),
+            ],
+        )
+        .await;
+    let page = organizer
+        .get(&format!("/sessions/{}/invite", sessions[3].id))
+        .await;
+    assert!(
+        page.body.contains(r#"name="scope" value="series""#),
+        "{}",
+        page.body
+    );
+    let invitees = |id: i64| {
+        let db = app.db.clone();
+        async move {
+            store::sessions::invitees(&db, id)
+                .await
+                .unwrap()
+                .iter()
+                .map(|i| i.person_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    // From April on: April, May, June.
+    let (va, vb) = (a.to_string(), b.to_string());
+    let reply = organizer
+        .post(
+            &format!("/sessions/{}/invite", sessions[3].id),
+            &[
+                ("villages", va.as_str()),
+                ("category", "village_cadre"),
+                ("scope", "following"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+    for (i, s) in sessions.iter().enumerate() {
+        let expected = match i {
+            1 => vec![cadre_a],
+            3..=5 => vec![cadre_a],
+            _ => vec![],
+        };
+        assert_eq!(invitees(s.id).await, expected, "meeting {i}");
+    }
+    // The whole series: every planned meeting, earlier ones too; the held one is unchanged.
+    let reply = organizer
+        .post(
+            &format!("/sessions/{}/invite", sessions[3].id),
+            &[("villages", vb.as_str()), ("scope", "series")],
+        )
+        .await;
+    assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+    for (i, s) in sessions.iter().enumerate() {
+        let expected = match i {
+            1 => vec![cadre_a],
+            0 | 2 => vec![cadre_b],
+            _ => vec![cadre_a, cadre_b],
+        };
+        let mut got = invitees(s.id).await;
+        got.sort_unstable();
+        assert_eq!(got, expected, "meeting {i}");
+    }
+    // "This" only: the first meeting.
+    let c = app.person("镇干部丙", None).await;
+    organizer
+        .post(
+            &format!("/sessions/{}/invite", sessions[0].id),
+            &[("person_ids", c.to_string().as_str()), ("scope", "this")],
+        )
+        .await;
+    assert!(invitees(sessions[0].id).await.contains(&c));
+    assert!(!invitees(sessions[2].id).await.contains(&c));
+}
+
+/// The one-by-one list names each person's village and finds anyone by name, beyond the
+/// first page.
+async fn the_invite_list_shows_villages_and_finds_anyone_by_name(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "invite_search").await else {
+        return;
+    };
+    let a = app.village("龙凤村").await;
+    let b = app.village("石桥村").await;
+    for i in 0..60 {
+        app.person(&format!("群众{i:02}"), Some(a)).await;
+    }
+    app.person("钱远山", Some(b)).await;
+    let session = app
+        .study_session(None, "2021-03-01", "09:00", "法治讲座")
+        .await;
+    let organizer = organizer(&app).await;
+    let page = organizer.get(&format!("/sessions/{session}/invite")).await;
+    assert!(page.body.contains("群众00（龙凤村）"), "{}", page.body);
+    assert!(page.body.contains("仅显示前"), "more than a page");
+    assert!(!page.body.contains("钱远山"), "beyond the first page");
+    let found = organizer
+        .get(&format!(
+            "/sessions/{session}/invite?village=&q=%E8%BF%9C%E5%B1%B1"
+        ))
+        .await;
+    assert_eq!(found.status, Status::Ok);
+    assert!(found.body.contains("钱远山（石桥村）"), "{}", found.body);
+    assert!(!found.body.contains("群众00"));
 }

@@ -31,6 +31,12 @@ async fn an_empty_township_shows_where_to_start(backend: Backend) {
         "{}",
         page.body
     );
+    // No attendance taken: no rate to show, not "0%".
+    assert!(
+        page.body.contains("出勤率 —") && !page.body.contains("出勤率 0%"),
+        "{}",
+        page.body
+    );
     app.village("龙凤村").await;
     assert!(!admin.get("/").await.body.contains("从这里开始"));
 }
@@ -247,6 +253,16 @@ async fn summary_matches_hand_counted_figures(backend: Backend) {
         ),
         (1, 1, 3, 100.0)
     );
+    // The monthly chart counts the same person-times: the township session of 31 December
+    // is in December for the village's attendee.
+    assert_eq!(
+        v.attendance_by_month.values().sum::<i64>(),
+        v.attendance_person_times
+    );
+    assert_eq!(
+        (v.attendance_by_month["03"], v.attendance_by_month["12"]),
+        (2, 1)
+    );
     assert_eq!(
         (
             v.materials_distributed,
@@ -302,4 +318,16 @@ async fn clerk_dashboard_shows_only_their_village(backend: Backend) {
     let page = viewer.get("/?year=2021").await;
     assert!(page.body.contains("石桥村") && page.body.contains("发放普法宣传资料160份"));
     assert!(page.body.contains("<svg"), "charts are inline SVG");
+    // The coverage grid's legend shows the cells as they are drawn: "·" on the gap colour.
+    assert!(
+        page.body
+            .contains(r#"<span class="swatch gap">·</span>当月没有活动"#)
+            && page.body.contains(r#"<td class="gap">·</td>"#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("空格为没有活动"));
+    // The village view says what its person-times count.
+    let village_page = viewer.get(&format!("/?year=2021&village={a}")).await;
+    assert!(village_page.body.contains("参学人次（含参加镇级活动）"));
 }

@@ -277,8 +277,11 @@ async fn write_planned(
         ))
         .into());
     }
+    // The rejected rows are kept as uploaded, so that they can still be downloaded from
+    // the batch page after "只导入正确的行".
     let report = serde_json::json!({
         "sheets": preview.sheets, "errors": preview.errors, "warnings": preview.warnings,
+        REJECTED_KEY: rejected_sheets(&preview.headers, &preview.rejected_rows),
     });
     let batch = NewBatch {
         kind: preview.kind.code().into(),
@@ -295,6 +298,38 @@ async fn write_planned(
     };
     let id = store::commit(import, &batch, &preview.ops, pending).await?;
     Ok((id, preview))
+}
+
+/// Where a batch's report keeps its rejected rows.
+pub const REJECTED_KEY: &str = "rejected_sheets";
+
+/// The rejected rows by source sheet, with the sheet's headers: what the 错误行 workbook
+/// is written from.
+pub fn rejected_sheets(
+    headers: &[(String, Vec<String>)],
+    rejected: &[RejectedRow],
+) -> Vec<crate::sheets::import_files::RejectedSheet> {
+    headers
+        .iter()
+        .map(|(name, headers)| {
+            let rows = rejected
+                .iter()
+                .filter(|r| &r.row.sheet == name)
+                .map(|r| (r.row.raw.clone(), r.message.clone()))
+                .collect();
+            (name.clone(), headers.clone(), rows)
+        })
+        .collect()
+}
+
+/// The rejected rows kept with a committed batch (none for batches from before they were
+/// kept, or without errors).
+pub fn rejected_sheets_of(batch: &store::Batch) -> Vec<crate::sheets::import_files::RejectedSheet> {
+    serde_json::from_str::<serde_json::Value>(&batch.report)
+        .ok()
+        .and_then(|mut report| report.get_mut(REJECTED_KEY).map(serde_json::Value::take))
+        .and_then(|sheets| serde_json::from_value(sheets).ok())
+        .unwrap_or_default()
 }
 
 /// Who may undo: an admin, or the uploader within the year of the upload.

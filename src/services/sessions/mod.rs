@@ -5,7 +5,7 @@ mod feed;
 mod pages;
 
 pub use feed::{feed_sessions, feed_token, rotate_feed_token};
-pub use pages::{invite_choices, overview, InviteChoices, SessionOverview};
+pub use pages::{invite_choices, overview, InviteChoices, SessionOverview, VillageChoice};
 
 use crate::services::cache::by_data_version;
 use chrono::NaiveDateTime;
@@ -202,14 +202,18 @@ pub async fn schedule(
     Ok(Saved::Done(ids))
 }
 
-/// Which occurrences an edit or a cancellation applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which occurrences an edit, a cancellation or an invitation applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Scope {
+    #[default]
     This,
     ThisAndFollowing,
+    /// Every planned meeting of the series, earlier ones too (and this one).
+    WholeSeries,
 }
 
 impl Scope {
+    /// The edit and cancel forms' choice: this one, or this and the following.
     pub fn from_form(value: &str) -> Scope {
         if value == "following" {
             Scope::ThisAndFollowing
@@ -217,21 +221,31 @@ impl Scope {
             Scope::This
         }
     }
+
+    /// The invite form's choice, which can also be the whole series.
+    pub fn from_invite_form(value: &str) -> Scope {
+        match value {
+            "series" => Scope::WholeSeries,
+            other => Scope::from_form(other),
+        }
+    }
 }
 
 /// The sessions a scoped change applies to: this one, or it and the later ones of its
 /// series that have not been held.
 async fn in_scope(db: &Db, session: &Session, scope: Scope) -> ServiceResult<Vec<Session>> {
-    match (scope, session.series_id) {
-        (Scope::ThisAndFollowing, Some(series_id)) => {
-            Ok(sessions::series_from(db, series_id, session.starts_at)
-                .await?
-                .into_iter()
-                .filter(|s| s.id == session.id || s.status == SessionStatus::Planned)
-                .collect())
-        }
-        _ => Ok(vec![session.clone()]),
-    }
+    let from = match (scope, session.series_id) {
+        (Scope::ThisAndFollowing, Some(_)) => session.starts_at,
+        // From its first meeting (a date every backend stores; no series starts earlier).
+        (Scope::WholeSeries, Some(_)) => chrono::NaiveDateTime::default(),
+        _ => return Ok(vec![session.clone()]),
+    };
+    let series_id = session.series_id.unwrap_or_default();
+    Ok(sessions::series_from(db, series_id, from)
+        .await?
+        .into_iter()
+        .filter(|s| s.id == session.id || s.status == SessionStatus::Planned)
+        .collect())
 }
 
 pub async fn update_session(
@@ -306,10 +320,16 @@ pub struct InviteSelection {
     pub person_ids: Vec<i64>,
     /// Whether the village/category selection is used (otherwise only `person_ids`).
     pub by_group: bool,
+    /// For a meeting of a series: this one, this and the following, or all planned ones.
+    pub scope: Scope,
 }
 
 pub enum Invited {
-    Added(usize),
+    /// People newly on a list (counted once per meeting), and how many meetings.
+    Added {
+        people: usize,
+        sessions: usize,
+    },
     Conflicts(Vec<Conflict>),
 }
 
@@ -351,19 +371,29 @@ pub async fn invite(
     if person_ids.is_empty() {
         return Err(ServiceError::Refused("没有符合所选条件的在册人员。".into()));
     }
+    let targets = in_scope(db, &session, selection.scope).await?;
+    for target in &targets {
+        actor.require(can_manage_session(actor, target.village_id))?;
+    }
     if !save_despite_conflicts {
-        let conflicts = conflicts_for(db, &session.draft(), &[session.id], &person_ids).await?;
-        let invitee_conflicts: Vec<Conflict> = conflicts
-            .into_iter()
-            .filter(|c| c.reasons.iter().any(|r| r.starts_with("参学人员重叠")))
-            .collect();
+        let mut invitee_conflicts: Vec<Conflict> = Vec::new();
+        for target in &targets {
+            let conflicts = conflicts_for(db, &target.draft(), &[target.id], &person_ids).await?;
+            invitee_conflicts.extend(
+                conflicts
+                    .into_iter()
+                    .filter(|c| c.reasons.iter().any(|r| r.starts_with("参学人员重叠"))),
+            );
+        }
         if !invitee_conflicts.is_empty() {
             return Ok(Invited::Conflicts(invitee_conflicts));
         }
     }
-    Ok(Invited::Added(
-        sessions::add_invitees(db, id, &person_ids, actor.user_id).await?,
-    ))
+    let session_ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
+    Ok(Invited::Added {
+        people: sessions::add_invitees(db, &session_ids, &person_ids, actor.user_id).await?,
+        sessions: session_ids.len(),
+    })
 }
 
 pub async fn uninvite(db: &Db, actor: &Actor, id: i64, person_id: i64) -> ServiceResult<()> {

@@ -71,7 +71,8 @@ async fn walk_in_choices(
 }
 
 /// The invite page: people of one village (a clerk's own; else the chosen one, else the
-/// session's), each marked if already invited.
+/// session's) or of all, whose name contains the searched text, each marked if already
+/// invited.
 pub struct InviteChoices {
     pub session: Session,
     pub village: Option<i64>,
@@ -80,17 +81,32 @@ pub struct InviteChoices {
     pub more_people: bool,
 }
 
+/// Which village's people the invite page lists.
+#[derive(Debug, Clone, Copy)]
+pub enum VillageChoice {
+    /// The session's village (everyone for a township session).
+    SessionDefault,
+    All,
+    One(i64),
+}
+
 pub async fn invite_choices(
     db: &Db,
     actor: &Actor,
     id: i64,
-    village: Option<i64>,
+    village: VillageChoice,
+    name: &str,
 ) -> ServiceResult<InviteChoices> {
     let session = editable_session(db, actor, id).await?;
-    let village = actor.confined_village().or(village).or(session.village_id);
+    let village = actor.confined_village().or(match village {
+        VillageChoice::SessionDefault => session.village_id,
+        VillageChoice::All => None,
+        VillageChoice::One(v) => Some(v),
+    });
     let filter = PersonFilter {
         village: VillageScope::of(village),
         active: Some(true),
+        name_contains: (!name.is_empty()).then(|| name.to_string()),
         ..PersonFilter::default()
     };
     let page = list_people(db, actor, filter, 1).await?;

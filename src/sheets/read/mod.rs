@@ -35,8 +35,8 @@ pub enum ReadError {
     Empty,
 }
 
-/// A cell as pufa sees it.
-#[derive(Debug, Clone, PartialEq)]
+/// A cell as pufa sees it (serialised with an import batch's rejected rows).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum CellValue {
     Empty,
     Text(String),

@@ -1,5 +1,6 @@
 //! /activities: outreach events (普法活动) with 法律七进 place and audience groups.
 
+use chrono::Datelike;
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
 use rocket_dyn_templates::Template;
@@ -222,9 +223,12 @@ async fn delete(
     _form: CsrfForm<ActionForm>,
     db: &State<Db>,
 ) -> AppResult<Flash<Redirect>> {
-    activities::delete_activity(db, &editor.0.actor, id).await?;
+    let deleted = activities::delete_activity(db, &editor.0.actor, id).await?;
     Ok(Flash::success(
-        Redirect::to("/activities"),
+        Redirect::to(format!(
+            "/activities?year={}",
+            deleted.activity.held_on.year()
+        )),
         "已删除该活动及其发放记录。",
     ))
 }

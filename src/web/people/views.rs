@@ -255,8 +255,21 @@ pub(super) struct FormValues {
     pub(super) categories: BTreeMap<String, CategoryValues>,
 }
 
+/// A 法律明白人's 认定日期 is required; an unticked one is offered as today.
+fn offer_literate_since(categories: &mut BTreeMap<String, CategoryValues>) {
+    categories
+        .entry(Category::LegalLiterate.code().to_string())
+        .or_insert_with(|| CategoryValues {
+            held: false,
+            since: Some(Local::now().date_naive().to_string()),
+            until: None,
+        });
+}
+
 impl FormValues {
     pub(super) fn new(actor: &Actor) -> Self {
+        let mut categories = BTreeMap::new();
+        offer_literate_since(&mut categories);
         FormValues {
             name: String::new(),
             gender: String::new(),
@@ -265,13 +278,13 @@ impl FormValues {
             phone: String::new(),
             id_number: String::new(),
             notes: String::new(),
-            categories: BTreeMap::new(),
+            categories,
         }
     }
 
     pub(super) fn saved(snapshot: &PersonSnapshot) -> Self {
         let person = &snapshot.person;
-        let categories = snapshot
+        let mut categories: BTreeMap<String, CategoryValues> = snapshot
             .categories
             .iter()
             .map(|held| {
@@ -283,6 +296,7 @@ impl FormValues {
                 (held.category.code().to_string(), value)
             })
             .collect();
+        offer_literate_since(&mut categories);
         FormValues {
             name: person.name.clone(),
             gender: person.gender.clone().unwrap_or_default(),

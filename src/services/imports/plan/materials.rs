@@ -9,6 +9,7 @@ use crate::domain::material::{
     title_key, MaterialDraft, MaterialKind, NOTES_MAX_CHARS, SHORT_TEXT_MAX_CHARS, TITLE_MAX_CHARS,
     UNIT_MAX_CHARS,
 };
+use crate::domain::numbers::written_unit;
 use crate::domain::person::NAME_MAX_CHARS;
 use crate::services::ServiceError;
 use crate::sheets::read::SheetTable;
@@ -18,7 +19,8 @@ use crate::store::Db;
 /// Catalogue entries by title (compared by `title_key`): stored, or created by an earlier
 /// row.
 pub(super) struct Catalogue {
-    by_title: HashMap<String, Ref>,
+    /// The entry and its unit (份, 本, …).
+    by_title: HashMap<String, (Ref, String)>,
 }
 
 impl Catalogue {
@@ -26,7 +28,7 @@ impl Catalogue {
         let by_title = crate::store::materials::choices(db)
             .await?
             .into_iter()
-            .map(|(id, title, _)| (title_key(&title), Ref::Existing(id)))
+            .map(|(id, title, unit)| (title_key(&title), (Ref::Existing(id), unit)))
             .collect();
         Ok(Catalogue { by_title })
     }
@@ -39,7 +41,7 @@ impl Catalogue {
         kind: MaterialKind,
         unit: &str,
     ) -> Ref {
-        if let Some(r) = self.by_title.get(&title_key(title)) {
+        if let Some((r, _)) = self.by_title.get(&title_key(title)) {
             return *r;
         }
         self.create(common, title, kind, unit)
@@ -55,7 +57,7 @@ impl Catalogue {
         kind: MaterialKind,
         unit: &str,
     ) -> Option<Ref> {
-        if let Some(r) = self.by_title.get(&title_key(title)) {
+        if let Some((r, _)) = self.by_title.get(&title_key(title)) {
             return Some(*r);
         }
         if common.actor.confined_village().is_some() {
@@ -85,8 +87,16 @@ impl Catalogue {
             unit: unit.to_string(),
             notes: String::new(),
         })));
-        self.by_title.insert(title_key(title), created);
+        self.by_title
+            .insert(title_key(title), (created, unit.to_string()));
         created
+    }
+
+    /// The unit of the entry of this title (stored, or planned by an earlier row).
+    pub fn unit_of(&self, title: &str) -> Option<&str> {
+        self.by_title
+            .get(&title_key(title))
+            .map(|(_, unit)| unit.as_str())
     }
 }
 
@@ -170,6 +180,18 @@ impl Materials {
         let material = self
             .catalogue
             .named_material(common, issues, &title, kind, &unit)?;
+        // "120本" of a material counted in 份 is taken as 120份: the preview says so.
+        let written = issues.text(Field::Quantity);
+        if let (Some(written_unit), Some(unit)) =
+            (written_unit(&written), self.catalogue.unit_of(&title))
+        {
+            if written_unit != unit {
+                issues.warn(
+                    Some(Field::Quantity),
+                    format!("“{written}”按 {quantity}{unit} 计入（资料“{title}”以“{unit}”为单位）"),
+                );
+            }
+        }
         let village_key = village.map(|v| v.to_string()).unwrap_or_default();
         let key = common.occurrence_key(&["materials", &village_key, &date.to_string(), &title]);
         let row = DistributionRow {

@@ -164,6 +164,8 @@ struct Common<'a> {
     villages: Vec<Village>,
     default_village: Option<i64>,
     upload_year: i32,
+    /// The day of the upload: the 认定日期 of a 法律明白人 whose row has none.
+    upload_day: chrono::NaiveDate,
     ops: Vec<Op>,
     /// The village of each accepted row (what the batch's village is decided from).
     seen_villages: Vec<Option<i64>>,
@@ -362,13 +364,15 @@ impl<'a> Planner<'a> {
             }
             ImportKind::SelfStudy => KindPlanner::SelfStudy(self_study::SelfStudy::load(db).await?),
         };
+        let today = chrono::Local::now().date_naive();
         Ok(Planner {
             common: Common {
                 db,
                 actor,
                 villages,
                 default_village,
-                upload_year: chrono::Local::now().year(),
+                upload_year: today.year(),
+                upload_day: today,
                 ops: Vec::new(),
                 seen_villages: Vec::new(),
                 row_village: None,

@@ -54,7 +54,7 @@ impl Roster {
         issues: &mut RowIssues<'_>,
         sheet: &SheetTable,
     ) -> Option<Outcome> {
-        let row = read_person(common, issues, sheet)?;
+        let mut row = read_person(common, issues, sheet)?;
         // Same person: ID number; else village + name + phone; else village + name.
         let matched = match &row.id_number {
             Some(id) => self.people.with_id_number(id),
@@ -64,6 +64,13 @@ impl Roster {
                 .into_iter()
                 .find(|p| row.phone.is_none() || p.phone == row.phone),
         };
+        let stored = matched
+            .and_then(|p| match p.person {
+                Ref::Existing(id) => self.stored.get(&id),
+                Ref::New(_) => None,
+            })
+            .cloned();
+        date_new_certification(&mut row, stored.as_ref(), common.upload_day, issues);
         let Some(found) = matched.cloned() else {
             let known = KnownPerson {
                 person: Ref::New(common.ops.len()),
@@ -109,6 +116,39 @@ impl Roster {
         }
         common.push(Op::UpdatePerson { id, before, after });
         Some(Outcome::Updated)
+    }
+}
+
+/// A 法律明白人 without 认定日期 who is not one already counts from the day of the upload
+/// (else they would count in every past year), and the row says so. A stored
+/// certification keeps its own date.
+fn date_new_certification(
+    row: &mut PersonRecord,
+    stored: Option<&PersonRecord>,
+    upload_day: NaiveDate,
+    issues: &mut RowIssues<'_>,
+) {
+    let already = stored.is_some_and(|p| {
+        p.categories
+            .iter()
+            .any(|(c, ..)| *c == Category::LegalLiterate)
+    });
+    if already {
+        return;
+    }
+    if let Some(held) = row
+        .categories
+        .iter_mut()
+        .find(|(c, since, _)| *c == Category::LegalLiterate && since.is_none())
+    {
+        held.1 = Some(upload_day);
+        issues.warn(
+            Some(Field::CertifiedOn),
+            format!(
+                "未填认定日期，按导入日期{}记为法律明白人",
+                upload_day.format("%Y年%-m月%-d日")
+            ),
+        );
     }
 }
 
