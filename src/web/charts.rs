@@ -11,7 +11,7 @@ pub fn escape(text: &str) -> String {
 
 /// Labels longer than this many characters are shortened with "…" (the full label is in
 /// the bar's tooltip): at the phone's type size no more fit beside the bars.
-const LABEL_CHARS: usize = 7;
+const LABEL_CHARS: usize = 6;
 
 fn short_label(label: &str) -> String {
     if label.chars().count() <= LABEL_CHARS {
@@ -103,7 +103,7 @@ mod tests {
         assert!(svg.contains("&lt;b&gt;村") && !svg.contains("<b>村"));
         assert!(svg.contains("width=\"310\"") && svg.contains("width=\"155\""));
         let long = horizontal_bars("资料", &[("龙凤场镇龙凤社区居委会".into(), 1)], "份");
-        assert!(long.contains(">龙凤场镇龙凤…</text>"), "{long}");
+        assert!(long.contains(">龙凤场镇龙…</text>"), "{long}");
         assert!(
             long.contains("<title>龙凤场镇龙凤社区居委会：1份</title>"),
             "{long}"

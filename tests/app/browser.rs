@@ -10,6 +10,52 @@ use pufa::domain::Role;
 
 use crate::helpers::{say, Backend, TestApp, PASSWORD};
 
+/// A Chrome DevTools command through chromedriver (`goog/cdp/execute`): how a test sees a
+/// page as printed.
+#[derive(Debug)]
+struct DevTools(serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.0.to_string()))
+    }
+}
+
+async fn emulate_media(b: &Client, media: &str) -> Step {
+    b.issue_cmd(DevTools(serde_json::json!({
+        "cmd": "Emulation.setEmulatedMedia",
+        "params": { "media": media },
+    })))
+    .await
+    .map(|_| ())
+}
+
+/// The smallest rendered type size of the page's chart text, in CSS pixels.
+async fn smallest_chart_text(b: &Client) -> Result<f64, fantoccini::error::CmdError> {
+    let size = b
+        .execute(
+            "var least = 1000; document.querySelectorAll('svg.chart text').forEach(function (t) {\
+               if (!t.getClientRects().length) { return; }\
+               var scale = t.ownerSVGElement.getScreenCTM().a;\
+               least = Math.min(least, parseFloat(getComputedStyle(t).fontSize) * scale); });\
+             return least;",
+            vec![],
+        )
+        .await?;
+    Ok(size.as_f64().unwrap_or(0.0))
+}
+
 struct Killed(Child);
 
 impl Drop for Killed {
@@ -567,6 +613,42 @@ async fn look_at_dashboard(b: &Client, base: &str, downloads: &std::path::Path) 
     );
     let grid = b.find(Locator::Css("table.coverage")).await?.text().await?;
     assert!(grid.contains("龙凤社区"), "{grid}");
+    let least = smallest_chart_text(b).await?;
+    assert!(least >= 12.0, "chart text of {least:.1} px on a desk");
+    // Printed on A4 landscape (273 mm between the margins, 1032 CSS px): no menu, filters or
+    // buttons, and the coverage grid fits the page.
+    b.set_window_size(1032, 900).await?;
+    emulate_media(b, "print").await?;
+    for hidden in [
+        "header.topbar",
+        "form.filters",
+        "#copy-paragraph",
+        "footer.footer",
+    ] {
+        assert!(
+            !b.find(Locator::Css(hidden)).await?.is_displayed().await?,
+            "{hidden} is printed"
+        );
+    }
+    let widths = b
+        .execute(
+            "var t = document.querySelector('table.coverage');\
+             return [t.getBoundingClientRect().right, document.documentElement.clientWidth, document.documentElement.scrollWidth];",
+            vec![],
+        )
+        .await?;
+    let (right, page, scroll) = (
+        widths[0].as_f64().unwrap_or(f64::MAX),
+        widths[1].as_f64().unwrap_or(0.0),
+        widths[2].as_f64().unwrap_or(f64::MAX),
+    );
+    assert!(
+        right <= page && scroll <= page,
+        "coverage grid {right} px, page {scroll} px of {page}"
+    );
+    keep_screenshot(b, "dashboard_print").await?;
+    emulate_media(b, "").await?;
+    b.set_window_size(1366, 900).await?;
     click(b, "a[href^='/export']").await?;
     // The browser saves the workbook; wait for it to finish.
     let mut saved = None;
@@ -646,7 +728,7 @@ async fn every_main_page_fits_a_phone() {
         "/sessions?year=2021".into(),
         "/sessions/calendar?year=2021&month=3".into(),
         format!("/sessions/{session}"),
-        format!("/sessions/{session}/attendance"),
+        format!("/sessions/{session}/invite"),
         "/sessions/requirements?year=2021".into(),
         "/sessions/new".into(),
         "/people".into(),
@@ -668,14 +750,25 @@ async fn every_main_page_fits_a_phone() {
     ];
     let base = serve(&app).await;
     let mut too_wide = Vec::new();
+    // Chart text under 12 px, and buttons or fields under 32 px tall.
+    let mut too_small = Vec::new();
     for user in ["organizer", "clerk"] {
         let (_driver, b) = start_browser(&chromium, &driver).await;
         let result: Result<(), fantoccini::error::CmdError> = async {
             b.set_window_size(390, 844).await?;
             log_in(&b, &base, user).await?;
             for page in &pages {
+                // The first session is the township's: only the organizer invites to it.
+                if user == "clerk" && page.ends_with("/invite") {
+                    continue;
+                }
                 b.goto(&format!("{base}{page}")).await?;
                 wait_for(&b, "h1").await?;
+                let title = b.title().await?;
+                assert!(
+                    !title.starts_with("页面不存在") && !title.starts_with("没有权限"),
+                    "{user} {page}: {title}"
+                );
                 let widths = b
                     .execute(
                         "return [document.documentElement.scrollWidth, window.innerWidth];",
@@ -686,12 +779,25 @@ async fn every_main_page_fits_a_phone() {
                     widths[0].as_i64().unwrap_or(0),
                     widths[1].as_i64().unwrap_or(0),
                 );
+                let least = smallest_chart_text(&b).await?;
+                if least < 12.0 {
+                    too_small.push(format!("{user} {page}: chart text {least:.1} px"));
+                }
+                let small_targets = b
+                    .execute(
+                        "var out = []; document.querySelectorAll('button, .button, select, input:not([type=hidden]):not([type=checkbox]):not([type=radio])').forEach(function (e) {\
+                           var r = e.getBoundingClientRect();\
+                           if (r.width > 0 && r.height < 32) { out.push((e.name || e.textContent.trim()) + ' ' + Math.round(r.height) + ' px'); } });\
+                         return out;",
+                        vec![],
+                    )
+                    .await?;
+                for target in small_targets.as_array().into_iter().flatten() {
+                    too_small.push(format!("{user} {page}: {target}"));
+                }
+                let name = format!("phone_{user}_{}", page.replace(['/', '?', '&', '='], "_"));
+                keep_screenshot(&b, &name).await?;
                 if page_width > window {
-                    let name = format!(
-                        "too_wide_{user}_{}",
-                        page.replace(['/', '?', '&', '='], "_")
-                    );
-                    keep_screenshot(&b, &name).await?;
                     too_wide.push(format!("{user} {page}: {page_width} px of {window}"));
                 }
             }
@@ -702,4 +808,5 @@ async fn every_main_page_fits_a_phone() {
         result.expect("the pages open");
     }
     assert!(too_wide.is_empty(), "wider than a phone: {too_wide:#?}");
+    assert!(too_small.is_empty(), "too small on a phone: {too_small:#?}");
 }
