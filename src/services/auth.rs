@@ -1,22 +1,36 @@
-//! Logging in (with slow-down after failures), who a session belongs to, and the
-//! first-admin setup link.
+//! Logging in (with slow-down after failures), server-side sessions, changing one's own
+//! password, and the first-admin setup link.
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::passwords::{self, secrets_match, UNKNOWN_USER_HASH};
+use super::Actor;
 use super::{field, ServiceError, ServiceResult};
 use crate::domain::account::{DisplayName, NewPassword, Username};
 use crate::domain::person::FieldErrors;
 use crate::domain::Role;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::login_sessions::{self, LoginSession, NewSession};
 use crate::store::users::UserDraft;
 use crate::store::{rate_limits, settings, users, Db};
 
 pub use crate::store::users::User;
 
-/// Failed logins allowed for one user name before each further try must wait.
-const FREE_FAILURES: i64 = 5;
+/// Failed log-ins allowed for one user name from one address before each further try
+/// must wait: the owner at their own desk is never locked out by someone else's guessing.
+const ACCOUNT_FREE_FAILURES: i64 = 5;
+/// Failed log-ins allowed from one address, whatever the names (password spraying).
+const ADDRESS_FREE_FAILURES: i64 = 20;
 const FIRST_WAIT_SECONDS: i64 = 30;
 const LONGEST_WAIT_SECONDS: i64 = 15 * 60;
+/// Failures older than this are forgotten (a typo last week does not count today).
+const FAILURES_FORGOTTEN_AFTER_HOURS: i64 = 24;
+
+/// A log-in lasts a working day at most, and ends after two idle hours.
+pub const SESSION_HOURS: i64 = 12;
+pub const IDLE_MINUTES: i64 = 120;
+/// Last-seen times are written at most this often (not on every request).
+const TOUCH_EVERY_SECONDS: i64 = 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -28,65 +42,235 @@ pub enum LoginError {
     Service(#[from] ServiceError),
 }
 
-/// Seconds the user name must still wait before the next try, if any.
+impl From<crate::store::StoreError> for LoginError {
+    fn from(e: crate::store::StoreError) -> Self {
+        LoginError::Service(e.into())
+    }
+}
+
+/// Seconds still to wait before the next try after `failures` (the first `free` cost
+/// nothing), if any.
 pub fn wait_after_failures(
+    free: i64,
     failures: i64,
     last_failed_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Option<i64> {
-    if failures < FREE_FAILURES {
+    if failures < free {
         return None;
     }
-    let doublings = (failures - FREE_FAILURES).min(10) as u32;
+    let doublings = (failures - free).min(10) as u32;
     let wait = (FIRST_WAIT_SECONDS << doublings).min(LONGEST_WAIT_SECONDS);
     let remaining = (last_failed_at + Duration::seconds(wait) - now).num_seconds();
     (remaining > 0).then_some(remaining)
 }
 
-pub async fn login(db: &Db, username: &str, password: &str) -> Result<User, LoginError> {
-    let username = username.trim();
-    // One throttle per account, however its name is capitalised.
-    let key = format!("login:{}", username.to_lowercase());
-    let now = Utc::now();
-    if let Some(f) = rate_limits::get(db, &key)
-        .await
-        .map_err(ServiceError::from)?
-    {
-        if let Some(wait) = wait_after_failures(f.failures, f.last_failed_at, now) {
+/// The failures counted against `key`, forgetting old ones.
+async fn recent_failures(
+    db: &Db,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<rate_limits::Failures>, LoginError> {
+    match rate_limits::get(db, key).await? {
+        Some(f) if now - f.last_failed_at > Duration::hours(FAILURES_FORGOTTEN_AFTER_HOURS) => {
+            rate_limits::clear(db, key).await?;
+            Ok(None)
+        }
+        other => Ok(other),
+    }
+}
+
+/// Refuses the attempt while `key` must wait.
+async fn check_wait(db: &Db, key: &str, free: i64, now: DateTime<Utc>) -> Result<i64, LoginError> {
+    let before = recent_failures(db, key, now).await?;
+    if let Some(f) = before {
+        if let Some(wait) = wait_after_failures(free, f.failures, f.last_failed_at, now) {
             return Err(LoginError::TooManyFailures(wait));
         }
     }
-    let user = users::find_by_username(db, username)
-        .await
-        .map_err(ServiceError::from)?;
+    Ok(before.map_or(0, |f| f.failures))
+}
+
+/// Counts the attempt against `key` before the password is checked (cleared again when it
+/// is right), so that every try of a parallel burst is counted, the refused ones too. A try
+/// goes on to the password only while the free tries last, or when the wait after the
+/// earlier failures is over and nobody else tried since it looked.
+async fn admit(db: &Db, key: &str, free: i64, now: DateTime<Utc>) -> Result<(), LoginError> {
+    let before = recent_failures(db, key, now).await?;
+    let count = rate_limits::record_failure(db, key, now).await?;
+    if count <= free {
+        return Ok(());
+    }
+    let waited = before.is_some_and(|f| {
+        f.failures + 1 == count
+            && wait_after_failures(free, f.failures, f.last_failed_at, now).is_none()
+    });
+    if waited {
+        return Ok(());
+    }
+    let wait = wait_after_failures(free, count - 1, now, now).unwrap_or(FIRST_WAIT_SECONDS);
+    Err(LoginError::TooManyFailures(wait))
+}
+
+/// A log-in attempt and where it came from.
+pub struct LoginAttempt<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub address: &'a str,
+    pub user_agent: &'a str,
+}
+
+/// Checks the password and starts a session: the user and the session's token (for the
+/// cookie). Every attempt, right or wrong, is in the audit log with its address.
+pub async fn login(db: &Db, attempt: &LoginAttempt<'_>) -> Result<(User, String), LoginError> {
+    let username = attempt.username.trim();
+    let now = Utc::now();
+    // One throttle per account and address, however the name is capitalised; another per
+    // address.
+    let account_key = format!("login:{}:{}", username.to_lowercase(), attempt.address);
+    let address_key = format!("login-address:{}", attempt.address);
+    check_wait(db, &address_key, ADDRESS_FREE_FAILURES, now).await?;
+    admit(db, &account_key, ACCOUNT_FREE_FAILURES, now).await?;
+    let user = users::find_by_username(db, username).await?;
     // Verify against a hash even for unknown names, so timing does not tell which exist.
     let hash = user
         .as_ref()
         .map(|u| u.password_hash.as_str())
         .unwrap_or(UNKNOWN_USER_HASH);
-    let password_ok = passwords::verify(password, hash);
+    let password_ok = passwords::verify_blocking(attempt.password, hash).await?;
+    let audit_entry = |action: &'static str, user_id: Option<i64>| AuditEntry {
+        user_id,
+        action,
+        entity: "user",
+        entity_id: user_id,
+        before: None,
+        after: serde_json::to_string(&serde_json::json!({
+            "username": username, "address": attempt.address,
+        }))
+        .ok(),
+    };
     match user {
         Some(user) if password_ok && user.active => {
-            rate_limits::clear(db, &key)
-                .await
-                .map_err(ServiceError::from)?;
-            users::touch_last_login(db, user.id)
-                .await
-                .map_err(ServiceError::from)?;
-            Ok(user)
+            rate_limits::clear(db, &account_key).await?;
+            users::touch_last_login(db, user.id).await?;
+            audit::record_alone(db, &audit_entry("login", Some(user.id))).await?;
+            let token = start_session(db, user.id, attempt.address, attempt.user_agent).await?;
+            Ok((user, token))
         }
-        _ => {
-            rate_limits::record_failure(db, &key, now)
-                .await
-                .map_err(ServiceError::from)?;
+        user => {
+            rate_limits::record_failure(db, &address_key, now).await?;
+            let user_id = user.map(|u| u.id);
+            audit::record_alone(db, &audit_entry("login_failed", user_id)).await?;
             Err(LoginError::WrongCredentials)
         }
     }
 }
 
-/// The active account a login session names; `None` once it is deactivated or gone.
-pub async fn current_user(db: &Db, user_id: i64) -> ServiceResult<Option<User>> {
-    Ok(users::get(db, user_id).await?.filter(|user| user.active))
+/// A new server-side session for the user: its token, for the cookie.
+pub async fn start_session(
+    db: &Db,
+    user_id: i64,
+    address: &str,
+    user_agent: &str,
+) -> ServiceResult<String> {
+    let now = Utc::now();
+    login_sessions::delete_expired(
+        db,
+        now - Duration::minutes(IDLE_MINUTES),
+        now - Duration::hours(SESSION_HOURS),
+    )
+    .await?;
+    let token = crate::random_token();
+    let session = NewSession {
+        user_id,
+        at: now,
+        address,
+        user_agent: &user_agent.chars().take(200).collect::<String>(),
+    };
+    login_sessions::create(db, &passwords::token_hash(&token), &session).await?;
+    Ok(token)
+}
+
+/// The active account and the session a cookie's token names; `None` once the session
+/// was ended, is older than `SESSION_HOURS` or idle for `IDLE_MINUTES`, or the account was
+/// deactivated.
+pub async fn session_user(
+    db: &Db,
+    token: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<(User, LoginSession)>> {
+    let Some(session) = login_sessions::by_token_hash(db, &passwords::token_hash(token)).await?
+    else {
+        return Ok(None);
+    };
+    let expired = now - session.created_at > Duration::hours(SESSION_HOURS)
+        || now - session.last_seen_at > Duration::minutes(IDLE_MINUTES);
+    if expired {
+        login_sessions::delete(db, session.id).await?;
+        return Ok(None);
+    }
+    let Some(user) = users::get(db, session.user_id).await?.filter(|u| u.active) else {
+        return Ok(None);
+    };
+    if now - session.last_seen_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
+        login_sessions::touch(db, session.id, now).await?;
+    }
+    Ok(Some((user, session)))
+}
+
+/// Log-out: the session ends on the server, so a copy of the cookie is useless too.
+pub async fn end_session(db: &Db, token: &str) -> ServiceResult<()> {
+    if let Some(session) = login_sessions::by_token_hash(db, &passwords::token_hash(token)).await? {
+        login_sessions::delete(db, session.id).await?;
+    }
+    Ok(())
+}
+
+/// The sessions of an account: the user's own, or any account's for an admin.
+pub async fn sessions_of(db: &Db, actor: &Actor, user_id: i64) -> ServiceResult<Vec<LoginSession>> {
+    actor.require(actor.user_id == Some(user_id) || actor.role.can_administer())?;
+    Ok(login_sessions::of_user(db, user_id).await?)
+}
+
+/// Ends every session of the account ("log out everywhere", or an admin ending a user's
+/// sessions). Returns how many were ended.
+pub async fn end_sessions_of(db: &Db, actor: &Actor, user_id: i64) -> ServiceResult<u64> {
+    actor.require(actor.user_id == Some(user_id) || actor.role.can_administer())?;
+    let mut tx = db.begin().await?;
+    let ended = login_sessions::delete_of_user(&mut tx, user_id).await?;
+    let entry = AuditEntry::new(actor.user_id, "end_sessions", "user", user_id)
+        .after(&serde_json::json!({ "ended": ended }));
+    audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// The user changes their own password: the current one is required; every session of
+/// the account ends (the caller starts a new one for this browser).
+pub async fn change_own_password(
+    db: &Db,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> ServiceResult<()> {
+    let user_id = actor.user_id.ok_or(ServiceError::Forbidden)?;
+    let user = users::get(db, user_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    if !passwords::verify_blocking(current, &user.password_hash).await? {
+        errors.insert("current".into(), "当前密码不正确".into());
+    }
+    let password = field(&mut errors, "password", NewPassword::parse(new));
+    if password.is_some() && new != confirm {
+        errors.insert("confirm".into(), "两次输入的新密码不一致".into());
+    }
+    let Some(password) = password.filter(|_| errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let hash = passwords::hash_blocking(&password).await?;
+    Ok(users::set_password(db, user_id, &hash, Some(user_id), "change_password").await?)
 }
 
 /// Who acts at the command line (`--as NAME`): that account, or without a name the first
@@ -169,10 +353,14 @@ mod tests {
     #[test]
     fn waiting_grows_after_five_failures() {
         let t = Utc::now();
-        assert_eq!(wait_after_failures(4, t, t), None);
-        assert_eq!(wait_after_failures(5, t, t), Some(30));
-        assert_eq!(wait_after_failures(6, t, t), Some(60));
-        assert_eq!(wait_after_failures(30, t, t), Some(15 * 60));
-        assert_eq!(wait_after_failures(5, t, t + Duration::seconds(31)), None);
+        assert_eq!(wait_after_failures(5, 4, t, t), None);
+        assert_eq!(wait_after_failures(5, 5, t, t), Some(30));
+        assert_eq!(wait_after_failures(5, 6, t, t), Some(60));
+        assert_eq!(wait_after_failures(5, 30, t, t), Some(15 * 60));
+        assert_eq!(
+            wait_after_failures(5, 5, t, t + Duration::seconds(31)),
+            None
+        );
+        assert_eq!(wait_after_failures(20, 19, t, t), None);
     }
 }

@@ -28,6 +28,45 @@ pub fn verify(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Password hashing is deliberately slow (tens of milliseconds of CPU each): it runs on the
+/// blocking pool, at most this many at once, so that a flood of log-ins waits its turn
+/// instead of stalling every page.
+const HASHING_AT_ONCE: usize = 2;
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_AT_ONCE);
+
+async fn off_the_request_threads<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> ServiceResult<T> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|_| ServiceError::Refused("服务正在关闭，请稍后重试".into()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| ServiceError::Refused("无法处理该密码，请重试".into()))
+}
+
+/// `verify` on the blocking pool, behind the semaphore.
+pub async fn verify_blocking(password: &str, hash: &str) -> ServiceResult<bool> {
+    let (password, hash) = (password.to_string(), hash.to_string());
+    off_the_request_threads(move || verify(&password, &hash)).await
+}
+
+/// `hash` on the blocking pool, behind the semaphore.
+pub async fn hash_blocking(password: &NewPassword) -> ServiceResult<String> {
+    let password = password.clone();
+    off_the_request_threads(move || hash(&password)).await?
+}
+
+/// What the server keeps of a session or feed token: its SHA-256, in hex.
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// An argon2 hash of a random password nobody knows: logins with an unknown name are
 /// checked against it, so that timing does not tell which names exist.
 pub const UNKNOWN_USER_HASH: &str =

@@ -125,7 +125,7 @@ pub async fn reset_password(db: &Db, actor: &Actor, id: i64, password: &str) -> 
         return Err(ServiceError::Invalid(errors));
     };
     let hash = passwords::hash(&password)?;
-    Ok(users::set_password(db, user.id, &hash, actor.user_id).await?)
+    Ok(users::set_password(db, user.id, &hash, actor.user_id, "reset_password").await?)
 }
 
 pub async fn set_user_active(db: &Db, actor: &Actor, id: i64, active: bool) -> ServiceResult<()> {

@@ -65,6 +65,13 @@ pub async fn record(tx: &mut Tx, entry: &AuditEntry) -> StoreResult<()> {
     Ok(())
 }
 
+/// Writes an audit entry on its own (an event that changes nothing else: a log-in).
+pub async fn record_alone(db: &Db, entry: &AuditEntry) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    record(&mut tx, entry).await?;
+    tx.commit().await
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct AuditRecord {
     pub id: i64,

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod distributions;
 pub mod imports;
 pub mod invitees;
+pub mod login_sessions;
 pub mod materials;
 pub mod params;
 pub mod people;

@@ -19,13 +19,18 @@ pub async fn get(db: &Db, key: &str) -> StoreResult<Option<Failures>> {
     Ok(row)
 }
 
-pub async fn record_failure(db: &Db, key: &str, at: DateTime<Utc>) -> StoreResult<()> {
+/// Counts one more failure against `key`, in one statement (parallel requests are all
+/// counted); returns the count with this one.
+pub async fn record_failure(db: &Db, key: &str, at: DateTime<Utc>) -> StoreResult<i64> {
     const SQL: &str = "INSERT INTO rate_limits (key, failures, last_failed_at) VALUES ($1, 1, $2) \
-         ON CONFLICT (key) DO UPDATE SET failures = rate_limits.failures + 1, last_failed_at = excluded.last_failed_at";
-    on_pool!(db, |pool| {
-        sqlx::query(SQL).bind(key).bind(at).execute(pool).await?;
-    });
-    Ok(())
+         ON CONFLICT (key) DO UPDATE SET failures = rate_limits.failures + 1, last_failed_at = excluded.last_failed_at \
+         RETURNING failures";
+    let count = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(key)
+        .bind(at)
+        .fetch_one(pool)
+        .await?);
+    Ok(count)
 }
 
 pub async fn clear(db: &Db, key: &str) -> StoreResult<()> {

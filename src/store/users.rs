@@ -164,11 +164,14 @@ pub async fn update(
     Ok(())
 }
 
+/// Sets the password and ends every session of the account (a stolen session does not
+/// outlive the new password). `action` is what the audit log calls it.
 pub async fn set_password(
     db: &Db,
     id: i64,
     password_hash: &str,
     by_user: Option<i64>,
+    action: &'static str,
 ) -> StoreResult<()> {
     const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
     let mut tx = db.begin().await?;
@@ -179,11 +182,8 @@ pub async fn set_password(
             .execute(&mut *conn)
             .await?;
     });
-    audit::record(
-        &mut tx,
-        &AuditEntry::new(by_user, "reset_password", "user", id),
-    )
-    .await?;
+    super::login_sessions::delete_of_user(&mut tx, id).await?;
+    audit::record(&mut tx, &AuditEntry::new(by_user, action, "user", id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -199,6 +199,9 @@ pub async fn set_active(db: &Db, id: i64, active: bool, by_user: Option<i64>) ->
             .execute(&mut *conn)
             .await?;
     });
+    if !active {
+        super::login_sessions::delete_of_user(&mut tx, id).await?;
+    }
     audit::record(&mut tx, &AuditEntry::new(by_user, action, "user", id)).await?;
     tx.commit().await?;
     Ok(())

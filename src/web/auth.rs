@@ -6,10 +6,11 @@ use rocket::{Either, Route, State};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use super::csrf::CsrfForm;
+use super::checkin::ClientAddress;
+use super::csrf::{self, CsrfForm};
 use super::error::AppResult;
 use super::forms::{ActionForm, LoginForm, SetupForm};
-use super::guards::{end_session, start_session, CurrentUser};
+use super::guards::{set_session_cookie, take_session_cookie, Browser, CurrentUser};
 use super::render::Chrome;
 use crate::domain::person::FieldErrors;
 use crate::services::auth::{self, LoginError};
@@ -63,13 +64,22 @@ async fn login_submit(
     form: CsrfForm<LoginForm>,
     db: &State<Db>,
     jar: &CookieJar<'_>,
+    address: ClientAddress,
+    browser: Browser,
     chrome: Chrome,
 ) -> AppResult<Either<Template, Redirect>> {
     let form = form.0;
     let next = safe_next(form.next.as_deref());
-    match auth::login(db, &form.username, &form.password).await {
-        Ok(user) => {
-            start_session(jar, user.id);
+    let attempt = auth::LoginAttempt {
+        username: &form.username,
+        password: &form.password,
+        address: &address.0,
+        user_agent: &browser.0,
+    };
+    match auth::login(db, &attempt).await {
+        Ok((_, token)) => {
+            set_session_cookie(jar, token);
+            csrf::rotate(jar);
             Ok(Either::Right(Redirect::to(next)))
         }
         Err(LoginError::Service(e)) => Err(e.into()),
@@ -85,9 +95,16 @@ async fn login_submit(
 }
 
 #[rocket::post("/logout", data = "<_form>")]
-fn logout(_form: CsrfForm<ActionForm>, jar: &CookieJar<'_>) -> Flash<Redirect> {
-    end_session(jar);
-    Flash::success(Redirect::to("/login"), "您已退出登录。")
+async fn logout(
+    _form: CsrfForm<ActionForm>,
+    jar: &CookieJar<'_>,
+    db: &State<Db>,
+) -> AppResult<Flash<Redirect>> {
+    if let Some(token) = take_session_cookie(jar) {
+        auth::end_session(db, &token).await?;
+    }
+    csrf::rotate(jar);
+    Ok(Flash::success(Redirect::to("/login"), "您已退出登录。"))
 }
 
 #[rocket::get("/setup?<token>")]
@@ -113,6 +130,8 @@ async fn setup_submit(
     form: CsrfForm<SetupForm>,
     db: &State<Db>,
     jar: &CookieJar<'_>,
+    address: ClientAddress,
+    browser: Browser,
     chrome: Chrome,
 ) -> AppResult<Either<Template, Redirect>> {
     let form = form.0;
@@ -140,7 +159,9 @@ async fn setup_submit(
     .await
     {
         Ok(id) => {
-            start_session(jar, id);
+            let token = auth::start_session(db, id, &address.0, &browser.0).await?;
+            set_session_cookie(jar, token);
+            csrf::rotate(jar);
             Ok(Either::Right(Redirect::to("/villages")))
         }
         Err(ServiceError::Invalid(errors)) => Ok(Either::Left(rerender(&errors))),

@@ -27,11 +27,18 @@ impl<'r> FromRequest<'r> for CsrfToken {
         let token = crate::random_token();
         let cookie = Cookie::build((COOKIE, token.clone()))
             .http_only(true)
+            .secure(super::guards::cookies_secure())
             .same_site(SameSite::Lax)
             .path("/");
         jar.add_private(cookie);
         Outcome::Success(CsrfToken(token))
     }
+}
+
+/// A new token at log-in and log-out: a token planted before the log-in (or seen by
+/// someone at a shared PC) is of no use afterwards. The next page sets the new one.
+pub fn rotate(jar: &rocket::http::CookieJar<'_>) {
+    jar.remove_private(Cookie::build(COOKIE).path("/"));
 }
 
 /// A form that carries a `csrf_token` field.

@@ -57,6 +57,15 @@ pub struct PasswordForm {
     pub password_confirm: String,
 }
 
+/// The user's own password change: the current one, and the new one twice.
+#[derive(FromForm)]
+pub struct OwnPasswordForm {
+    pub csrf_token: String,
+    pub current: String,
+    pub password: String,
+    pub password_confirm: String,
+}
+
 #[derive(FromForm)]
 pub struct VillageForm {
     pub csrf_token: String,
@@ -255,6 +264,7 @@ csrf_protected!(
     ActiveForm,
     UserForm,
     PasswordForm,
+    OwnPasswordForm,
     VillageForm,
     PersonForm,
     MaterialForm,

@@ -1,6 +1,7 @@
-//! Who is asking. The login lives in a private (encrypted, authenticated) cookie holding
-//! the user id and when it was issued; the account is re-read on every request so that a
-//! deactivated user is out at once.
+//! Who is asking. The login lives on the server (`services::auth`); the browser holds its
+//! random token in a private (encrypted, authenticated) cookie. The session and the account
+//! are re-read on every request, so that a log-out, a password change or a deactivation
+//! ends it at once.
 
 use chrono::Utc;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
@@ -8,44 +9,44 @@ use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use rocket::State;
 
-use crate::services::auth::{current_user, User};
+use crate::services::auth::{session_user, User, SESSION_HOURS};
 use crate::services::{Actor, Db};
 
 const COOKIE: &str = "pufa_session";
-/// A login lasts a working day.
-pub const SESSION_HOURS: i64 = 12;
 
-pub fn start_session(jar: &CookieJar<'_>, user_id: i64) {
-    let value = format!("{user_id}.{}", Utc::now().timestamp());
-    let cookie = Cookie::build((COOKIE, value))
+/// Whether cookies are sent over HTTPS only: when the public address (PUFA_PUBLIC_URL) is
+/// https. Without it, or on plain http in a township's LAN, a Secure cookie would never
+/// come back.
+pub fn cookies_secure() -> bool {
+    std::env::var("PUFA_PUBLIC_URL").is_ok_and(|url| url.trim().starts_with("https://"))
+}
+
+/// Gives the browser the session's token.
+pub fn set_session_cookie(jar: &CookieJar<'_>, token: String) {
+    let cookie = Cookie::build((COOKIE, token))
         .http_only(true)
+        .secure(cookies_secure())
         .same_site(SameSite::Lax)
         .path("/")
         .max_age(rocket::time::Duration::hours(SESSION_HOURS));
     jar.add_private(cookie);
 }
 
-pub fn end_session(jar: &CookieJar<'_>) {
+/// Takes the session's token back from the browser (log-out); returns it, to end the
+/// session on the server.
+pub fn take_session_cookie(jar: &CookieJar<'_>) -> Option<String> {
+    let token = jar.get_private(COOKIE).map(|c| c.value().to_string());
     jar.remove_private(Cookie::build(COOKIE).path("/"));
+    token
 }
 
-fn session_user_id(jar: &CookieJar<'_>) -> Option<i64> {
-    let cookie = jar.get_private(COOKIE)?;
-    let (id, issued) = cookie.value().split_once('.')?;
-    let issued: i64 = issued.parse().ok()?;
-    let age = Utc::now().timestamp() - issued;
-    if !(0..SESSION_HOURS * 3600).contains(&age) {
-        return None;
-    }
-    id.parse().ok()
-}
-
-/// A logged-in, active user. Anonymous requests get 401, which the catcher turns into a
-/// redirect to the login page.
+/// A logged-in, active user, and the id of their session. Anonymous requests get 401,
+/// which the catcher turns into a redirect to the login page.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user: User,
     pub actor: Actor,
+    pub session_id: i64,
 }
 
 struct CachedUser(Option<CurrentUser>);
@@ -57,18 +58,20 @@ impl<'r> FromRequest<'r> for CurrentUser {
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
         let cached = req
             .local_cache_async(async {
-                let Some(id) = session_user_id(req.cookies()) else {
+                let Some(cookie) = req.cookies().get_private(COOKIE) else {
                     return CachedUser(None);
                 };
                 let Outcome::Success(db) = req.guard::<&State<Db>>().await else {
                     return CachedUser(None);
                 };
-                match current_user(db, id).await {
-                    Ok(Some(user)) => CachedUser(
-                        Actor::from_user(&user)
-                            .ok()
-                            .map(|actor| CurrentUser { actor, user }),
-                    ),
+                match session_user(db, cookie.value(), Utc::now()).await {
+                    Ok(Some((user, session))) => {
+                        CachedUser(Actor::from_user(&user).ok().map(|actor| CurrentUser {
+                            actor,
+                            user,
+                            session_id: session.id,
+                        }))
+                    }
                     Ok(None) => CachedUser(None),
                     Err(e) => {
                         tracing::error!("loading the session user failed: {e}");
@@ -81,6 +84,19 @@ impl<'r> FromRequest<'r> for CurrentUser {
             Some(user) => Outcome::Success(user.clone()),
             None => Outcome::Error((Status::Unauthorized, ())),
         }
+    }
+}
+
+/// The browser's own description (User-Agent), shortened, for the list of sessions.
+pub struct Browser(pub String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Browser {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let agent = req.headers().get_one("User-Agent").unwrap_or_default();
+        Outcome::Success(Browser(agent.chars().take(200).collect()))
     }
 }
 

@@ -2,6 +2,7 @@
 //! roles and CSRF. It keeps no state of its own, so several instances can share one
 //! PostgreSQL database.
 
+mod account;
 mod activities;
 mod assets;
 mod attendance;
@@ -94,6 +95,7 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .attach(security_headers())
         .mount("/", assets::routes())
         .mount("/", auth::routes())
+        .mount("/", account::routes())
         .mount("/", home::routes())
         .mount("/", export::routes())
         .mount("/users", users::routes())

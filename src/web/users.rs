@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::choices::selectable_villages;
 use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
-use super::forms::{parse_village_id, ActiveForm, PasswordForm, UserForm};
+use super::forms::{parse_village_id, ActionForm, ActiveForm, PasswordForm, UserForm};
 use super::guards::AdminUser;
 use super::render::Chrome;
 use crate::domain::labels::CodeLabel;
@@ -91,6 +91,8 @@ struct FormPage<'a> {
     errors: &'a FieldErrors,
     roles: Vec<CodeLabel>,
     villages: Vec<Village>,
+    /// The account's log-in sessions (an existing account only).
+    sessions: Vec<super::account::SessionLine>,
 }
 
 async fn form_page(
@@ -101,12 +103,17 @@ async fn form_page(
     values: FormValues,
     errors: &FieldErrors,
 ) -> AppResult<Template> {
+    let sessions = match user_id {
+        Some(id) => crate::services::auth::sessions_of(db, actor, id).await?,
+        None => Vec::new(),
+    };
     let page = FormPage {
         user_id,
         values,
         errors,
         roles: Role::options(),
         villages: selectable_villages(db, actor).await?,
+        sessions: super::account::session_lines(&sessions, None),
     };
     Ok(chrome.render("users/form", page))
 }
@@ -213,7 +220,10 @@ async fn reset_password(
         return Ok(Flash::error(back, "两次输入的密码不一致，密码未修改。"));
     }
     match users::reset_password(db, &admin.0.actor, id, &form.password).await {
-        Ok(()) => Ok(Flash::success(back, "密码已重置。")),
+        Ok(()) => Ok(Flash::success(
+            back,
+            "密码已重置，该账号原有的登录已全部结束。",
+        )),
         Err(ServiceError::Invalid(errors)) => {
             let message: Vec<String> = errors.into_values().collect();
             Ok(Flash::error(
@@ -248,8 +258,26 @@ async fn set_active(
     }
 }
 
+/// Ends every log-in session of the account (a lost phone, a shared PC).
+#[rocket::post("/<id>/sessions/end", data = "<_form>")]
+async fn end_sessions(
+    admin: AdminUser,
+    id: i64,
+    _form: CsrfForm<ActionForm>,
+    db: &State<Db>,
+) -> AppResult<Flash<Redirect>> {
+    let actor = &admin.0.actor;
+    users::get_user(db, actor, id).await?;
+    let ended = crate::services::auth::end_sessions_of(db, actor, id).await?;
+    Ok(Flash::success(
+        Redirect::to(format!("/users/{id}")),
+        format!("已结束该账号的 {ended} 个登录。"),
+    ))
+}
+
 pub fn routes() -> Vec<Route> {
     rocket::routes![
+        end_sessions,
         list,
         new_form,
         create,

@@ -747,10 +747,43 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         ),
         (
             "POST",
+            "/users/<id>/sessions/end",
+            format!("/users/{u}/sessions/end"),
+            vec![],
+            ADMIN,
+        ),
+        (
+            "POST",
             "/users/<id>/active",
             format!("/users/{u}/active"),
             vec![("active", "false".into())],
             ADMIN,
+        ),
+        (
+            "GET",
+            "/account",
+            "/account".into(),
+            vec![],
+            EVERYONE_LOGGED_IN,
+        ),
+        // A wrong current password: the page again with the message, nothing changed.
+        (
+            "POST",
+            "/account/password",
+            "/account/password".into(),
+            vec![
+                ("current", "not-the-password".into()),
+                ("password", "another-pass".into()),
+                ("password_confirm", "another-pass".into()),
+            ],
+            EVERYONE_LOGGED_IN,
+        ),
+        (
+            "POST",
+            "/account/sessions/end",
+            "/account/sessions/end".into(),
+            vec![],
+            EVERYONE_LOGGED_IN,
         ),
         // The setup link is refused for everybody once it is used (tested in login.rs).
         (
@@ -986,8 +1019,8 @@ async fn every_route_for_every_role(backend: Backend) {
         );
 
         for (method, _, path, fields, allowed) in &table {
-            if *path == "/logout" {
-                continue; // run last: it ends the session
+            if *path == "/logout" || *path == "/account/sessions/end" {
+                continue; // they end the session: /logout runs last, the other in login.rs
             }
             let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let reply = if *method == "GET" {

@@ -747,6 +747,7 @@ async fn every_main_page_fits_a_phone() {
         format!("/villages/{village}?year=2021"),
         "/imports".into(),
         "/imports/history".into(),
+        "/account".into(),
     ];
     let base = serve(&app).await;
     let mut too_wide = Vec::new();

@@ -88,11 +88,17 @@ fn village_and_user_commands_create_what_they_say() {
         assert_eq!(user.role, pufa::domain::Role::Clerk);
         assert_eq!(user.village_name.as_deref(), Some("龙凤社区"));
         assert_eq!(user.display_name, "王文书");
-        assert!(
-            pufa::services::auth::login(&db, "wenshu", "clerk-password-1")
-                .await
-                .is_ok()
-        );
+        assert!(pufa::services::auth::login(
+            &db,
+            &pufa::services::auth::LoginAttempt {
+                username: "wenshu",
+                password: "clerk-password-1",
+                address: "127.0.0.1",
+                user_agent: "",
+            }
+        )
+        .await
+        .is_ok());
         assert!(pufa::store::users::find_by_username(&db, "admin")
             .await
             .unwrap()

@@ -240,7 +240,7 @@ impl TestApp {
 
     /// A client logged in as `username` (created before with `user`).
     pub async fn session(&self, username: &str) -> Session {
-        let session = self.anonymous().await;
+        let mut session = self.anonymous().await;
         let response = session
             .post(
                 "/login",
@@ -258,6 +258,9 @@ impl TestApp {
             response.body
         );
         assert_eq!(response.location.as_deref(), Some("/"));
+        // The CSRF token is new after the log-in: forms carry the one the next page gives.
+        let page = session.get("/").await;
+        session.csrf_token = csrf_token_in(&page.body).expect("pages carry a CSRF token");
         session
     }
 

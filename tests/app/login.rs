@@ -16,6 +16,13 @@ on_both_backends!(
     user_names_are_the_same_in_any_letter_case,
     every_page_carries_the_security_headers_and_no_inline_script,
     health_check_answers_without_login,
+    a_cookie_replayed_after_log_out_gets_the_login_page,
+    a_password_reset_or_change_ends_the_old_sessions,
+    an_idle_session_ends,
+    parallel_wrong_logins_are_all_counted,
+    the_owner_logs_in_while_another_address_is_guessing,
+    one_address_spraying_many_names_is_slowed_down,
+    log_ins_are_in_the_audit_log_with_their_address,
 );
 
 async fn setup_link_creates_the_first_admin_once(backend: Backend) {
@@ -371,4 +378,301 @@ async fn health_check_answers_without_login(backend: Backend) {
     app.db.close().await;
     let reply = anonymous.get("/healthz").await;
     assert_eq!(reply.status, Status::ServiceUnavailable);
+}
+
+/// The session cookie's value, as a thief would copy it.
+fn session_cookie(session: &crate::helpers::Session) -> rocket::http::Cookie<'static> {
+    session
+        .client
+        .cookies()
+        .get_private("pufa_session")
+        .expect("a session cookie")
+        .into_owned()
+}
+
+/// A new browser with a copied session cookie: does it get in?
+async fn replay(app: &TestApp, cookie: rocket::http::Cookie<'static>) -> Status {
+    let client = app.client().await;
+    let status = client
+        .get("/people")
+        .private_cookie(cookie)
+        .dispatch()
+        .await
+        .status();
+    status
+}
+
+async fn a_cookie_replayed_after_log_out_gets_the_login_page(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "replayed_cookie").await else {
+        return;
+    };
+    app.user("organizer", Role::Organizer, None).await;
+    let organizer = app.session("organizer").await;
+    let copy = session_cookie(&organizer);
+    assert_eq!(
+        replay(&app, copy.clone()).await,
+        Status::Ok,
+        "the copy works while logged in"
+    );
+    let reply = organizer.post("/logout", &[]).await;
+    assert_eq!(reply.location.as_deref(), Some("/login"));
+    assert_eq!(
+        replay(&app, copy).await,
+        Status::SeeOther,
+        "after log-out the copy is sent to the log-in page"
+    );
+}
+
+async fn a_password_reset_or_change_ends_the_old_sessions(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "reset_ends_sessions").await else {
+        return;
+    };
+    let clerk_id = app
+        .user("clerk", Role::Clerk, Some(app.village("龙凤村").await))
+        .await;
+    app.user("admin", Role::Admin, None).await;
+    let office = app.session("clerk").await;
+    let phone = app.session("clerk").await;
+    assert_eq!(office.get("/people").await.status, Status::Ok);
+    // The admin sees both sessions and resets the password: both end.
+    let admin = app.session("admin").await;
+    let page = admin.get(&format!("/users/{clerk_id}")).await;
+    assert!(page.body.contains("结束该账号的全部登录"), "{}", page.body);
+    assert_eq!(page.body.matches("data-label=\"登录时间\"").count(), 2);
+    admin
+        .post(
+            &format!("/users/{clerk_id}/password"),
+            &[
+                ("password", "new-pass-123"),
+                ("password_confirm", "new-pass-123"),
+            ],
+        )
+        .await;
+    assert_eq!(office.get("/people").await.status, Status::SeeOther);
+    assert_eq!(phone.get("/people").await.status, Status::SeeOther);
+
+    // The clerk logs in with the new password twice and changes it on one: the other ends,
+    // this one goes on.
+    let log_in = |password: &'static str| {
+        let app = &app;
+        async move {
+            let s = app.anonymous().await;
+            let reply = s
+                .post(
+                    "/login",
+                    &[("username", "clerk"), ("password", password), ("next", "/")],
+                )
+                .await;
+            assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+            let mut s = s;
+            let page = s.get("/account").await;
+            s.csrf_token = crate::helpers::csrf_token_in(&page.body).unwrap();
+            assert!(page.body.contains("修改密码") && page.body.contains("本机"));
+            s
+        }
+    };
+    let desk = log_in("new-pass-123").await;
+    let other = log_in("new-pass-123").await;
+    let wrong = desk
+        .post(
+            "/account/password",
+            &[
+                ("current", "not-it-at-all"),
+                ("password", "newer-pass-456"),
+                ("password_confirm", "newer-pass-456"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, Status::Ok);
+    assert!(wrong.body.contains("当前密码不正确"), "{}", wrong.body);
+    let changed = desk
+        .post(
+            "/account/password",
+            &[
+                ("current", "new-pass-123"),
+                ("password", "newer-pass-456"),
+                ("password_confirm", "newer-pass-456"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        changed.location.as_deref(),
+        Some("/account"),
+        "{}",
+        changed.body
+    );
+    assert_eq!(
+        desk.get("/people").await.status,
+        Status::Ok,
+        "this browser goes on"
+    );
+    assert_eq!(
+        other.get("/people").await.status,
+        Status::SeeOther,
+        "the other ended"
+    );
+    // "Log out everywhere" ends this one too.
+    let mut desk = desk;
+    let page = desk.get("/account").await;
+    desk.csrf_token = crate::helpers::csrf_token_in(&page.body).unwrap();
+    let copy = session_cookie(&desk);
+    let reply = desk.post("/account/sessions/end", &[]).await;
+    assert_eq!(reply.location.as_deref(), Some("/login"));
+    assert_eq!(replay(&app, copy).await, Status::SeeOther);
+}
+
+async fn an_idle_session_ends(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "idle_session").await else {
+        return;
+    };
+    app.user("viewer", Role::Viewer, None).await;
+    let attempt = auth::LoginAttempt {
+        username: "viewer",
+        password: PASSWORD,
+        address: "10.0.0.7",
+        user_agent: "test",
+    };
+    let (_, token) = auth::login(&app.db, &attempt).await.unwrap();
+    let now = chrono::Utc::now();
+    let later = |minutes| now + chrono::Duration::minutes(minutes);
+    assert!(auth::session_user(&app.db, &token, later(100))
+        .await
+        .unwrap()
+        .is_some());
+    // Used at +100 min, so still alive 100 min later; then idle for more than two hours.
+    assert!(auth::session_user(&app.db, &token, later(200))
+        .await
+        .unwrap()
+        .is_some());
+    assert!(
+        auth::session_user(&app.db, &token, later(200 + auth::IDLE_MINUTES + 1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // However busy, a session ends after a working day.
+    let (_, token) = auth::login(&app.db, &attempt).await.unwrap();
+    let mut at = now;
+    while at < now + chrono::Duration::hours(auth::SESSION_HOURS) {
+        at += chrono::Duration::minutes(60);
+        let alive = auth::session_user(&app.db, &token, at)
+            .await
+            .unwrap()
+            .is_some();
+        assert_eq!(
+            alive,
+            at - now <= chrono::Duration::hours(auth::SESSION_HOURS),
+            "{at}"
+        );
+    }
+}
+
+fn attempt<'a>(username: &'a str, password: &'a str, address: &'a str) -> auth::LoginAttempt<'a> {
+    auth::LoginAttempt {
+        username,
+        password,
+        address,
+        user_agent: "test",
+    }
+}
+
+async fn parallel_wrong_logins_are_all_counted(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "parallel_logins").await else {
+        return;
+    };
+    app.user("admin", Role::Admin, None).await;
+    let tries = (0..40).map(|_| {
+        let db = app.db.clone();
+        tokio::spawn(async move {
+            auth::login(&db, &attempt("admin", "wrong-guess", "203.0.113.9")).await
+        })
+    });
+    let mut checked = 0;
+    for t in tries.collect::<Vec<_>>() {
+        match t.await.unwrap() {
+            Err(auth::LoginError::WrongCredentials) => checked += 1,
+            Err(auth::LoginError::TooManyFailures(_)) => {}
+            other => panic!("{:?}", other.map(|(u, _)| u.username)),
+        }
+    }
+    assert!(
+        checked <= 5,
+        "{checked} guesses were checked, at most 5 may be"
+    );
+    let counted = pufa::store::rate_limits::get(&app.db, "login:admin:203.0.113.9")
+        .await
+        .unwrap()
+        .unwrap()
+        .failures;
+    assert_eq!(counted, 40, "every attempt is counted");
+    // The right password from that address must wait now.
+    assert!(matches!(
+        auth::login(&app.db, &attempt("admin", PASSWORD, "203.0.113.9")).await,
+        Err(auth::LoginError::TooManyFailures(_))
+    ));
+}
+
+async fn the_owner_logs_in_while_another_address_is_guessing(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "owner_not_locked_out").await else {
+        return;
+    };
+    app.user("admin", Role::Admin, None).await;
+    for _ in 0..10 {
+        let _ = auth::login(&app.db, &attempt("admin", "guess", "198.51.100.4")).await;
+    }
+    assert!(matches!(
+        auth::login(&app.db, &attempt("admin", PASSWORD, "198.51.100.4")).await,
+        Err(auth::LoginError::TooManyFailures(_))
+    ));
+    assert!(
+        auth::login(&app.db, &attempt("ADMIN", PASSWORD, "192.168.1.20"))
+            .await
+            .is_ok(),
+        "the admin at their own desk is not locked out"
+    );
+}
+
+async fn one_address_spraying_many_names_is_slowed_down(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "password_spraying").await else {
+        return;
+    };
+    app.user("wangwu", Role::Viewer, None).await;
+    for i in 0..20 {
+        let name = format!("user{i}");
+        assert!(matches!(
+            auth::login(&app.db, &attempt(&name, "Password1", "198.51.100.77")).await,
+            Err(auth::LoginError::WrongCredentials)
+        ));
+    }
+    assert!(matches!(
+        auth::login(&app.db, &attempt("wangwu", PASSWORD, "198.51.100.77")).await,
+        Err(auth::LoginError::TooManyFailures(_))
+    ));
+    assert!(
+        auth::login(&app.db, &attempt("wangwu", PASSWORD, "198.51.100.78"))
+            .await
+            .is_ok()
+    );
+}
+
+async fn log_ins_are_in_the_audit_log_with_their_address(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "login_audit").await else {
+        return;
+    };
+    let id = app.user("wangwu", Role::Viewer, None).await;
+    let _ = auth::login(&app.db, &attempt("wangwu", "wrong-one", "192.0.2.1")).await;
+    auth::login(&app.db, &attempt("wangwu", PASSWORD, "192.0.2.2"))
+        .await
+        .unwrap();
+    let log = pufa::store::audit::for_entity(&app.db, "user", id)
+        .await
+        .unwrap();
+    let of = |action: &str| {
+        log.iter()
+            .find(|r| r.action == action)
+            .and_then(|r| r.after.clone())
+            .unwrap_or_default()
+    };
+    assert!(of("login_failed").contains("192.0.2.1"), "{log:#?}");
+    assert!(of("login").contains("192.0.2.2"), "{log:#?}");
 }

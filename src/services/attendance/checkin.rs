@@ -78,7 +78,7 @@ pub async fn self_checkin(
     let key = format!("checkin:{}:{client}", session.id);
     if let Some(f) = rate_limits::get(db, &key).await? {
         if let Some(wait) =
-            crate::services::auth::wait_after_failures(f.failures, f.last_failed_at, now_utc)
+            crate::services::auth::wait_after_failures(5, f.failures, f.last_failed_at, now_utc)
         {
             return Ok(CheckinOutcome::Throttled(wait));
         }
