@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::passwords::{self, secrets_match, UNKNOWN_USER_HASH};
+use super::throttle::{self, Limit};
 use super::Actor;
 use super::{field, ServiceError, ServiceResult};
 use crate::domain::account::{DisplayName, NewPassword, Username};
@@ -18,13 +19,15 @@ pub use crate::store::users::User;
 
 /// Failed log-ins allowed for one user name from one address before each further try
 /// must wait: the owner at their own desk is never locked out by someone else's guessing.
-const ACCOUNT_FREE_FAILURES: i64 = 5;
+const ACCOUNT_LIMIT: Limit = Limit {
+    free: 5,
+    forget_after: Duration::hours(24),
+};
 /// Failed log-ins allowed from one address, whatever the names (password spraying).
-const ADDRESS_FREE_FAILURES: i64 = 20;
-const FIRST_WAIT_SECONDS: i64 = 30;
-const LONGEST_WAIT_SECONDS: i64 = 15 * 60;
-/// Failures older than this are forgotten (a typo last week does not count today).
-const FAILURES_FORGOTTEN_AFTER_HOURS: i64 = 24;
+const ADDRESS_LIMIT: Limit = Limit {
+    free: 20,
+    forget_after: Duration::hours(24),
+};
 
 /// A log-in lasts a working day at most, and ends after two idle hours.
 pub const SESSION_HOURS: i64 = 12;
@@ -48,70 +51,6 @@ impl From<crate::store::StoreError> for LoginError {
     }
 }
 
-/// Seconds still to wait before the next try after `failures` (the first `free` cost
-/// nothing), if any.
-pub fn wait_after_failures(
-    free: i64,
-    failures: i64,
-    last_failed_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Option<i64> {
-    if failures < free {
-        return None;
-    }
-    let doublings = (failures - free).min(10) as u32;
-    let wait = (FIRST_WAIT_SECONDS << doublings).min(LONGEST_WAIT_SECONDS);
-    let remaining = (last_failed_at + Duration::seconds(wait) - now).num_seconds();
-    (remaining > 0).then_some(remaining)
-}
-
-/// The failures counted against `key`, forgetting old ones.
-async fn recent_failures(
-    db: &Db,
-    key: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<rate_limits::Failures>, LoginError> {
-    match rate_limits::get(db, key).await? {
-        Some(f) if now - f.last_failed_at > Duration::hours(FAILURES_FORGOTTEN_AFTER_HOURS) => {
-            rate_limits::clear(db, key).await?;
-            Ok(None)
-        }
-        other => Ok(other),
-    }
-}
-
-/// Refuses the attempt while `key` must wait.
-async fn check_wait(db: &Db, key: &str, free: i64, now: DateTime<Utc>) -> Result<i64, LoginError> {
-    let before = recent_failures(db, key, now).await?;
-    if let Some(f) = before {
-        if let Some(wait) = wait_after_failures(free, f.failures, f.last_failed_at, now) {
-            return Err(LoginError::TooManyFailures(wait));
-        }
-    }
-    Ok(before.map_or(0, |f| f.failures))
-}
-
-/// Counts the attempt against `key` before the password is checked (cleared again when it
-/// is right), so that every try of a parallel burst is counted, the refused ones too. A try
-/// goes on to the password only while the free tries last, or when the wait after the
-/// earlier failures is over and nobody else tried since it looked.
-async fn admit(db: &Db, key: &str, free: i64, now: DateTime<Utc>) -> Result<(), LoginError> {
-    let before = recent_failures(db, key, now).await?;
-    let count = rate_limits::record_failure(db, key, now).await?;
-    if count <= free {
-        return Ok(());
-    }
-    let waited = before.is_some_and(|f| {
-        f.failures + 1 == count
-            && wait_after_failures(free, f.failures, f.last_failed_at, now).is_none()
-    });
-    if waited {
-        return Ok(());
-    }
-    let wait = wait_after_failures(free, count - 1, now, now).unwrap_or(FIRST_WAIT_SECONDS);
-    Err(LoginError::TooManyFailures(wait))
-}
-
 /// A log-in attempt and where it came from.
 pub struct LoginAttempt<'a> {
     pub username: &'a str,
@@ -129,8 +68,12 @@ pub async fn login(db: &Db, attempt: &LoginAttempt<'_>) -> Result<(User, String)
     // address.
     let account_key = format!("login:{}:{}", username.to_lowercase(), attempt.address);
     let address_key = format!("login-address:{}", attempt.address);
-    check_wait(db, &address_key, ADDRESS_FREE_FAILURES, now).await?;
-    admit(db, &account_key, ACCOUNT_FREE_FAILURES, now).await?;
+    throttle::check(db, &address_key, ADDRESS_LIMIT, now)
+        .await?
+        .map_err(LoginError::TooManyFailures)?;
+    throttle::admit(db, &account_key, ACCOUNT_LIMIT, now)
+        .await?
+        .map_err(LoginError::TooManyFailures)?;
     let user = users::find_by_username(db, username).await?;
     // Verify against a hash even for unknown names, so timing does not tell which exist.
     let hash = user
@@ -344,23 +287,4 @@ pub async fn create_first_admin(
     users::create_first_admin(db, &draft, &hash, token)
         .await?
         .ok_or_else(|| ServiceError::Refused("初始化链接无效或已被使用".into()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn waiting_grows_after_five_failures() {
-        let t = Utc::now();
-        assert_eq!(wait_after_failures(5, 4, t, t), None);
-        assert_eq!(wait_after_failures(5, 5, t, t), Some(30));
-        assert_eq!(wait_after_failures(5, 6, t, t), Some(60));
-        assert_eq!(wait_after_failures(5, 30, t, t), Some(15 * 60));
-        assert_eq!(
-            wait_after_failures(5, 5, t, t + Duration::seconds(31)),
-            None
-        );
-        assert_eq!(wait_after_failures(20, 19, t, t), None);
-    }
 }

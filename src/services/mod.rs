@@ -19,6 +19,7 @@ pub mod report;
 pub mod self_study;
 pub mod sessions;
 pub mod summary;
+pub mod throttle;
 pub mod users;
 pub mod villages;
 

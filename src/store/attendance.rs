@@ -247,16 +247,49 @@ pub async fn insert_imported(
 }
 
 /// Whether the person already counts as present or late at the session.
-pub async fn has_attended(db: &Db, session_id: i64, person_id: i64) -> StoreResult<bool> {
-    const SQL: &str =
-        "SELECT EXISTS (SELECT 1 FROM attendance WHERE session_id = $1 AND person_id = $2 \
-         AND status IN ('present', 'late'))";
-    let found = on_pool!(db, |pool| sqlx::query_scalar::<_, bool>(SQL)
+/// A self check-in: the mark is written only where the person has none (one statement, so
+/// two phones at once write it once, and an organizer's 请假/缺席 is never overwritten),
+/// with its audit entry naming the address it came from. Returns the mark that was there
+/// already, if any.
+pub async fn check_in(
+    db: &Db,
+    session_id: i64,
+    mark: &Mark,
+    address: &str,
+) -> StoreResult<Option<AttendanceStatus>> {
+    const INSERT: &str = "INSERT INTO attendance (session_id, person_id, status, hours_credited, source, checked_in_at, \
+         updated_by, updated_at) VALUES ($1, $2, $3, $4, 'self_checkin', $5, NULL, $5) \
+         ON CONFLICT (session_id, person_id) DO NOTHING";
+    const EXISTING: &str = "SELECT status FROM attendance WHERE session_id = $1 AND person_id = $2";
+    let mut tx = db.begin().await?;
+    let at = now();
+    let inserted = on_pool!(Tx(&mut tx), |conn| sqlx::query(INSERT)
         .bind(session_id)
-        .bind(person_id)
-        .fetch_one(pool)
-        .await?);
-    Ok(found)
+        .bind(mark.person_id)
+        .bind(mark.status.code())
+        .bind(mark.hours_credited)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+    if inserted == 0 {
+        let status: String = on_pool!(Tx(&mut tx), |conn| sqlx::query_scalar(EXISTING)
+            .bind(session_id)
+            .bind(mark.person_id)
+            .fetch_one(&mut *conn)
+            .await?);
+        return Ok(AttendanceStatus::from_code(&status));
+    }
+    let entry =
+        AuditEntry::new(None, "attendance", "session", session_id).after(&serde_json::json!({
+            "person_id": mark.person_id, "status": mark.status.code(),
+            "hours_credited": mark.hours_credited, "source": AttendanceSource::SelfCheckin.code(),
+            "address": address,
+        }));
+    audit::record(&mut tx, &entry).await?;
+    super::sessions::mark_held(&mut tx, session_id).await?;
+    tx.commit().await?;
+    Ok(None)
 }
 
 /// People who could check in to the session by name: its invitees, and the active people

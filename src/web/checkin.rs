@@ -191,6 +191,20 @@ async fn checkin(
             format!("尝试次数过多，请 {wait} 秒后再试。"),
             form.name.as_str(),
         ),
+        CheckinOutcome::MarkedByOrganizer(name, status) => (
+            "error",
+            format!(
+                "{name}，组织者已将您登记为“{}”，扫码签到不会更改。如有误，请当场告诉组织者。",
+                status.label_zh()
+            ),
+            "",
+        ),
+        CheckinOutcome::Paused => (
+            "error",
+            "本场签到错误次数过多，扫码签到已暂停。请联系组织者重新开放签到或当场登记。"
+                .to_string(),
+            "",
+        ),
         CheckinOutcome::NotOpen(w) => ("error", window_message(&w), ""),
     };
     let result = CheckinResult { kind, message };

@@ -7,7 +7,7 @@ use calamine::{Data, Reader, Xlsx};
 use chrono::{Datelike, Duration, Local, NaiveDate};
 use pufa::domain::person::PersonInput;
 use pufa::domain::schedule::SessionDraft;
-use pufa::domain::session::{SessionKind, SessionStatus};
+use pufa::domain::session::{AttendanceStatus, SessionKind, SessionStatus};
 use pufa::domain::Role;
 use pufa::domain::VillageScope;
 use pufa::services::{people, Actor};
@@ -22,6 +22,7 @@ on_both_backends!(
     ticking_a_village_and_a_category_is_the_condition,
     inviting_to_a_series_fills_the_chosen_meetings,
     the_invite_list_shows_villages_and_finds_anyone_by_name,
+    self_checkin_leaves_the_organizers_marks_and_pauses_under_guessing,
     the_same_walk_in_twice_is_one_person,
     checkin_throttle_ignores_addresses_the_client_claims,
     monthly_series_with_following_edits_and_cancellation,
@@ -1295,4 +1296,121 @@ async fn the_invite_list_shows_villages_and_finds_anyone_by_name(backend: Backen
     assert_eq!(found.status, Status::Ok);
     assert!(found.body.contains("钱远山（石桥村）"), "{}", found.body);
     assert!(!found.body.contains("群众00"));
+}
+
+/// A self check-in never overwrites the organizer's 请假/缺席, and its audit entry names the
+/// address; a parallel burst of guesses from one address is counted in full; guessing from
+/// many addresses pauses check-in until the organizer reopens it.
+async fn self_checkin_leaves_the_organizers_marks_and_pauses_under_guessing(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "checkin_marks_and_pause").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    let excused = person_with(&app, "请假人", Some(village), "villager", "13812340001").await;
+    person_with(&app, "王五", Some(village), "villager", "13812345678").await;
+    let session = insert_session_around_now(&app, Some(village), 10).await;
+    let organizer = organizer(&app).await;
+    let e = excused.to_string();
+    organizer
+        .post(
+            &format!("/sessions/{}/invite", session.id),
+            &[("person_ids", e.as_str())],
+        )
+        .await;
+    let reply = organizer
+        .post(
+            &format!("/sessions/{}/attendance", session.id),
+            &[
+                ("rows[0].person_id", e.as_str()),
+                ("rows[0].status", "excused"),
+                ("rows[0].hours", ""),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+    let check_in = |name: &'static str, digits: &'static str, address: String| {
+        let db = app.db.clone();
+        let token = session.checkin_token.clone();
+        async move {
+            let now = Local::now().naive_local();
+            pufa::services::attendance::self_checkin(
+                &db,
+                &token,
+                name,
+                digits,
+                &address,
+                now,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    use pufa::services::attendance::CheckinOutcome;
+    let outcome = check_in("请假人", "0001", "10.1.1.1".into()).await;
+    assert!(
+        matches!(
+            outcome,
+            CheckinOutcome::MarkedByOrganizer(_, AttendanceStatus::Excused)
+        ),
+        "{outcome:?}"
+    );
+    let grid = store::attendance::grid(&app.db, session.id, VillageScope::Any)
+        .await
+        .unwrap();
+    let line = grid.iter().find(|l| l.person_id == excused).unwrap();
+    assert_eq!(
+        line.status.as_deref(),
+        Some("excused"),
+        "the organizer's mark stands"
+    );
+
+    assert_eq!(
+        check_in("王五", "5678", "10.1.1.2".into()).await,
+        CheckinOutcome::Marked("王五".into())
+    );
+    let log = store::audit::for_entity(&app.db, "session", session.id)
+        .await
+        .unwrap();
+    assert!(
+        log.iter().any(|r| r
+            .after
+            .as_deref()
+            .is_some_and(|a| a.contains("10.1.1.2") && a.contains("self_checkin"))),
+        "{log:#?}"
+    );
+
+    // Thirty guesses at once from one address: at most the five free ones are checked.
+    let burst: Vec<_> = (0..30)
+        .map(|_| tokio::spawn(check_in("王五", "0000", "10.2.2.2".into())))
+        .collect();
+    let mut checked = 0;
+    for b in burst {
+        if b.await.unwrap() == CheckinOutcome::NoMatch {
+            checked += 1;
+        }
+    }
+    assert!(checked <= 5, "{checked} guesses checked");
+
+    // Guessing from many addresses pauses check-in for everyone, the right answer too.
+    for i in 0..pufa::services::attendance::SESSION_FAILURE_CAP {
+        check_in("王五", "1111", format!("10.3.{}.{}", i / 200, i % 200)).await;
+    }
+    assert_eq!(
+        check_in("请假人", "0001", "10.9.9.9".into()).await,
+        CheckinOutcome::Paused
+    );
+    let page = organizer.get(&format!("/sessions/{}", session.id)).await;
+    assert!(
+        page.body.contains("扫码签到错误次数过多，已暂停"),
+        "{}",
+        page.body
+    );
+    organizer
+        .post(&format!("/sessions/{}/checkin/reopen", session.id), &[])
+        .await;
+    assert!(!matches!(
+        check_in("王五", "5678", "10.9.9.9".into()).await,
+        CheckinOutcome::Paused
+    ));
 }

@@ -4,8 +4,9 @@
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::session::{AttendanceSource, AttendanceStatus, SessionStatus};
+use crate::domain::session::{AttendanceStatus, SessionStatus};
 use crate::domain::text::non_empty;
+use crate::services::throttle::{self, Limit};
 use crate::services::{ServiceError, ServiceResult};
 use crate::store::attendance::{self, Mark};
 use crate::store::sessions::Session;
@@ -54,7 +55,31 @@ pub enum CheckinOutcome {
     /// Name and phone digits did not match; the same answer whether or not the name exists.
     NoMatch,
     Throttled(i64),
+    /// The organizer already marked the person (请假, 缺席): their mark stands.
+    MarkedByOrganizer(String, AttendanceStatus),
+    /// Too many wrong answers for this meeting: check-in waits for the organizer.
+    Paused,
     NotOpen(Window),
+}
+
+/// Wrong answers from one address: five free, forgotten after ten minutes.
+const ADDRESS_LIMIT: Limit = Limit {
+    free: 5,
+    forget_after: Duration::minutes(10),
+};
+/// Wrong answers for one meeting from all addresses before check-in pauses.
+pub const SESSION_FAILURE_CAP: i64 = 60;
+
+/// Whether check-in paused after too many wrong answers (the session page says so).
+pub async fn checkin_paused(db: &Db, session_id: i64) -> ServiceResult<bool> {
+    Ok(rate_limits::get(db, &session_failures_key(session_id))
+        .await?
+        .is_some_and(|f| f.failures >= SESSION_FAILURE_CAP))
+}
+
+/// The counter of one meeting's wrong answers (cleared when the organizer reopens).
+pub fn session_failures_key(session_id: i64) -> String {
+    format!("checkin-total:{session_id}")
 }
 
 /// A self check-in from the QR page: name + last four digits of the phone.
@@ -74,14 +99,19 @@ pub async fn self_checkin(
     if window != Window::Open {
         return Ok(CheckinOutcome::NotOpen(window));
     }
-    // Per session and address: wrong answers for one meeting do not lock out another.
-    let key = format!("checkin:{}:{client}", session.id);
-    if let Some(f) = rate_limits::get(db, &key).await? {
-        if let Some(wait) =
-            crate::services::auth::wait_after_failures(5, f.failures, f.last_failed_at, now_utc)
-        {
-            return Ok(CheckinOutcome::Throttled(wait));
+    // Per session and address: wrong answers for one meeting do not lock out another; an
+    // attendee who mistyped a few times behind the venue's shared address is let in again
+    // after ten minutes. Per session in all: guessing from many addresses closes check-in
+    // until the organizer reopens it.
+    let address_key = format!("checkin:{}:{client}", session.id);
+    let total_key = session_failures_key(session.id);
+    if let Some(total) = rate_limits::get(db, &total_key).await? {
+        if total.failures >= SESSION_FAILURE_CAP {
+            return Ok(CheckinOutcome::Paused);
         }
+    }
+    if let Err(wait) = throttle::admit(db, &address_key, ADDRESS_LIMIT, now_utc).await? {
+        return Ok(CheckinOutcome::Throttled(wait));
     }
     let name = non_empty(name).unwrap_or_default();
     let digits: String = crate::domain::text::to_half_width(phone_last4)
@@ -97,17 +127,20 @@ pub async fn self_checkin(
                 .is_some_and(|p| p.last_four() == digits)
     });
     let Some((person_id, _)) = matched else {
-        rate_limits::record_failure(db, &key, now_utc).await?;
+        rate_limits::record_failure(db, &total_key, now_utc).await?;
         return Ok(CheckinOutcome::NoMatch);
     };
-    if attendance::has_attended(db, session.id, person_id).await? {
-        return Ok(CheckinOutcome::AlreadyMarked(name));
-    }
+    rate_limits::clear(db, &address_key).await?;
     let mark = Mark {
         person_id,
         status: AttendanceStatus::Present,
         hours_credited: session.hours_credited,
     };
-    attendance::save_marks(db, session.id, &[mark], AttendanceSource::SelfCheckin, None).await?;
+    // Only where there is no mark yet: an organizer's 请假 or 缺席 stands.
+    match attendance::check_in(db, session.id, &mark, client).await? {
+        None => {}
+        Some(status) if status.attended() => return Ok(CheckinOutcome::AlreadyMarked(name)),
+        Some(status) => return Ok(CheckinOutcome::MarkedByOrganizer(name, status)),
+    }
     Ok(CheckinOutcome::Marked(name))
 }

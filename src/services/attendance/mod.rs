@@ -5,8 +5,8 @@
 mod checkin;
 
 pub use checkin::{
-    checkin_session, checkin_window, self_checkin, CheckinOutcome, Window,
-    CHECKIN_OPENS_BEFORE_MINUTES,
+    checkin_paused, checkin_session, checkin_window, self_checkin, CheckinOutcome, Window,
+    CHECKIN_OPENS_BEFORE_MINUTES, SESSION_FAILURE_CAP,
 };
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
@@ -238,6 +238,8 @@ pub async fn reopen_checkin(
     actor.require(can_manage_session(actor, session.village_id))?;
     let until = now_local + Duration::minutes(30);
     sessions::reopen_checkin(db, session_id, until, actor.user_id).await?;
+    // A check-in paused after too many wrong answers starts afresh.
+    crate::store::rate_limits::clear(db, &checkin::session_failures_key(session_id)).await?;
     Ok(until)
 }
 

@@ -260,6 +260,8 @@ pub struct SessionDetailPage {
     /// The QR code's address works on the server only: say so, and how to fix it.
     checkin_url_local: bool,
     checkin_open: bool,
+    /// Self check-in paused after too many wrong answers, until reopened.
+    checkin_paused: bool,
     qr_svg: String,
     /// Why a posted grid was not saved (it is shown again as posted).
     grid_error: Option<String>,
@@ -341,6 +343,7 @@ pub async fn detail_page(
         checkin_url,
         checkin_url_local: base.is_local(),
         checkin_open: window == Window::Open,
+        checkin_paused: crate::services::attendance::checkin_paused(db, s.id).await?,
         grid_error: posted
             .as_ref()
             .map(|_| "考勤未保存：请按标出的行修改后再保存，其他行已按您填写的保留。".to_string()),
