@@ -38,10 +38,47 @@ pub fn load_or_create_secret_key(data_dir: &Path) -> std::io::Result<String> {
             return Ok(existing);
         }
     }
-    std::fs::create_dir_all(data_dir)?;
+    create_private_dir(data_dir)?;
     let key = base64::engine::general_purpose::STANDARD.encode(crate::random_bytes::<64>());
     write_private_file(&path, &key)?;
     Ok(key)
+}
+
+/// Creates the folder (and any missing parents) readable by the owner only: it holds the
+/// database and the secret key. A folder that exists is left as its owner set it.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Creates an empty file readable by the owner only, unless it exists (a new SQLite
+/// database: SQLite gives its journal files the database file's permissions).
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another instance created it at the same moment.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(unix)]
@@ -65,6 +102,21 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_folder_and_key_are_the_owners_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("a/data");
+        load_or_create_secret_key(&data).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("secret.key")), 0o600);
+        let db = data.join("pufa.db");
+        create_private_file(&db).unwrap();
+        assert_eq!(mode(&db), 0o600);
+    }
 
     #[test]
     fn secret_key_is_created_once_and_kept() {

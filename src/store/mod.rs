@@ -136,10 +136,13 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            if let Some(parent) = options.get_filename().parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent)?;
+            // The database holds personal data: a new one (and its folder) is the owner's only.
+            let file = options.get_filename();
+            if file != std::path::Path::new(":memory:") && !url.contains("mode=memory") {
+                if let Some(parent) = file.parent() {
+                    crate::config::create_private_dir(parent)?;
                 }
+                crate::config::create_private_file(file)?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)

@@ -43,6 +43,11 @@ pub fn rotate(jar: &rocket::http::CookieJar<'_>) {
 
 /// A form that carries a `csrf_token` field.
 pub trait CsrfProtected {
+    /// Only the upload form is sent as multipart (files, up to the import limit); any other
+    /// form sent that way is refused before its body is read, so the large upload limit
+    /// never applies to it.
+    const CARRIES_FILES: bool = false;
+
     fn csrf_token(&self) -> &str;
 }
 
@@ -56,6 +61,7 @@ pub struct CsrfForm<T>(pub T);
 pub enum CsrfFormError<'r> {
     Form(#[allow(dead_code)] rocket::form::Errors<'r>),
     Token,
+    Multipart,
 }
 
 #[rocket::async_trait]
@@ -63,6 +69,10 @@ impl<'r, T: FromForm<'r> + CsrfProtected> FromData<'r> for CsrfForm<T> {
     type Error = CsrfFormError<'r>;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let multipart = req.content_type().is_some_and(|t| t.is_form_data());
+        if multipart && !T::CARRIES_FILES {
+            return Outcome::Error((Status::UnsupportedMediaType, CsrfFormError::Multipart));
+        }
         let form = match Form::<T>::from_data(req, data).await {
             Outcome::Success(form) => form.into_inner(),
             Outcome::Error((status, errors)) => {

@@ -284,6 +284,8 @@ csrf_protected!(
 );
 
 impl CsrfProtected for UploadForm<'_> {
+    const CARRIES_FILES: bool = true;
+
     fn csrf_token(&self) -> &str {
         &self.csrf_token
     }

@@ -147,6 +147,22 @@ fn copied_binary_runs_demo_server_dashboard_and_export_from_an_empty_folder() {
         .collect();
     entries.sort();
     assert_eq!(entries, ["data", "pufa", "tmp"]);
+    // The data folder holds personal data and the secret key: the owner's only.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let data = dir.path().join("data");
+        assert_eq!(mode(&data), 0o700);
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let path = entry.unwrap().path();
+            assert_eq!(
+                mode(&path) & 0o077,
+                0,
+                "{} is readable by others",
+                path.display()
+            );
+        }
+    }
 
     let port = free_port();
     let server = Server(

@@ -816,7 +816,7 @@ async fn printed_sign_in_sheet_imports_into_its_session(backend: Backend) {
     );
 }
 
-fn multipart(
+pub(crate) fn multipart(
     csrf: &str,
     file_name: &str,
     bytes: &[u8],

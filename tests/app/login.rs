@@ -23,6 +23,7 @@ on_both_backends!(
     the_owner_logs_in_while_another_address_is_guessing,
     one_address_spraying_many_names_is_slowed_down,
     log_ins_are_in_the_audit_log_with_their_address,
+    only_the_upload_takes_a_large_multipart_body,
 );
 
 async fn setup_link_creates_the_first_admin_once(backend: Backend) {
@@ -675,4 +676,35 @@ async fn log_ins_are_in_the_audit_log_with_their_address(backend: Backend) {
     };
     assert!(of("login_failed").contains("192.0.2.1"), "{log:#?}");
     assert!(of("login").contains("192.0.2.2"), "{log:#?}");
+}
+
+/// The import limit (20 MiB files) is the upload's alone: any other form sent as multipart
+/// is refused before its body is read.
+async fn only_the_upload_takes_a_large_multipart_body(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "multipart_limit").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await.to_string();
+    app.user("organizer", Role::Organizer, None).await;
+    let organizer = app.session("organizer").await;
+    let big = "名".repeat(700_000); // 2 MiB of a name
+    let (content_type, body) = crate::imports::multipart(
+        &organizer.csrf_token,
+        "x.txt",
+        b"",
+        &[("name", big.as_str()), ("village_id", village.as_str())],
+    );
+    let status = organizer
+        .client
+        .post("/people")
+        .header(content_type)
+        .body(body)
+        .dispatch()
+        .await
+        .status();
+    assert_eq!(status, Status::UnsupportedMediaType);
+    let people = pufa::store::people::count(&app.db, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(people, 0);
 }
