@@ -23,6 +23,7 @@ on_both_backends!(
     inviting_to_a_series_fills_the_chosen_meetings,
     the_invite_list_shows_villages_and_finds_anyone_by_name,
     self_checkin_leaves_the_organizers_marks_and_pauses_under_guessing,
+    a_clerk_neither_changes_nor_reads_another_villages_sessions_through_a_series,
     the_same_walk_in_twice_is_one_person,
     checkin_throttle_ignores_addresses_the_client_claims,
     monthly_series_with_following_edits_and_cancellation,
@@ -1413,4 +1414,87 @@ async fn self_checkin_leaves_the_organizers_marks_and_pauses_under_guessing(back
         check_in("王五", "5678", "10.9.9.9".into()).await,
         CheckinOutcome::Paused
     ));
+}
+
+/// "This and following" reaches only occurrences of the clerk's own village, and a conflict
+/// with another village's session does not tell the clerk its topic.
+async fn a_clerk_neither_changes_nor_reads_another_villages_sessions_through_a_series(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::spawn(backend, "series_scope").await else {
+        return;
+    };
+    let own = app.village("龙凤村").await;
+    let other = app.village("石桥村").await;
+    app.user("clerk", Role::Clerk, Some(own)).await;
+    let clerk = app.session("clerk").await;
+    let v = own.to_string();
+    let mut form = session_form("本村会前学法", "2021-03-01", "08:30", "09:00", "村委会", "");
+    form[8] = ("village_id", v.as_str());
+    form.extend([
+        ("repeat", "monthly_day"),
+        ("month_day", "1"),
+        ("end", "count"),
+        ("count", "3"),
+    ]);
+    let reply = clerk.post("/sessions", &form).await;
+    assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
+    let series = all_sessions(&app).await;
+    assert_eq!(series.len(), 3);
+    // The township moves the last meeting to the other village.
+    let last = &series[2];
+    let mut draft = last.draft();
+    draft.village_id = Some(other);
+    store::sessions::update_many(&app.db, &[(last.clone(), draft)], None)
+        .await
+        .unwrap();
+    let mut edit = session_form("改过的主题", "2021-03-01", "08:30", "09:00", "村委会", "");
+    edit[8] = ("village_id", v.as_str());
+    edit.push(("scope", "following"));
+    let reply = clerk
+        .post(&format!("/sessions/{}", series[0].id), &edit)
+        .await;
+    assert_eq!(reply.status, Status::Forbidden, "{}", reply.body);
+    let after = all_sessions(&app).await;
+    assert!(
+        after.iter().all(|s| s.topic == "本村会前学法"),
+        "nothing changed"
+    );
+    let reply = clerk
+        .post(
+            &format!("/sessions/{}/cancel", series[0].id),
+            &[("scope", "following")],
+        )
+        .await;
+    assert_eq!(reply.status, Status::Forbidden);
+    assert!(all_sessions(&app)
+        .await
+        .iter()
+        .all(|s| s.status != SessionStatus::Cancelled));
+
+    // Another village's session with the same speaker at the same time: a conflict, but
+    // the clerk is not told its topic or given its address.
+    app.study_session(Some(other), "2021-06-01", "09:00", "石桥村内部议题")
+        .await;
+    let theirs = all_sessions(&app)
+        .await
+        .into_iter()
+        .find(|s| s.topic == "石桥村内部议题")
+        .unwrap();
+    let mut draft = theirs.draft();
+    draft.speaker = "王律师".into();
+    store::sessions::update_many(&app.db, &[(theirs.clone(), draft)], None)
+        .await
+        .unwrap();
+    let mut clash = session_form("本村法治讲座", "2021-06-01", "09:00", "10:00", "", "王律师");
+    clash[8] = ("village_id", v.as_str());
+    let reply = clerk.post("/sessions", &clash).await;
+    assert_eq!(reply.status, Status::Ok, "{}", reply.body);
+    assert!(
+        reply.body.contains("其他村(社区)的一场学法活动") && reply.body.contains("王律师"),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.body.contains("石桥村内部议题"));
+    assert!(!reply.body.contains(&format!("/sessions/{}\"", theirs.id)));
 }

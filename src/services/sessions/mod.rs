@@ -96,7 +96,8 @@ pub async fn editable_session(db: &Db, actor: &Actor, id: i64) -> ServiceResult<
 /// Another session that clashes with the one being saved, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Conflict {
-    pub session_id: i64,
+    /// The other session, when the actor may see it (another village's is not named).
+    pub session_id: Option<i64>,
     pub topic: String,
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
@@ -106,6 +107,7 @@ pub struct Conflict {
 /// Sessions at the same time with the same venue, the same speaker, or shared invitees.
 pub async fn conflicts_for(
     db: &Db,
+    actor: &Actor,
     draft: &SessionDraft,
     except: &[i64],
     invitee_ids: &[i64],
@@ -127,9 +129,15 @@ pub async fn conflicts_for(
             }
         }
         if !reasons.is_empty() {
+            // A clerk is told that another village has something then, not what.
+            let visible = can_see_session(actor, other.village_id);
             found.push(Conflict {
-                session_id: other.id,
-                topic: other.topic,
+                session_id: visible.then_some(other.id),
+                topic: if visible {
+                    other.topic
+                } else {
+                    "其他村(社区)的一场学法活动".into()
+                },
                 starts_at: other.starts_at,
                 ends_at: other.ends_at,
                 reasons,
@@ -189,7 +197,7 @@ pub async fn schedule(
     if !save_despite_conflicts {
         let mut all = Vec::new();
         for day in &dates {
-            all.extend(conflicts_for(db, &draft.on(*day), &[], &[]).await?);
+            all.extend(conflicts_for(db, actor, &draft.on(*day), &[], &[]).await?);
         }
         if !all.is_empty() {
             return Ok(Saved::Conflicts(all));
@@ -233,7 +241,21 @@ impl Scope {
 
 /// The sessions a scoped change applies to: this one, or it and the later ones of its
 /// series that have not been held.
-async fn in_scope(db: &Db, session: &Session, scope: Scope) -> ServiceResult<Vec<Session>> {
+async fn in_scope(
+    db: &Db,
+    actor: &Actor,
+    session: &Session,
+    scope: Scope,
+) -> ServiceResult<Vec<Session>> {
+    let targets = occurrences(db, session, scope).await?;
+    // An occurrence moved to another village is not the actor's to change.
+    for target in &targets {
+        actor.require(can_manage_session(actor, target.village_id))?;
+    }
+    Ok(targets)
+}
+
+async fn occurrences(db: &Db, session: &Session, scope: Scope) -> ServiceResult<Vec<Session>> {
     let from = match (scope, session.series_id) {
         (Scope::ThisAndFollowing, Some(_)) => session.starts_at,
         // From its first meeting (a date every backend stores; no series starts earlier).
@@ -259,7 +281,7 @@ pub async fn update_session(
     let session = get_session(db, actor, id).await?;
     actor.require(can_manage_session(actor, session.village_id))?;
     let draft = validate(db, actor, input).await?;
-    let targets = in_scope(db, &session, scope).await?;
+    let targets = in_scope(db, actor, &session, scope).await?;
     let day_shift = draft.starts_at.date() - session.starts_at.date();
     let changes: Vec<(Session, SessionDraft)> = targets
         .into_iter()
@@ -283,7 +305,7 @@ pub async fn update_session(
                 .iter()
                 .map(|i| i.person_id)
                 .collect();
-            all.extend(conflicts_for(db, new, &except, &invitees).await?);
+            all.extend(conflicts_for(db, actor, new, &except, &invitees).await?);
         }
         if !all.is_empty() {
             return Ok(Saved::Conflicts(all));
@@ -303,7 +325,7 @@ pub async fn cancel_session(db: &Db, actor: &Actor, id: i64, scope: Scope) -> Se
             "该学法活动已举行并有考勤记录，不能取消。".into(),
         ));
     }
-    let targets: Vec<Session> = in_scope(db, &session, scope)
+    let targets: Vec<Session> = in_scope(db, actor, &session, scope)
         .await?
         .into_iter()
         .filter(|s| s.status == SessionStatus::Planned)
@@ -371,14 +393,12 @@ pub async fn invite(
     if person_ids.is_empty() {
         return Err(ServiceError::Refused("没有符合所选条件的在册人员。".into()));
     }
-    let targets = in_scope(db, &session, selection.scope).await?;
-    for target in &targets {
-        actor.require(can_manage_session(actor, target.village_id))?;
-    }
+    let targets = in_scope(db, actor, &session, selection.scope).await?;
     if !save_despite_conflicts {
         let mut invitee_conflicts: Vec<Conflict> = Vec::new();
         for target in &targets {
-            let conflicts = conflicts_for(db, &target.draft(), &[target.id], &person_ids).await?;
+            let conflicts =
+                conflicts_for(db, actor, &target.draft(), &[target.id], &person_ids).await?;
             invitee_conflicts.extend(
                 conflicts
                     .into_iter()

@@ -178,7 +178,7 @@ impl PersonChoice {
 /// A session that clashes with the one being saved.
 #[derive(Serialize)]
 pub struct ConflictView {
-    id: i64,
+    id: Option<i64>,
     topic: String,
     when: String,
     reasons: String,
