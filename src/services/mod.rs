@@ -5,6 +5,7 @@
 
 pub mod activities;
 pub mod attendance;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod choices;

@@ -96,3 +96,74 @@ pub async fn for_entity(db: &Db, entity: &str, entity_id: i64) -> StoreResult<Ve
         .await?);
     Ok(rows)
 }
+
+/// The audit log page's filter: who, what, and from when to when.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub user_id: Option<i64>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl AuditFilter {
+    const CONDITION: &'static str =
+        "($1 IS NULL OR a.user_id = $1) AND ($2 IS NULL OR a.action = $2) \
+         AND a.at >= $3 AND a.at < $4";
+
+    fn params(&self) -> Vec<super::params::Param> {
+        let far_past = DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default();
+        let far_future = Utc::now() + chrono::Duration::days(365 * 100);
+        vec![
+            self.user_id.into(),
+            self.action.as_deref().into(),
+            self.from.unwrap_or(far_past).into(),
+            self.to.unwrap_or(far_future).into(),
+        ]
+    }
+}
+
+/// One page of the log, newest first.
+pub async fn list(
+    db: &Db,
+    filter: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<AuditRecord>> {
+    use super::params::BindParams;
+    let sql = format!(
+        "SELECT a.id, a.at, a.user_id, u.username, a.action, a.entity, a.entity_id, a.before, a.after \
+         FROM audit_log a LEFT JOIN users u ON u.id = a.user_id WHERE {} \
+         ORDER BY a.at DESC, a.id DESC LIMIT $5 OFFSET $6",
+        AuditFilter::CONDITION
+    );
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, AuditRecord>(&sql)
+        .bind_params(&filter.params())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
+pub async fn count(db: &Db, filter: &AuditFilter) -> StoreResult<i64> {
+    use super::params::BindParams;
+    let sql = format!(
+        "SELECT COUNT(*) FROM audit_log a WHERE {}",
+        AuditFilter::CONDITION
+    );
+    let n = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(&sql)
+        .bind_params(&filter.params())
+        .fetch_one(pool)
+        .await?);
+    Ok(n)
+}
+
+/// The kinds of entry the log holds (the filter's choices).
+pub async fn actions(db: &Db) -> StoreResult<Vec<String>> {
+    const SQL: &str = "SELECT DISTINCT action FROM audit_log ORDER BY action";
+    let rows = on_pool!(db, |pool| sqlx::query_scalar::<_, String>(SQL)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}

@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::domain::session::{AttendanceStatus, SessionStatus};
 use crate::services::sessions::AuditRecord;
 
-fn action_label(action: &str) -> &str {
+/// What an audit entry's action is called on the pages.
+pub fn action_label(action: &str) -> &str {
     match action {
         "create" => "创建",
         "update" => "修改",
@@ -18,7 +19,38 @@ fn action_label(action: &str) -> &str {
         "invite" => "加入名单",
         "uninvite" => "移出名单",
         "reopen_checkin" => "重新开放扫码签到",
+        "login" => "登录",
+        "login_failed" => "登录失败",
+        "download" => "下载文件",
+        "change_password" => "修改密码",
+        "reset_password" => "重置密码",
+        "end_sessions" => "结束登录",
+        "activate" => "启用账号",
+        "deactivate" => "停用账号",
+        "undo" => "撤销导入",
+        "import" => "表格导入",
+        "save" => "保存",
+        "rotate_calendar_token" => "更换日历订阅链接",
         other => other,
+    }
+}
+
+/// What an audit entry's record kind is called, and the page it has (if any).
+pub fn entity_label(entity: &str) -> (&str, Option<&'static str>) {
+    match entity {
+        "person" => ("人员", Some("/people/")),
+        "session" => ("学法活动", Some("/sessions/")),
+        "activity" => ("普法活动", Some("/activities/")),
+        "distribution" => ("资料发放", None),
+        "material" => ("普法资料", Some("/materials/")),
+        "stock_receipt" => ("资料入库", None),
+        "self_study" => ("自学记录", None),
+        "village" => ("村(社区)", Some("/villages/")),
+        "user" => ("账号", Some("/users/")),
+        "import_batch" => ("导入批次", Some("/imports/batches/")),
+        "study_requirement" => ("学法要求", None),
+        "file" => ("文件", None),
+        other => (other, None),
     }
 }
 

@@ -6,6 +6,7 @@ mod account;
 mod activities;
 mod assets;
 mod attendance;
+mod audit;
 mod auth;
 mod calendar;
 mod charts;
@@ -93,9 +94,11 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
         .manage(db)
         .attach(Template::fairing())
         .attach(security_headers())
+        .attach(audit::downloads_are_audited())
         .mount("/", assets::routes())
         .mount("/", auth::routes())
         .mount("/", account::routes())
+        .mount("/", audit::routes())
         .mount("/", home::routes())
         .mount("/", export::routes())
         .mount("/users", users::routes())

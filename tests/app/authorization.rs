@@ -766,6 +766,13 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             vec![],
             EVERYONE_LOGGED_IN,
         ),
+        (
+            "GET",
+            "/audit?<user>&<action>&<from>&<to>&<page>",
+            "/audit?action=login".into(),
+            vec![],
+            ADMIN,
+        ),
         // A wrong current password: the page again with the message, nothing changed.
         (
             "POST",

@@ -24,6 +24,7 @@ on_both_backends!(
     one_address_spraying_many_names_is_slowed_down,
     log_ins_are_in_the_audit_log_with_their_address,
     only_the_upload_takes_a_large_multipart_body,
+    the_admin_reads_who_did_what_in_the_audit_log,
 );
 
 async fn setup_link_creates_the_first_admin_once(backend: Backend) {
@@ -707,4 +708,38 @@ async fn only_the_upload_takes_a_large_multipart_body(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(people, 0);
+}
+
+/// Log-ins and downloads are in the audit log; the admin filters and pages through it.
+async fn the_admin_reads_who_did_what_in_the_audit_log(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "audit_page").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    app.user("clerk", Role::Clerk, Some(village)).await;
+    app.user("admin", Role::Admin, None).await;
+    let clerk = app.session("clerk").await;
+    let (status, _, _) = clerk
+        .get_bytes("/sessions/requirements.xlsx?year=2021")
+        .await;
+    assert_eq!(status, Status::Ok);
+    for i in 0..120 {
+        app.person(&format!("人员{i}"), Some(village)).await;
+    }
+    let admin = app.session("admin").await;
+    let downloads = admin.get("/audit?action=download").await;
+    assert_eq!(downloads.status, Status::Ok);
+    assert!(
+        downloads.body.contains("学法未达标人员_2021.xlsx") && downloads.body.contains("clerk"),
+        "{}",
+        downloads.body
+    );
+    assert!(!downloads.body.contains("登录失败"));
+    let all = admin.get("/audit").await;
+    assert!(all.body.contains("第 1 / 2 页"), "{}", all.body);
+    assert!(all.body.contains("page=2"));
+    let second = admin.get("/audit?page=2").await;
+    assert!(second.body.contains("第 2 / 2 页"));
+    // A clerk may not read it.
+    assert_eq!(clerk.get("/audit").await.status, Status::Forbidden);
 }
