@@ -35,6 +35,7 @@ on_both_backends!(
     undo_of_an_attendance_import_and_work_that_depends_on_it,
     a_legal_literate_without_certification_date_counts_from_the_import,
     a_quantity_written_in_another_unit_is_pointed_out,
+    undo_does_not_overwrite_later_edits_and_needs_edit_rights,
 );
 
 /// A cell of a fixture row.
@@ -1367,5 +1368,107 @@ async fn a_quantity_written_in_another_unit_is_pointed_out(backend: Backend) {
         notes[0].1.contains("“120本”按 120册 计入"),
         "{}",
         notes[0].1
+    );
+}
+
+/// Undoing an import never overwrites what was edited by hand since: it is refused with
+/// the list, and nothing changes. An uploader who may no longer edit may not undo.
+async fn undo_does_not_overwrite_later_edits_and_needs_edit_rights(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "undo_later_edits").await else {
+        return;
+    };
+    let village = app.village("龙凤村").await;
+    let actor = admin(&app).await;
+    let today = chrono::Local::now().date_naive();
+    let csv = "村(社区),姓名,身份类别,联系电话\n龙凤村,张三,村干部,13800000001\n龙凤村,李四,村干部,13800000002\n";
+    let (batch, _) = imports::commit(&app.db, &actor, &upload("名册.csv", csv.as_bytes()), false)
+        .await
+        .unwrap();
+    let filter = store::people::PersonFilter {
+        village: VillageScope::Village(village),
+        ..Default::default()
+    };
+    let people = store::people::list(&app.db, &filter, 10, 0).await.unwrap();
+    let zhang = people
+        .iter()
+        .find(|p| p.person.name == "张三")
+        .unwrap()
+        .person
+        .id;
+    // Someone corrects 张三's phone by hand after the import.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let input = pufa::domain::person::PersonInput {
+        name: "张三".into(),
+        village_id: Some(village),
+        phone: "13900000009".into(),
+        categories: vec![("village_cadre".into(), String::new(), String::new())],
+        ..Default::default()
+    };
+    pufa::services::people::update_person(&app.db, &Actor::operator(), zhang, &input)
+        .await
+        .unwrap();
+    let refused = imports::undo(&app.db, &actor, batch, today)
+        .await
+        .unwrap_err();
+    let message = refused.to_string();
+    assert!(
+        message.contains(&format!("人员#{zhang}")) && message.contains("没有撤销"),
+        "{message}"
+    );
+    assert_eq!(
+        store::people::list(&app.db, &filter, 10, 0)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let batch_row = store::imports::get(&app.db, batch).await.unwrap().unwrap();
+    assert_eq!(batch_row.status, "committed");
+
+    // An organizer's own import, undone after they were made a viewer: refused.
+    let organizer_id = app.user("organizer", Role::Organizer, None).await;
+    let organizer = pufa::services::Actor::from_user(
+        &store::users::get(&app.db, organizer_id)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    let csv = "村(社区),姓名,身份类别\n龙凤村,王五,村干部\n";
+    let (second, _) = imports::commit(
+        &app.db,
+        &organizer,
+        &upload("名册2.csv", csv.as_bytes()),
+        false,
+    )
+    .await
+    .unwrap();
+    let demoted = pufa::services::users::UserInput {
+        username: "organizer".into(),
+        display_name: "组织者".into(),
+        role: "viewer".into(),
+        village_id: None,
+        password: String::new(),
+    };
+    pufa::services::users::update_user(&app.db, &actor, organizer_id, &demoted)
+        .await
+        .unwrap();
+    let viewer = pufa::services::Actor::from_user(
+        &store::users::get(&app.db, organizer_id)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(imports::undo(&app.db, &viewer, second, today)
+        .await
+        .is_err());
+    assert_eq!(
+        store::imports::get(&app.db, second)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "committed"
     );
 }

@@ -332,11 +332,30 @@ pub fn rejected_sheets_of(batch: &store::Batch) -> Vec<crate::sheets::import_fil
         .unwrap_or_default()
 }
 
-/// Who may undo: an admin, or the uploader within the year of the upload.
+/// What an import's table is called in messages.
+fn table_label(table: &str) -> &str {
+    match table {
+        "people" => "人员",
+        "sessions" => "学法活动",
+        "attendance" => "考勤记录",
+        "activities" => "普法活动",
+        "distributions" => "资料发放",
+        "self_study" => "自学记录",
+        other => other,
+    }
+}
+
+/// Who may undo: an admin, or the uploader within the year of the upload while they may
+/// still edit that village's records (a clerk moved to another village, or made a viewer,
+/// may not).
 pub fn can_undo(actor: &Actor, batch: &store::Batch, today: chrono::NaiveDate) -> bool {
     batch.status == "committed"
         && (actor.role.can_administer()
             || (actor.user_id == Some(batch.uploaded_by)
+                && actor.role.can_edit_records()
+                && actor
+                    .confined_village()
+                    .is_none_or(|own| batch.village_id == Some(own))
                 && batch.uploaded_at.with_timezone(&chrono::Local).year() == today.year()))
 }
 
@@ -367,6 +386,15 @@ pub async fn undo(
         .await
         .map_err(|e| match e {
             StoreError::AlreadyUndone => ServiceError::Refused("该批次已撤销。".into()),
+            StoreError::EditedSince(rows) => ServiceError::Refused(format!(
+                "以下记录在导入后又被修改过：{}。撤销会覆盖或删除这些修改，因此没有撤销。请先核对这些记录；确需撤销时，可先把它们改回导入时的内容或逐条处理。",
+                rows.iter()
+                    .take(10)
+                    .map(|(table, id)| format!("{}#{id}", table_label(table)))
+                    .collect::<Vec<_>>()
+                    .join("、")
+                    + if rows.len() > 10 { " 等" } else { "" }
+            )),
             e if e.is_foreign_key_violation() => ServiceError::Refused(
                 "该批次导入的数据已被后来的记录使用（如新的考勤或发放），不能撤销。".into(),
             ),

@@ -189,6 +189,14 @@ pub async fn commit(
         }
     }
     attendance::insert_imported(&mut tx, &pending_marks, batch_id, by).await?;
+    // Every row this batch wrote is older than this: a later change is someone's edit.
+    on_pool!(Tx(&mut tx), |conn| {
+        sqlx::query("UPDATE import_batches SET committed_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(batch_id)
+            .execute(&mut *conn)
+            .await?;
+    });
     tx.commit().await?;
     Ok(batch_id)
 }

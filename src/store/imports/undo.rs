@@ -1,5 +1,7 @@
 //! Undoing a batch: what it created goes, what it updated gets its old values back.
 
+use chrono::{DateTime, Utc};
+
 use super::{ActivityRow, DistributionRow, ImportTx};
 use crate::store::activities;
 use crate::store::attendance::{self, AttendanceRow};
@@ -87,6 +89,44 @@ async fn revert(tx: &mut Tx, change: &Change) -> StoreResult<()> {
     Ok(())
 }
 
+/// Rows the batch created or updated that were changed after it committed by hand: (table,
+/// id), at most 50. Rows a later import wrote (and perhaps its undo restored) are that
+/// import's business, as before.
+async fn edited_since(tx: &mut Tx, batch_id: i64) -> StoreResult<Vec<(String, i64)>> {
+    const WHEN: &str = "SELECT committed_at, uploaded_at FROM import_batches WHERE id = $1";
+    let (committed, uploaded): (Option<DateTime<Utc>>, DateTime<Utc>) =
+        on_pool!(Tx(tx), |conn| sqlx::query_as(WHEN)
+            .bind(batch_id)
+            .fetch_one(&mut *conn)
+            .await?);
+    // Batches from before the commit time was kept: their own writes took well under an hour.
+    let since = committed.unwrap_or(uploaded + chrono::Duration::hours(1));
+    let mut edited = Vec::new();
+    for table in [
+        "people",
+        "sessions",
+        "attendance",
+        "activities",
+        "distributions",
+        "self_study",
+    ] {
+        let sql = format!(
+            "SELECT id FROM {table} t WHERE updated_at > $1 AND (import_batch_id = $2 OR id IN \
+             (SELECT row_id FROM import_changes WHERE batch_id = $2 AND table_name = '{table}')) \
+             AND NOT EXISTS (SELECT 1 FROM import_changes c WHERE c.table_name = '{table}' \
+             AND c.row_id = t.id AND c.batch_id > $2) ORDER BY id LIMIT 50"
+        );
+        let ids: Vec<i64> = on_pool!(Tx(tx), |conn| sqlx::query_scalar(&sql)
+            .bind(since)
+            .bind(batch_id)
+            .fetch_all(&mut *conn)
+            .await?);
+        edited.extend(ids.into_iter().map(|id| (table.to_string(), id)));
+    }
+    edited.truncate(50);
+    Ok(edited)
+}
+
 /// Removes what the batch created and restores what it updated, newest change first, in
 /// one transaction taken in the imports' turn (no import plans against rows it removes).
 /// The batch is marked undone first, so a second undo of it finds nothing to do. A
@@ -113,6 +153,10 @@ pub async fn undo(db: &Db, batch_id: i64, by_user: Option<i64>) -> StoreResult<(
         .rows_affected());
     if marked != 1 {
         return Err(StoreError::AlreadyUndone);
+    }
+    let edited = edited_since(&mut tx, batch_id).await?;
+    if !edited.is_empty() {
+        return Err(StoreError::EditedSince(edited));
     }
     let changes = on_pool!(Tx(&mut tx), |conn| sqlx::query_as::<_, Change>(CHANGES)
         .bind(batch_id)
