@@ -30,6 +30,13 @@ struct SetupPage<'a> {
     errors: &'a FieldErrors,
     username: &'a str,
     display_name: &'a str,
+    /// PUFA_PUBLIC_URL is not set: QR codes and feed links follow the address the browser
+    /// used, which a proxy or a phone may not reach.
+    public_url_missing: bool,
+}
+
+fn public_url_missing() -> bool {
+    std::env::var("PUFA_PUBLIC_URL").map_or(true, |u| u.trim().is_empty())
 }
 
 /// Only local paths are followed after login, never another site.
@@ -121,6 +128,7 @@ async fn setup_page(token: Option<&str>, db: &State<Db>, chrome: Chrome) -> AppR
         errors: &FieldErrors::new(),
         username: "",
         display_name: "",
+        public_url_missing: public_url_missing(),
     };
     Ok(chrome.render("setup", page))
 }
@@ -141,6 +149,7 @@ async fn setup_submit(
             errors,
             username: &form.username,
             display_name: &form.display_name,
+            public_url_missing: public_url_missing(),
         };
         chrome.render("setup", page)
     };

@@ -258,8 +258,9 @@ impl TestApp {
             response.body
         );
         assert_eq!(response.location.as_deref(), Some("/"));
-        // The CSRF token is new after the log-in: forms carry the one the next page gives.
-        let page = session.get("/").await;
+        // The CSRF token is new after the log-in: forms carry the one the next page gives
+        // (a light one; the dashboard computes the year).
+        let page = session.get("/account").await;
         session.csrf_token = csrf_token_in(&page.body).expect("pages carry a CSRF token");
         session
     }

@@ -49,6 +49,13 @@ async fn setup_link_creates_the_first_admin_once(backend: Backend) {
     let page = visitor.get(&format!("/setup?token={token}")).await;
     assert_eq!(page.status, Status::Ok);
     assert!(page.body.contains("创建第一个管理员账号"));
+    if std::env::var_os("PUFA_PUBLIC_URL").is_none() {
+        assert!(
+            page.body
+                .contains("尚未设置本系统的对外地址（PUFA_PUBLIC_URL）"),
+            "the setup page warns that links follow the browser's address"
+        );
+    }
 
     let mismatch = visitor
         .post(
