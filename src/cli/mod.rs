@@ -195,7 +195,12 @@ async fn import(config: &AppConfig, args: import::ImportArgs) -> ExitCode {
 }
 
 async fn open_db(config: &AppConfig) -> Result<Db, Failure> {
-    Ok(Db::connect_and_migrate(&config.database_url).await?)
+    let db = Db::connect_and_migrate(&config.database_url).await?;
+    // Calendar-feed tokens an earlier version kept in full are kept as their hash from now.
+    crate::services::sessions::hash_stored_feed_tokens(&db)
+        .await
+        .map_err(|e| Failure(e.to_string()))?;
+    Ok(db)
 }
 
 async fn migrate(config: &AppConfig) -> Result<(), Failure> {

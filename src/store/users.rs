@@ -223,23 +223,24 @@ pub async fn count_active_admins(db: &Db) -> StoreResult<i64> {
     Ok(n)
 }
 
-/// The user's calendar-feed token, if one was made.
-pub async fn calendar_token(db: &Db, id: i64) -> StoreResult<Option<String>> {
+/// Whether the user has a calendar-feed token (only its SHA-256 is kept).
+pub async fn has_calendar_token(db: &Db, id: i64) -> StoreResult<bool> {
     const SQL: &str = "SELECT calendar_token FROM users WHERE id = $1";
     let token = on_pool!(db, |pool| sqlx::query_scalar::<_, Option<String>>(SQL)
         .bind(id)
         .fetch_optional(pool)
         .await?);
-    Ok(token.flatten())
+    Ok(token.flatten().is_some())
 }
 
-/// Gives the user a new calendar-feed token (the old feed address stops working).
-pub async fn set_calendar_token(db: &Db, id: i64, token: &str) -> StoreResult<()> {
+/// Gives the user a new calendar-feed token, kept as its SHA-256 (the old feed address
+/// stops working).
+pub async fn set_calendar_token(db: &Db, id: i64, token_hash: &str) -> StoreResult<()> {
     const SQL: &str = "UPDATE users SET calendar_token = $1 WHERE id = $2";
     let mut tx = db.begin().await?;
     on_pool!(Tx(&mut tx), |conn| {
         sqlx::query(SQL)
-            .bind(token)
+            .bind(token_hash)
             .bind(id)
             .execute(&mut *conn)
             .await?;
@@ -250,10 +251,35 @@ pub async fn set_calendar_token(db: &Db, id: i64, token: &str) -> StoreResult<()
     Ok(())
 }
 
-pub async fn find_by_calendar_token(db: &Db, token: &str) -> StoreResult<Option<User>> {
+/// Tokens stored before only their hash was kept: (user id, token).
+pub async fn unhashed_calendar_tokens(db: &Db) -> StoreResult<Vec<(i64, String)>> {
+    // A SHA-256 in hex is 64 characters; the tokens themselves are 32.
+    const SQL: &str = "SELECT id, calendar_token FROM users \
+         WHERE calendar_token IS NOT NULL AND LENGTH(calendar_token) <> 64";
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, (i64, String)>(SQL)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
+/// Replaces a stored token by its hash (no audit entry: nothing changes for the user).
+pub async fn store_calendar_token_hash(db: &Db, id: i64, token_hash: &str) -> StoreResult<()> {
+    const SQL: &str = "UPDATE users SET calendar_token = $1 WHERE id = $2";
+    on_pool!(db, |pool| {
+        sqlx::query(SQL)
+            .bind(token_hash)
+            .bind(id)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// The active user whose calendar-feed token has this SHA-256.
+pub async fn find_by_calendar_token_hash(db: &Db, token_hash: &str) -> StoreResult<Option<User>> {
     let sql = format!("{SELECT} WHERE u.calendar_token = $1 AND u.active = TRUE");
     let row = on_pool!(db, |pool| sqlx::query_as::<_, User>(&sql)
-        .bind(token)
+        .bind(token_hash)
         .fetch_optional(pool)
         .await?);
     Ok(row)

@@ -3,14 +3,16 @@
 
 use chrono::{Local, Utc};
 use rocket::http::ContentType;
-use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
 
 use super::checkin::BaseUrl;
 use super::csrf::CsrfForm;
 use super::error::AppResult;
 use super::forms::ActionForm;
 use super::guards::CurrentUser;
+use super::render::Chrome;
 use crate::domain::session::SessionStatus;
 use crate::services::sessions::{self, Session};
 use crate::services::Db;
@@ -98,18 +100,26 @@ async fn feed(token: &str, db: &State<Db>, base: BaseUrl) -> AppResult<(ContentT
     Ok((ContentType::Calendar, ics_calendar(&rows, &base.0)))
 }
 
-/// Makes (or replaces) the user's calendar-feed address.
+#[derive(Serialize)]
+struct FeedPage {
+    url: String,
+}
+
+/// Makes (or replaces) the user's calendar-feed address and shows it this once: only its
+/// hash is kept.
 #[rocket::post("/sessions/feed-token", data = "<_form>")]
 async fn rotate_feed_token(
     me: CurrentUser,
     _form: CsrfForm<ActionForm>,
     db: &State<Db>,
-) -> AppResult<Flash<Redirect>> {
-    sessions::rotate_feed_token(db, &me.actor).await?;
-    Ok(Flash::success(
-        Redirect::to("/sessions"),
-        "已生成新的日历订阅地址，旧地址已失效。",
-    ))
+    base: BaseUrl,
+    chrome: Chrome,
+) -> AppResult<Template> {
+    let token = sessions::rotate_feed_token(db, &me.actor).await?;
+    let page = FeedPage {
+        url: format!("{}/sessions.ics?token={token}", base.0),
+    };
+    Ok(chrome.render("sessions/feed", page))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -915,9 +915,13 @@ async fn every_route_for_every_role(backend: Backend) {
             .checkin_token;
         let feed_token = pufa::random_token();
         let feed_user = app.user("feed_user", Role::Viewer, None).await;
-        pufa::store::users::set_calendar_token(&app.db, feed_user, &feed_token)
-            .await
-            .unwrap();
+        pufa::store::users::set_calendar_token(
+            &app.db,
+            feed_user,
+            &pufa::services::passwords::token_hash(&feed_token),
+        )
+        .await
+        .unwrap();
         pufa::store::attendance::save_requirement(
             &app.db,
             pufa::domain::Category::TownshipCadre,

@@ -903,18 +903,75 @@ async fn calendar_feed_needs_the_token(backend: Backend) {
     app.study_session(None, &today, "09:00", "法治讲座：民法典")
         .await;
     let organizer = organizer(&app).await;
-    assert_eq!(
-        organizer.post("/sessions/feed-token", &[]).await.status,
-        Status::SeeOther
-    );
+    let made = organizer.post("/sessions/feed-token", &[]).await;
+    assert_eq!(made.status, Status::Ok);
+    // The address is shown this once; only its hash is kept.
+    let token = made
+        .body
+        .split("sessions.ics?token=")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new address is shown")
+        .to_string();
     let user = store::users::find_by_username(&app.db, "organizer")
         .await
         .unwrap()
         .unwrap();
-    let token = store::users::calendar_token(&app.db, user.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored: Option<String> = match &app.db {
+        store::Db::Sqlite(pool) => {
+            sqlx::query_scalar("SELECT calendar_token FROM users WHERE id = $1")
+                .bind(user.id)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+        store::Db::Postgres(pool) => {
+            sqlx::query_scalar("SELECT calendar_token FROM users WHERE id = $1")
+                .bind(user.id)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(stored, Some(pufa::services::passwords::token_hash(&token)));
+    let list = organizer.get("/sessions").await;
+    assert!(!list.body.contains(&token), "not shown again");
+    assert!(list.body.contains("您已生成专属订阅地址"));
+    // A token an earlier version kept in full is hashed at start, and its address works.
+    let legacy = "legacy-token-0123456789abcdefgh";
+    let viewer = app.user("viewer", Role::Viewer, None).await;
+    let set = "UPDATE users SET calendar_token = $1 WHERE id = $2";
+    match &app.db {
+        store::Db::Sqlite(pool) => {
+            sqlx::query(set)
+                .bind(legacy)
+                .bind(viewer)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        store::Db::Postgres(pool) => {
+            sqlx::query(set)
+                .bind(legacy)
+                .bind(viewer)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(
+        pufa::services::sessions::hash_stored_feed_tokens(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+    let old = app.anonymous().await;
+    assert_eq!(
+        old.get(&format!("/sessions.ics?token={legacy}"))
+            .await
+            .status,
+        Status::Ok
+    );
     let anonymous = app.anonymous().await;
     let feed = anonymous.get(&format!("/sessions.ics?token={token}")).await;
     assert_eq!(feed.status, Status::Ok);

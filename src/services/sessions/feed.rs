@@ -6,6 +6,7 @@ use chrono::{Duration, NaiveDate};
 use super::{scoped_sessions, Session, SessionFilter};
 use crate::domain::dates::Period;
 use crate::domain::VillageScope;
+use crate::services::passwords::token_hash;
 use crate::services::{Actor, ServiceError, ServiceResult};
 use crate::store::{sessions, users, Db};
 
@@ -17,7 +18,7 @@ pub async fn feed_sessions(db: &Db, token: &str, today: NaiveDate) -> ServiceRes
     if token.len() < MIN_TOKEN_LEN {
         return Err(ServiceError::NotFound);
     }
-    let user = users::find_by_calendar_token(db, token)
+    let user = users::find_by_calendar_token_hash(db, &token_hash(token))
         .await?
         .ok_or(ServiceError::NotFound)?;
     let actor = Actor::from_user(&user)?;
@@ -37,16 +38,29 @@ pub async fn feed_sessions(db: &Db, token: &str, today: NaiveDate) -> ServiceRes
     Ok(sessions::list(db, &filter, 5000, 0).await?)
 }
 
-/// The actor's current feed token, if one was made.
-pub async fn feed_token(db: &Db, actor: &Actor) -> ServiceResult<Option<String>> {
+/// Whether the actor has a feed address (it is shown only when made: only its hash is kept).
+pub async fn has_feed_token(db: &Db, actor: &Actor) -> ServiceResult<bool> {
     match actor.user_id {
-        Some(id) => Ok(users::calendar_token(db, id).await?),
-        None => Ok(None),
+        Some(id) => Ok(users::has_calendar_token(db, id).await?),
+        None => Ok(false),
     }
 }
 
-/// Makes (or replaces) the actor's feed token; the old address stops working.
-pub async fn rotate_feed_token(db: &Db, actor: &Actor) -> ServiceResult<()> {
+/// Makes (or replaces) the actor's feed token and returns it, to be shown this once; the
+/// old address stops working.
+pub async fn rotate_feed_token(db: &Db, actor: &Actor) -> ServiceResult<String> {
     let id = actor.user_id.ok_or(ServiceError::Forbidden)?;
-    Ok(users::set_calendar_token(db, id, &crate::random_token()).await?)
+    let token = crate::random_token();
+    users::set_calendar_token(db, id, &token_hash(&token)).await?;
+    Ok(token)
+}
+
+/// Feed tokens kept in full by earlier versions are replaced by their hash (at start); the
+/// addresses people subscribed to keep working.
+pub async fn hash_stored_feed_tokens(db: &Db) -> ServiceResult<usize> {
+    let stored = users::unhashed_calendar_tokens(db).await?;
+    for (id, token) in &stored {
+        users::store_calendar_token_hash(db, *id, &token_hash(token)).await?;
+    }
+    Ok(stored.len())
 }

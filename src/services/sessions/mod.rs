@@ -4,7 +4,7 @@
 mod feed;
 mod pages;
 
-pub use feed::{feed_sessions, feed_token, rotate_feed_token};
+pub use feed::{feed_sessions, has_feed_token, hash_stored_feed_tokens, rotate_feed_token};
 pub use pages::{invite_choices, overview, InviteChoices, SessionOverview, VillageChoice};
 
 use crate::services::cache::by_data_version;

@@ -89,7 +89,8 @@ struct SessionListPage {
     statuses: Vec<CodeLabel>,
     confined: bool,
     can_edit: bool,
-    feed_token: Option<String>,
+    /// Whether the user made a feed address (shown only when made).
+    has_feed_token: bool,
 }
 
 #[rocket::get("/?<query..>")]
@@ -101,7 +102,7 @@ async fn list(
 ) -> AppResult<Template> {
     let actor = &me.actor;
     let page = sessions::list_sessions(db, actor, query.filter(), query.page.unwrap_or(1)).await?;
-    let feed_token = sessions::feed_token(db, actor).await?;
+    let has_feed_token = sessions::has_feed_token(db, actor).await?;
     let filter = query.echo();
     let view = SessionListPage {
         rows: page
@@ -120,7 +121,7 @@ async fn list(
         statuses: SessionStatus::options(),
         confined: !actor.role.sees_all_villages(),
         can_edit: actor.role.can_edit_records(),
-        feed_token,
+        has_feed_token,
     };
     Ok(chrome.render("sessions/list", view))
 }
