@@ -11,7 +11,7 @@ use crate::domain::account::{DisplayName, NewPassword, Username};
 use crate::domain::person::FieldErrors;
 use crate::domain::Role;
 use crate::store::audit::{self, AuditEntry};
-use crate::store::login_sessions::{self, LoginSession, NewSession};
+use crate::store::login_sessions::{self, LogIn, LoginSession, NewSession};
 use crate::store::users::UserDraft;
 use crate::store::{rate_limits, settings, users, Db};
 
@@ -94,10 +94,19 @@ pub async fn login(db: &Db, attempt: &LoginAttempt<'_>) -> Result<(User, String)
     };
     match user {
         Some(user) if password_ok && user.active => {
-            rate_limits::clear(db, &account_key).await?;
-            users::touch_last_login(db, user.id).await?;
-            audit::record_alone(db, &audit_entry("login", Some(user.id))).await?;
-            let token = start_session(db, user.id, attempt.address, attempt.user_agent).await?;
+            let entry = audit_entry("login", Some(user.id));
+            let log_in = LogIn {
+                cleared_key: &account_key,
+                entry: &entry,
+            };
+            let token = open_session(
+                db,
+                user.id,
+                attempt.address,
+                attempt.user_agent,
+                Some(log_in),
+            )
+            .await?;
             Ok((user, token))
         }
         user => {
@@ -116,13 +125,21 @@ pub async fn start_session(
     address: &str,
     user_agent: &str,
 ) -> ServiceResult<String> {
+    open_session(db, user_id, address, user_agent, None).await
+}
+
+async fn open_session(
+    db: &Db,
+    user_id: i64,
+    address: &str,
+    user_agent: &str,
+    log_in: Option<LogIn<'_>>,
+) -> ServiceResult<String> {
     let now = Utc::now();
-    login_sessions::delete_expired(
-        db,
+    let expired = (
         now - Duration::minutes(IDLE_MINUTES),
         now - Duration::hours(SESSION_HOURS),
-    )
-    .await?;
+    );
     let token = crate::random_token();
     let session = NewSession {
         user_id,
@@ -130,7 +147,14 @@ pub async fn start_session(
         address,
         user_agent: &user_agent.chars().take(200).collect::<String>(),
     };
-    login_sessions::create(db, &passwords::token_hash(&token), &session).await?;
+    login_sessions::create(
+        db,
+        &passwords::token_hash(&token),
+        &session,
+        expired,
+        log_in,
+    )
+    .await?;
     Ok(token)
 }
 

@@ -27,17 +27,58 @@ pub struct NewSession<'a> {
     pub user_agent: &'a str,
 }
 
-pub async fn create(db: &Db, token_hash: &str, session: &NewSession<'_>) -> StoreResult<i64> {
+/// What a log-in writes besides the session: the throttle key to clear and the audit
+/// entry, in the same transaction (one commit per log-in).
+pub struct LogIn<'a> {
+    pub cleared_key: &'a str,
+    pub entry: &'a super::audit::AuditEntry,
+}
+
+/// Starts a session (forgetting expired ones: idle since `seen_before` or begun before
+/// `created_before`), and for a log-in records it, all in one transaction.
+pub async fn create(
+    db: &Db,
+    token_hash: &str,
+    session: &NewSession<'_>,
+    expired: (DateTime<Utc>, DateTime<Utc>),
+    log_in: Option<LogIn<'_>>,
+) -> StoreResult<i64> {
+    const EXPIRED: &str = "DELETE FROM login_sessions WHERE last_seen_at < $1 OR created_at < $2";
     const SQL: &str = "INSERT INTO login_sessions (token_hash, user_id, created_at, last_seen_at, address, user_agent) \
          VALUES ($1, $2, $3, $3, $4, $5) RETURNING id";
-    let id = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(SQL)
-        .bind(token_hash)
-        .bind(session.user_id)
-        .bind(session.at)
-        .bind(session.address)
-        .bind(session.user_agent)
-        .fetch_one(pool)
-        .await?);
+    const LAST_LOGIN: &str = "UPDATE users SET last_login_at = $1 WHERE id = $2";
+    const CLEAR: &str = "DELETE FROM rate_limits WHERE key = $1";
+    let mut tx = db.begin().await?;
+    let id = on_pool!(Tx(&mut tx), |conn| {
+        sqlx::query(EXPIRED)
+            .bind(expired.0)
+            .bind(expired.1)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query_scalar::<_, i64>(SQL)
+            .bind(token_hash)
+            .bind(session.user_id)
+            .bind(session.at)
+            .bind(session.address)
+            .bind(session.user_agent)
+            .fetch_one(&mut *conn)
+            .await?
+    });
+    if let Some(log_in) = log_in {
+        on_pool!(Tx(&mut tx), |conn| {
+            sqlx::query(LAST_LOGIN)
+                .bind(session.at)
+                .bind(session.user_id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(CLEAR)
+                .bind(log_in.cleared_key)
+                .execute(&mut *conn)
+                .await?;
+        });
+        super::audit::record(&mut tx, log_in.entry).await?;
+    }
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -88,22 +129,4 @@ pub async fn delete_of_user(tx: &mut Tx, user_id: i64) -> StoreResult<u64> {
         .await?
         .rows_affected());
     Ok(n)
-}
-
-/// Forgets sessions that can no longer be used: idle since, or begun before, the given
-/// times (housekeeping on log-in).
-pub async fn delete_expired(
-    db: &Db,
-    seen_before: DateTime<Utc>,
-    created_before: DateTime<Utc>,
-) -> StoreResult<()> {
-    const SQL: &str = "DELETE FROM login_sessions WHERE last_seen_at < $1 OR created_at < $2";
-    on_pool!(db, |pool| {
-        sqlx::query(SQL)
-            .bind(seen_before)
-            .bind(created_before)
-            .execute(pool)
-            .await?;
-    });
-    Ok(())
 }

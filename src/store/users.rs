@@ -207,14 +207,6 @@ pub async fn set_active(db: &Db, id: i64, active: bool, by_user: Option<i64>) ->
     Ok(())
 }
 
-pub async fn touch_last_login(db: &Db, id: i64) -> StoreResult<()> {
-    const SQL: &str = "UPDATE users SET last_login_at = $1 WHERE id = $2";
-    on_pool!(db, |pool| {
-        sqlx::query(SQL).bind(now()).bind(id).execute(pool).await?;
-    });
-    Ok(())
-}
-
 pub async fn count_active_admins(db: &Db) -> StoreResult<i64> {
     const SQL: &str = "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = TRUE";
     let n = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(SQL)
