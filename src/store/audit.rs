@@ -101,6 +101,9 @@ pub async fn for_entity(db: &Db, entity: &str, entity_id: i64) -> StoreResult<Ve
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub user_id: Option<i64>,
+    /// Entries about this village's records (people, sessions, activities, handouts,
+    /// self-study, accounts, import batches), or by its clerks.
+    pub village_id: Option<i64>,
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -109,7 +112,16 @@ pub struct AuditFilter {
 impl AuditFilter {
     const CONDITION: &'static str =
         "($1 IS NULL OR a.user_id = $1) AND ($2 IS NULL OR a.action = $2) \
-         AND a.at >= $3 AND a.at < $4";
+         AND a.at >= $3 AND a.at < $4 AND ($5 IS NULL OR $5 = CASE a.entity \
+           WHEN 'person' THEN (SELECT village_id FROM people WHERE id = a.entity_id) \
+           WHEN 'session' THEN (SELECT village_id FROM sessions WHERE id = a.entity_id) \
+           WHEN 'activity' THEN (SELECT village_id FROM activities WHERE id = a.entity_id) \
+           WHEN 'distribution' THEN (SELECT village_id FROM distributions WHERE id = a.entity_id) \
+           WHEN 'self_study' THEN (SELECT p.village_id FROM self_study s JOIN people p ON p.id = s.person_id WHERE s.id = a.entity_id) \
+           WHEN 'user' THEN (SELECT village_id FROM users WHERE id = a.entity_id) \
+           WHEN 'import_batch' THEN (SELECT village_id FROM import_batches WHERE id = a.entity_id) \
+           WHEN 'village' THEN a.entity_id \
+           ELSE (SELECT village_id FROM users WHERE id = a.user_id) END)";
 
     fn params(&self) -> Vec<super::params::Param> {
         let far_past = DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default();
@@ -119,6 +131,7 @@ impl AuditFilter {
             self.action.as_deref().into(),
             self.from.unwrap_or(far_past).into(),
             self.to.unwrap_or(far_future).into(),
+            self.village_id.into(),
         ]
     }
 }
@@ -134,7 +147,7 @@ pub async fn list(
     let sql = format!(
         "SELECT a.id, a.at, a.user_id, u.username, a.action, a.entity, a.entity_id, a.before, a.after \
          FROM audit_log a LEFT JOIN users u ON u.id = a.user_id WHERE {} \
-         ORDER BY a.at DESC, a.id DESC LIMIT $5 OFFSET $6",
+         ORDER BY a.at DESC, a.id DESC LIMIT $6 OFFSET $7",
         AuditFilter::CONDITION
     );
     let rows = on_pool!(db, |pool| sqlx::query_as::<_, AuditRecord>(&sql)

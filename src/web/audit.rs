@@ -8,6 +8,7 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::choices::selectable_villages;
 use super::error::AppResult;
 use super::guards::{AdminUser, CurrentUser};
 use super::history::{action_label, entity_label};
@@ -83,8 +84,10 @@ struct AuditPageView {
     page: i64,
     pages: i64,
     users: Vec<Choice>,
+    villages: Vec<Choice>,
     actions: Vec<Choice>,
     user: Option<i64>,
+    village: Option<i64>,
     action: String,
     from: String,
     to: String,
@@ -96,11 +99,12 @@ fn day(text: Option<&str>) -> Option<NaiveDate> {
     text.and_then(|t| NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").ok())
 }
 
-#[rocket::get("/audit?<user>&<action>&<from>&<to>&<page>")]
+#[rocket::get("/audit?<user>&<village>&<action>&<from>&<to>&<page>")]
 #[allow(clippy::too_many_arguments)]
 async fn audit(
     admin: AdminUser,
     user: Option<i64>,
+    village: Option<i64>,
     action: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
@@ -119,6 +123,7 @@ async fn audit(
     };
     let filter = AuditFilter {
         user_id: user,
+        village_id: village,
         action: action.map(str::to_string),
         from: from_day.and_then(local_midnight),
         to: to_day.and_then(|d| d.succ_opt()).and_then(local_midnight),
@@ -130,6 +135,10 @@ async fn audit(
     );
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("user", &user.map(|u| u.to_string()).unwrap_or_default())
+        .append_pair(
+            "village",
+            &village.map(|v| v.to_string()).unwrap_or_default(),
+        )
         .append_pair("action", action.unwrap_or_default())
         .append_pair("from", &from)
         .append_pair("to", &to)
@@ -147,6 +156,14 @@ async fn audit(
                 label: format!("{}（{}）", u.display_name, u.username),
             })
             .collect(),
+        villages: selectable_villages(db, actor)
+            .await?
+            .into_iter()
+            .map(|v| Choice {
+                value: v.id.to_string(),
+                label: v.name,
+            })
+            .collect(),
         actions: log
             .actions
             .iter()
@@ -156,6 +173,7 @@ async fn audit(
             })
             .collect(),
         user,
+        village,
         action: action.unwrap_or_default().to_string(),
         from,
         to,

@@ -768,7 +768,7 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         ),
         (
             "GET",
-            "/audit?<user>&<action>&<from>&<to>&<page>",
+            "/audit?<user>&<village>&<action>&<from>&<to>&<page>",
             "/audit?action=login".into(),
             vec![],
             ADMIN,

@@ -747,6 +747,17 @@ async fn the_admin_reads_who_did_what_in_the_audit_log(backend: Backend) {
     assert!(all.body.contains("page=2"));
     let second = admin.get("/audit?page=2").await;
     assert!(second.body.contains("第 2 / 2 页"));
+    // By village: the village itself, its clerk's account and its 120 people were created;
+    // another village has only its own creation.
+    let other = app.village("石桥村").await;
+    let own = admin
+        .get(&format!("/audit?village={village}&action=create"))
+        .await;
+    assert!(own.body.contains("共 122 条"), "{}", own.body);
+    let theirs = admin
+        .get(&format!("/audit?village={other}&action=create"))
+        .await;
+    assert!(theirs.body.contains("共 1 条"), "{}", theirs.body);
     // A clerk may not read it.
     assert_eq!(clerk.get("/audit").await.status, Status::Forbidden);
 }
