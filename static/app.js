@@ -4,6 +4,12 @@
 (function () {
   'use strict';
 
+  // A page restored by the Back button is reloaded: its forms may act on a state that has
+  // changed since (a regenerated calendar address, a saved grid).
+  window.addEventListener('pageshow', function (event) {
+    if (event.persisted) { window.location.reload(); }
+  });
+
   // <select data-autosubmit>: choosing a value submits its form (year pickers).
   document.addEventListener('change', function (event) {
     var target = event.target;

@@ -61,6 +61,8 @@ fn browser_name(agent: &str) -> &'static str {
         "Chrome"
     } else if agent.contains("Safari/") {
         "Safari"
+    } else if phone {
+        return "手机浏览器";
     } else {
         return "其他";
     };

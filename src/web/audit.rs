@@ -28,6 +28,33 @@ struct Line {
     details: String,
 }
 
+/// The Chinese name of a field the log records (unknown ones as they are).
+fn field_label(key: &str) -> &str {
+    match key {
+        "username" => "用户名",
+        "address" => "地址",
+        "file" => "文件",
+        "path" => "网址",
+        "name" => "姓名",
+        "title" => "名称",
+        "topic" => "主题",
+        "status" => "状态",
+        "hours_credited" => "学时",
+        "person_id" => "人员编号",
+        "quantity" => "数量",
+        "source" => "来源",
+        "notes" => "备注",
+        "role" => "角色",
+        "village_id" => "村(社区)编号",
+        "kind" => "类型",
+        "ended" => "结束登录数",
+        "added" => "加入人员",
+        "phone" => "电话",
+        "id_number" => "身份证号",
+        other => other,
+    }
+}
+
 /// An entry's details in one short line: its fields as “key: value”.
 fn details(record: &AuditRecord) -> String {
     let text = record.after.as_deref().or(record.before.as_deref());
@@ -37,9 +64,10 @@ fn details(record: &AuditRecord) -> String {
     let line = match value {
         Value::Object(map) => map
             .iter()
+            .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
             .map(|(k, v)| match v {
-                Value::String(s) => format!("{k}: {s}"),
-                other => format!("{k}: {other}"),
+                Value::String(s) => format!("{}：{s}", field_label(k)),
+                other => format!("{}：{other}", field_label(k)),
             })
             .collect::<Vec<_>>()
             .join("，"),

@@ -103,6 +103,10 @@ async fn feed(token: &str, db: &State<Db>, base: BaseUrl) -> AppResult<(ContentT
 #[derive(Serialize)]
 struct FeedPage {
     url: String,
+    /// An address existed before (it stops working now).
+    replaced: bool,
+    /// The address only works on the server itself: a phone could not subscribe.
+    local: bool,
 }
 
 /// Makes (or replaces) the user's calendar-feed address and shows it this once: only its
@@ -115,9 +119,12 @@ async fn rotate_feed_token(
     base: BaseUrl,
     chrome: Chrome,
 ) -> AppResult<Template> {
+    let replaced = sessions::has_feed_token(db, &me.actor).await?;
     let token = sessions::rotate_feed_token(db, &me.actor).await?;
     let page = FeedPage {
         url: format!("{}/sessions.ics?token={token}", base.0),
+        replaced,
+        local: base.is_local(),
     };
     Ok(chrome.render("sessions/feed", page))
 }

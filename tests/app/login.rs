@@ -737,11 +737,16 @@ async fn the_admin_reads_who_did_what_in_the_audit_log(backend: Backend) {
     let downloads = admin.get("/audit?action=download").await;
     assert_eq!(downloads.status, Status::Ok);
     assert!(
-        downloads.body.contains("学法未达标人员_2021.xlsx") && downloads.body.contains("clerk"),
+        downloads.body.contains("文件：学法未达标人员_2021.xlsx")
+            && downloads.body.contains("clerk"),
         "{}",
         downloads.body
     );
     assert!(!downloads.body.contains("登录失败"));
+    assert!(
+        !downloads.body.contains("null"),
+        "empty values are left out"
+    );
     let all = admin.get("/audit").await;
     assert!(all.body.contains("第 1 / 2 页"), "{}", all.body);
     assert!(all.body.contains("page=2"));

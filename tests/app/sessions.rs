@@ -905,6 +905,10 @@ async fn calendar_feed_needs_the_token(backend: Backend) {
     let organizer = organizer(&app).await;
     let made = organizer.post("/sessions/feed-token", &[]).await;
     assert_eq!(made.status, Status::Ok);
+    assert!(
+        !made.body.contains("原来的订阅地址已失效"),
+        "there was none"
+    );
     // The address is shown this once; only its hash is kept.
     let token = made
         .body
