@@ -2,7 +2,8 @@
 //! workbooks and documents (which carry personal data).
 
 use super::{Actor, ServiceResult};
-use crate::store::audit::{self, AuditEntry, AuditFilter, AuditRecord};
+use crate::store::audit::{self, AuditEntry};
+pub use crate::store::audit::{AuditFilter, AuditRecord};
 use crate::store::Db;
 
 pub const PAGE_SIZE: i64 = 100;

@@ -11,10 +11,11 @@ use crate::domain::account::{DisplayName, NewPassword, Username};
 use crate::domain::person::FieldErrors;
 use crate::domain::Role;
 use crate::store::audit::{self, AuditEntry};
-use crate::store::login_sessions::{self, LogIn, LoginSession, NewSession};
+use crate::store::login_sessions::{self, LogIn, NewSession};
 use crate::store::users::UserDraft;
 use crate::store::{rate_limits, settings, users, Db};
 
+pub use crate::store::login_sessions::LoginSession;
 pub use crate::store::users::User;
 
 /// Failed log-ins allowed for one user name from one address before each further try

@@ -60,11 +60,7 @@ pub async fn hash_blocking(password: &NewPassword) -> ServiceResult<String> {
 
 /// What the server keeps of a session or feed token: its SHA-256, in hex.
 pub fn token_hash(token: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::imports::sha256_hex(token.as_bytes())
 }
 
 /// An argon2 hash of a random password nobody knows: logins with an unknown name are

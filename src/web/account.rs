@@ -1,7 +1,6 @@
 //! /account: the user's own password and log-in sessions ("log out everywhere"). The
 //! list of sessions is shown to admins on a user's page too.
 
-use chrono::{DateTime, Local, Utc};
 use rocket::http::CookieJar;
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
@@ -14,16 +13,11 @@ use super::error::AppResult;
 use super::forms::{ActionForm, OwnPasswordForm};
 use super::guards::{set_session_cookie, take_session_cookie, Browser, CurrentUser};
 use super::render::Chrome;
+use super::views::local_minute;
 use crate::domain::person::FieldErrors;
 use crate::services::auth;
+use crate::services::auth::LoginSession;
 use crate::services::{Db, ServiceError};
-use crate::store::login_sessions::LoginSession;
-
-fn local_minute(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Local)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
 
 /// A log-in session as listed: when it began and was last used, from where and in what.
 #[derive(Serialize)]

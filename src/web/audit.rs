@@ -13,10 +13,9 @@ use super::error::AppResult;
 use super::guards::{AdminUser, CurrentUser};
 use super::history::{action_label, entity_label};
 use super::render::Chrome;
-use crate::services::audit::{audit_log, record_download};
+use crate::services::audit::{audit_log, record_download, AuditFilter, AuditRecord};
 use crate::services::users::list_users;
 use crate::services::Db;
-use crate::store::audit::{AuditFilter, AuditRecord};
 
 #[derive(Serialize)]
 struct Line {

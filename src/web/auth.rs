@@ -36,7 +36,7 @@ struct SetupPage<'a> {
 }
 
 fn public_url_missing() -> bool {
-    std::env::var("PUFA_PUBLIC_URL").map_or(true, |u| u.trim().is_empty())
+    super::guards::public_url().is_none()
 }
 
 /// Only local paths are followed after login, never another site.

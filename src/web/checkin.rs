@@ -25,10 +25,7 @@ impl<'r> FromRequest<'r> for BaseUrl {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        let configured = std::env::var("PUFA_PUBLIC_URL")
-            .ok()
-            .filter(|u| !u.is_empty());
-        let base = configured.unwrap_or_else(|| {
+        let base = super::guards::public_url().unwrap_or_else(|| {
             let host = req.headers().get_one("Host").unwrap_or("localhost:8000");
             format!("http://{host}")
         });

@@ -18,7 +18,16 @@ const COOKIE: &str = "pufa_session";
 /// https. Without it, or on plain http in a township's LAN, a Secure cookie would never
 /// come back.
 pub fn cookies_secure() -> bool {
-    std::env::var("PUFA_PUBLIC_URL").is_ok_and(|url| url.trim().starts_with("https://"))
+    public_url().is_some_and(|url| url.starts_with("https://"))
+}
+
+/// The address people reach pufa at, when configured (PUFA_PUBLIC_URL), without a
+/// trailing slash.
+pub fn public_url() -> Option<String> {
+    std::env::var("PUFA_PUBLIC_URL")
+        .ok()
+        .map(|u| u.trim().trim_end_matches('/').to_string())
+        .filter(|u| !u.is_empty())
 }
 
 /// Gives the browser the session's token.

@@ -1,6 +1,5 @@
 //! /imports: upload, preview, commit, history, undo, templates.
 
-use chrono::{DateTime, Local, Utc};
 use rocket::response::{Flash, Redirect};
 use rocket::tokio::io::AsyncReadExt;
 use rocket::{Route, State};
@@ -16,6 +15,7 @@ use super::forms::{ActionForm, CommitForm, UploadForm};
 use super::guards::{CurrentUser, EditorUser};
 use super::period::today;
 use super::render::Chrome;
+use super::views::local_minute;
 use crate::domain::import::ImportKind;
 use crate::domain::labels::CodeLabel;
 use crate::services::imports::batches::{self, BatchLine};
@@ -28,12 +28,6 @@ use crate::sheets::read::MAX_UPLOAD_BYTES;
 
 fn refused(message: impl Into<String>) -> AppError {
     AppError(ServiceError::Refused(message.into()))
-}
-
-fn local_minute(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Local)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
 }
 
 #[derive(Serialize)]
@@ -209,7 +203,7 @@ async fn rejected(editor: EditorUser, id: i64, db: &State<Db>) -> AppResult<Xlsx
         Err(ImportError::Read(e)) => return Err(refused(e.to_string())),
         Err(ImportError::Service(e)) => return Err(AppError(e)),
     };
-    let sheets = crate::services::imports::rejected_sheets(&p.headers, &p.rejected_rows);
+    let sheets = imports::rejected_sheets(&p.headers, &p.rejected_rows);
     rejected_download(&pending.file_name, &sheets)
 }
 
@@ -232,7 +226,7 @@ fn rejected_download(
 #[rocket::get("/batches/<id>/rejected.xlsx")]
 async fn batch_rejected(me: CurrentUser, id: i64, db: &State<Db>) -> AppResult<XlsxDownload> {
     let line = batches::batch_line(db, &me.actor, id, today()).await?;
-    let sheets = crate::services::imports::rejected_sheets_of(&line.batch);
+    let (_, sheets) = imports::split_report(&line.batch);
     if sheets.iter().all(|(_, _, rows)| rows.is_empty()) {
         return Err(AppError(ServiceError::NotFound));
     }
@@ -310,14 +304,9 @@ struct BatchPage {
 #[rocket::get("/batches/<id>")]
 async fn batch(me: CurrentUser, id: i64, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
     let line = batches::batch_line(db, &me.actor, id, today()).await?;
-    let has_rejected_rows = crate::services::imports::rejected_sheets_of(&line.batch)
-        .iter()
-        .any(|(_, _, rows)| !rows.is_empty());
-    let mut report: Value = serde_json::from_str(&line.batch.report).unwrap_or(Value::Null);
-    // The rows themselves are for the download, not the page.
-    if let Some(map) = report.as_object_mut() {
-        map.remove(crate::services::imports::REJECTED_KEY);
-    }
+    // The rejected rows are for the download, not the page.
+    let (report, rejected) = imports::split_report(&line.batch);
+    let has_rejected_rows = rejected.iter().any(|(_, _, rows)| !rows.is_empty());
     let view = BatchPage {
         has_rejected_rows,
         report,

@@ -1,6 +1,14 @@
 //! View pieces several pages share: the delete confirmation and a list's query string.
 
+use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
+
+/// A moment as the pages show it: local time to the minute.
+pub fn local_minute(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Local)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
 
 /// The `confirm` page: what is about to be deleted, and where the buttons go.
 #[derive(Serialize)]

@@ -301,7 +301,7 @@ async fn write_planned(
 }
 
 /// Where a batch's report keeps its rejected rows.
-pub const REJECTED_KEY: &str = "rejected_sheets";
+const REJECTED_KEY: &str = "rejected_sheets";
 
 /// The rejected rows by source sheet, with the sheet's headers: what the 错误行 workbook
 /// is written from.
@@ -322,14 +322,22 @@ pub fn rejected_sheets(
         .collect()
 }
 
-/// The rejected rows kept with a committed batch (none for batches from before they were
-/// kept, or without errors).
-pub fn rejected_sheets_of(batch: &store::Batch) -> Vec<crate::sheets::import_files::RejectedSheet> {
-    serde_json::from_str::<serde_json::Value>(&batch.report)
-        .ok()
-        .and_then(|mut report| report.get_mut(REJECTED_KEY).map(serde_json::Value::take))
+/// A committed batch's report (sheets, errors, warnings) and, taken out of it, the rejected
+/// rows it keeps (none for batches from before they were kept, or without errors).
+pub fn split_report(
+    batch: &store::Batch,
+) -> (
+    serde_json::Value,
+    Vec<crate::sheets::import_files::RejectedSheet>,
+) {
+    let mut report: serde_json::Value =
+        serde_json::from_str(&batch.report).unwrap_or(serde_json::Value::Null);
+    let rejected = report
+        .as_object_mut()
+        .and_then(|map| map.remove(REJECTED_KEY))
         .and_then(|sheets| serde_json::from_value(sheets).ok())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    (report, rejected)
 }
 
 /// What an import's table is called in messages.
