@@ -200,6 +200,10 @@ async fn open_db(config: &AppConfig) -> Result<Db, Failure> {
     crate::services::sessions::hash_stored_feed_tokens(&db)
         .await
         .map_err(|e| Failure(e.to_string()))?;
+    // So are check-in tokens; links printed from them keep working.
+    crate::services::attendance::hash_stored_checkin_tokens(&db)
+        .await
+        .map_err(|e| Failure(e.to_string()))?;
     Ok(db)
 }
 

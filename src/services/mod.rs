@@ -19,6 +19,7 @@ pub mod people;
 pub mod report;
 pub mod self_study;
 pub mod sessions;
+pub mod signing;
 pub mod summary;
 pub mod throttle;
 pub mod users;

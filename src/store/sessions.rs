@@ -141,6 +141,32 @@ pub async fn get(db: &Db, id: i64) -> StoreResult<Option<Session>> {
     Ok(row)
 }
 
+/// A new meeting's check-in seed. The link is signed from it with the server key
+/// (`services::attendance::checkin_link_token`); the prefix tells it from a token an earlier
+/// version kept in full.
+fn new_checkin_seed() -> String {
+    format!("seed:{}", crate::random_token())
+}
+
+/// Meetings whose check-in token an earlier version kept in full.
+pub async fn unhashed_checkin_tokens(db: &Db) -> StoreResult<Vec<(i64, String)>> {
+    const SQL: &str = "SELECT id, checkin_token FROM sessions \
+         WHERE checkin_token NOT LIKE 'seed:%' AND checkin_token NOT LIKE 'legacy:%'";
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, (i64, String)>(SQL)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}
+
+/// Replaces a meeting's stored check-in token (no audit entry: its links keep working).
+pub async fn set_checkin_seed(db: &Db, id: i64, seed: &str) -> StoreResult<()> {
+    const SQL: &str = "UPDATE sessions SET checkin_token = $1 WHERE id = $2";
+    on_pool!(db, |pool| {
+        sqlx::query(SQL).bind(seed).bind(id).execute(pool).await?;
+    });
+    Ok(())
+}
+
 pub async fn find_by_checkin_token(db: &Db, token: &str) -> StoreResult<Option<Session>> {
     let sql = format!("{SELECT} {FROM} WHERE s.checkin_token = $1");
     let row = on_pool!(db, |pool| sqlx::query_as::<_, Session>(&sql)
@@ -250,7 +276,7 @@ pub async fn insert(
         .bind(series_id)
         .bind_params(&columns(draft))
         .bind(status.code())
-        .bind(crate::random_token())
+        .bind(new_checkin_seed())
         .bind(batch_id)
         .bind(by_user)
         .bind(now())

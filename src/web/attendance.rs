@@ -19,6 +19,7 @@ use crate::domain::person::PersonInput;
 use crate::domain::Category;
 use crate::services::attendance::{self, MarkInput};
 use crate::services::sessions::{self, InviteSelection, Invited, Scope, VillageChoice};
+use crate::services::signing::TokenKey;
 use crate::services::villages::Village;
 use crate::services::Db;
 use crate::services::ServiceError;
@@ -187,6 +188,7 @@ async fn save_grid(
     db: &State<Db>,
     chrome: Chrome,
     base: super::checkin::BaseUrl,
+    key: &State<TokenKey>,
 ) -> AppResult<Either<Template, Flash<Redirect>>> {
     let lines: Vec<MarkInput> = form
         .0
@@ -210,7 +212,8 @@ async fn save_grid(
                 errors: &errors,
             };
             let view =
-                super::sessions::detail_page(db, &editor.0.actor, id, &base, Some(posted)).await?;
+                super::sessions::detail_page(db, &editor.0.actor, id, &base, key, Some(posted))
+                    .await?;
             Ok(Either::Left(chrome.render("sessions/detail", view)))
         }
         Err(ServiceError::Refused(message)) => {

@@ -15,6 +15,7 @@ use super::forms::CheckinForm;
 use super::render::Chrome;
 use crate::services::attendance::{self, CheckinOutcome, Window};
 use crate::services::sessions::Session;
+use crate::services::signing::TokenKey;
 use crate::services::Db;
 
 /// The address people reach this server at: PUFA_PUBLIC_URL, else the request's Host.
@@ -118,6 +119,7 @@ struct CheckinPage {
 fn checkin_page(
     chrome: &Chrome,
     s: &Session,
+    token: &str,
     window: &Window,
     result: Option<CheckinResult>,
     name: &str,
@@ -132,7 +134,7 @@ fn checkin_page(
             s.ends_at.format("%H:%M")
         ),
         venue: s.venue.clone(),
-        token: s.checkin_token.clone(),
+        token: token.to_string(),
     };
     let view = CheckinPage {
         session,
@@ -145,10 +147,15 @@ fn checkin_page(
 }
 
 #[rocket::get("/checkin/<token>")]
-async fn checkin_form(token: &str, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
-    let s = attendance::checkin_session(db, token).await?;
+async fn checkin_form(
+    token: &str,
+    db: &State<Db>,
+    key: &State<TokenKey>,
+    chrome: Chrome,
+) -> AppResult<Template> {
+    let s = attendance::checkin_session(db, key, token).await?;
     let window = attendance::checkin_window(&s, Local::now().naive_local());
-    Ok(checkin_page(&chrome, &s, &window, None, ""))
+    Ok(checkin_page(&chrome, &s, token, &window, None, ""))
 }
 
 #[rocket::post("/checkin/<token>", data = "<form>")]
@@ -157,13 +164,15 @@ async fn checkin(
     form: CsrfForm<CheckinForm>,
     client: ClientAddress,
     db: &State<Db>,
+    key: &State<TokenKey>,
     chrome: Chrome,
 ) -> AppResult<Template> {
     let form = form.0;
-    let s = attendance::checkin_session(db, token).await?;
+    let s = attendance::checkin_session(db, key, token).await?;
     let now = Local::now().naive_local();
     let outcome = attendance::self_checkin(
         db,
+        key,
         token,
         &form.name,
         &form.phone_last4,
@@ -205,7 +214,14 @@ async fn checkin(
         CheckinOutcome::NotOpen(w) => ("error", window_message(&w), ""),
     };
     let result = CheckinResult { kind, message };
-    Ok(checkin_page(&chrome, &s, &window, Some(result), keep_name))
+    Ok(checkin_page(
+        &chrome,
+        &s,
+        token,
+        &window,
+        Some(result),
+        keep_name,
+    ))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -1,6 +1,9 @@
-//! CSRF protection: a random token in a private (encrypted) cookie, repeated in a hidden
-//! field of every form. `CsrfForm<T>` accepts a form only when the two agree, so a handler
-//! cannot forget the check.
+//! CSRF protection: a token repeated in a hidden field of every form. `CsrfForm<T>`
+//! accepts a form only when it carries the request's token, so a handler cannot forget the
+//! check. A logged-in request's token is bound to its server session (signed from the
+//! session's token with the server key): it changes at log-in, ends with the session, and a
+//! token from another session (another user's, planted in a cookie) is refused. Before
+//! log-in (the log-in, setup and check-in forms) it is a random token in a private cookie.
 
 use rocket::data::{self, Data, FromData};
 use rocket::form::{Form, FromForm};
@@ -8,7 +11,9 @@ use rocket::http::{Cookie, SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 
+use super::guards::{session_token, CurrentUser};
 use crate::services::passwords::secrets_match;
+use crate::services::signing::TokenKey;
 
 const COOKIE: &str = "pufa_csrf";
 
@@ -20,6 +25,9 @@ impl<'r> FromRequest<'r> for CsrfToken {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        if let Some(bound) = session_bound_token(req).await {
+            return Outcome::Success(CsrfToken(bound));
+        }
         let jar = req.cookies();
         if let Some(existing) = jar.get_private(COOKIE) {
             return Outcome::Success(CsrfToken(existing.value().to_string()));
@@ -35,7 +43,31 @@ impl<'r> FromRequest<'r> for CsrfToken {
     }
 }
 
-/// A new token at log-in and log-out: a token planted before the log-in (or seen by
+const PURPOSE: &str = "csrf";
+
+/// The token of a logged-in request: signed from its session's token, so it holds for that
+/// session only.
+async fn session_bound_token(req: &Request<'_>) -> Option<String> {
+    if !req.guard::<CurrentUser>().await.is_success() {
+        return None;
+    }
+    let session = session_token(req)?;
+    let key = req.rocket().state::<TokenKey>()?;
+    Some(key.sign(PURPOSE, &session))
+}
+
+/// The token a form sent with this request must carry.
+async fn expected_token(req: &Request<'_>) -> Option<String> {
+    match session_bound_token(req).await {
+        Some(bound) => Some(bound),
+        None => req
+            .cookies()
+            .get_private(COOKIE)
+            .map(|c| c.value().to_string()),
+    }
+}
+
+/// A new anonymous token at log-in and log-out: a token planted before the log-in (or seen by
 /// someone at a shared PC) is of no use afterwards. The next page sets the new one.
 pub fn rotate(jar: &rocket::http::CookieJar<'_>) {
     jar.remove_private(Cookie::build(COOKIE).path("/"));
@@ -80,11 +112,10 @@ impl<'r, T: FromForm<'r> + CsrfProtected> FromData<'r> for CsrfForm<T> {
             }
             Outcome::Forward(f) => return Outcome::Forward(f),
         };
-        let expected = req.cookies().get_private(COOKIE);
+        let expected = expected_token(req).await;
         match expected {
-            Some(cookie)
-                if !form.csrf_token().is_empty()
-                    && secrets_match(cookie.value(), form.csrf_token()) =>
+            Some(expected)
+                if !form.csrf_token().is_empty() && secrets_match(&expected, form.csrf_token()) =>
             {
                 Outcome::Success(CsrfForm(form))
             }

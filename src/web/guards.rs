@@ -49,6 +49,14 @@ pub fn take_session_cookie(jar: &CookieJar<'_>) -> Option<String> {
     token
 }
 
+/// The session token the browser sent (whether or not it is still valid: ask
+/// `CurrentUser` for that).
+pub fn session_token(req: &Request<'_>) -> Option<String> {
+    req.cookies()
+        .get_private(COOKIE)
+        .map(|c| c.value().to_string())
+}
+
 /// A logged-in, active user, and the id of their session. Anonymous requests get 401,
 /// which the catcher turns into a redirect to the login page.
 #[derive(Debug, Clone)]

@@ -39,6 +39,7 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
+use crate::services::signing::TokenKey;
 use crate::services::Db;
 
 pub use guards::CurrentUser;
@@ -67,7 +68,20 @@ fn security_headers() -> rocket::fairing::AdHoc {
 }
 
 /// The application on an already migrated database.
+/// The key check-in links and form tokens are signed with, from the server's secret key;
+/// without a configured one (a debug run), a key of this run's own.
+pub fn token_key(figment: &Figment) -> TokenKey {
+    match figment.extract_inner::<rocket::figment::value::Value>("secret_key") {
+        Ok(value) => match serde_json::to_string(&value) {
+            Ok(text) => TokenKey::from_secret(&text),
+            Err(_) => TokenKey::random(),
+        },
+        Err(_) => TokenKey::random(),
+    }
+}
+
 pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
+    let key = token_key(&figment);
     // Uploads up to the import limit (20 MiB) plus the form around them.
     let limits = rocket::data::Limits::default()
         .limit("file", rocket::data::ToByteUnit::mebibytes(21))
@@ -92,6 +106,7 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
     };
     rocket::custom(figment)
         .manage(db)
+        .manage(key)
         .attach(Template::fairing())
         .attach(security_headers())
         .attach(audit::downloads_are_audited())

@@ -908,11 +908,13 @@ async fn every_route_for_every_role(backend: Backend) {
         let session = app
             .study_session(Some(village), "2021-03-01", "09:00", "会前学法")
             .await;
-        let checkin_token = pufa::store::sessions::get(&app.db, session)
-            .await
-            .unwrap()
-            .unwrap()
-            .checkin_token;
+        let checkin_token = pufa::services::attendance::checkin_link_token(
+            &app.token_key(),
+            &pufa::store::sessions::get(&app.db, session)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
         let feed_token = pufa::random_token();
         let feed_user = app.user("feed_user", Role::Viewer, None).await;
         pufa::store::users::set_calendar_token(

@@ -140,9 +140,11 @@ async fn cached_figures_equal_a_recomputation_after_every_change(backend: Backen
                     .position(|p| p.1 == found.village_id)
                     .unwrap();
                 let (i, n) = (person / 4, person % 4);
+                let key = app.token_key();
                 let _ = attendance::self_checkin(
                     &app.db,
-                    &found.checkin_token,
+                    &key,
+                    &attendance::checkin_link_token(&key, &found),
                     &format!("村民{i}{n}"),
                     &format!("{n}00"),
                     "203.0.113.9",

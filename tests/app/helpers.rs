@@ -106,6 +106,19 @@ impl TestApp {
             .expect("valid rocket")
     }
 
+    /// The key the app signs check-in links and form tokens with.
+    pub fn token_key(&self) -> pufa::services::signing::TokenKey {
+        pufa::web::token_key(&self.figment)
+    }
+
+    /// The address a session's QR code opens.
+    pub fn checkin_path(&self, session: &pufa::store::sessions::Session) -> String {
+        format!(
+            "/checkin/{}",
+            pufa::services::attendance::checkin_link_token(&self.token_key(), session)
+        )
+    }
+
     pub async fn village(&self, name: &str) -> i64 {
         let input = VillageInput {
             name: name.into(),

@@ -25,6 +25,7 @@ on_both_backends!(
     log_ins_are_in_the_audit_log_with_their_address,
     only_the_upload_takes_a_large_multipart_body,
     the_admin_reads_who_did_what_in_the_audit_log,
+    a_form_token_holds_for_its_own_session_only,
 );
 
 async fn setup_link_creates_the_first_admin_once(backend: Backend) {
@@ -765,4 +766,94 @@ async fn the_admin_reads_who_did_what_in_the_audit_log(backend: Backend) {
     assert!(theirs.body.contains("共 1 条"), "{}", theirs.body);
     // A clerk may not read it.
     assert_eq!(clerk.get("/audit").await.status, Status::Forbidden);
+}
+
+/// An attacker who plants their own (valid) anonymous CSRF cookie in the admin's browser
+/// and posts a form with the matching token: the admin's session expects its own token.
+async fn a_form_token_holds_for_its_own_session_only(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "csrf_bound_to_session").await else {
+        return;
+    };
+    app.user("admin", Role::Admin, None).await;
+    let admin = app.session("admin").await;
+    let victim_session = session_cookie(&admin);
+    let fields = |name: &'static str, token: String| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("csrf_token", token.as_str()),
+                ("name", name),
+                ("kind", "village"),
+                ("code", ""),
+                ("display_order", "1"),
+            ])
+            .finish()
+    };
+    // The attacker's browser holds a CSRF cookie and its token; it sends the admin's session.
+    let attacker = app.anonymous().await;
+    let status = attacker
+        .client
+        .post("/villages")
+        .header(rocket::http::ContentType::Form)
+        .private_cookie(victim_session.clone())
+        .body(fields("伪造村", attacker.csrf_token.clone()))
+        .dispatch()
+        .await
+        .status();
+    assert_eq!(
+        status,
+        Status::Forbidden,
+        "a planted cookie's token is refused"
+    );
+    assert!(pufa::store::villages::find_by_name(&app.db, "伪造村")
+        .await
+        .unwrap()
+        .is_none());
+
+    // The same account's other session has a token of its own.
+    let second = app.session("admin").await;
+    assert_ne!(second.csrf_token, admin.csrf_token);
+    let mut foreign = vec![("csrf_token", admin.csrf_token.as_str())];
+    foreign.extend_from_slice(&[
+        ("name", "别处村"),
+        ("kind", "village"),
+        ("code", ""),
+        ("display_order", "1"),
+    ]);
+    assert_eq!(
+        second.post_raw("/villages", &foreign).await.status,
+        Status::Forbidden
+    );
+
+    // Its own token works, and ends with the session.
+    let ok = admin
+        .post(
+            "/villages",
+            &[
+                ("name", "本会话村"),
+                ("kind", "village"),
+                ("code", ""),
+                ("display_order", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, Status::SeeOther, "{}", ok.body);
+    let token = admin.csrf_token.clone();
+    admin.post("/logout", &[]).await;
+    let reply = attacker
+        .client
+        .post("/villages")
+        .header(rocket::http::ContentType::Form)
+        .private_cookie(victim_session)
+        .body(fields("旧令牌村", token))
+        .dispatch()
+        .await;
+    let location = reply.headers().get_one("Location").unwrap_or_default();
+    assert!(
+        location.starts_with("/login"),
+        "an ended session's form goes to the log-in page, not through: {location}"
+    );
+    assert!(pufa::store::villages::find_by_name(&app.db, "旧令牌村")
+        .await
+        .unwrap()
+        .is_none());
 }

@@ -651,7 +651,7 @@ async fn self_checkin_by_name_and_phone_digits(backend: Backend) {
     person_with(&app, "外村人", Some(other), "villager", "13900001111").await;
     let now_session = insert_session_around_now(&app, Some(village), 10).await;
     let phone = app.anonymous().await;
-    let path = format!("/checkin/{}", now_session.checkin_token);
+    let path = app.checkin_path(&now_session);
     let page = phone.get(&path).await;
     assert_eq!(page.status, Status::Ok);
     assert!(page.body.contains("手机号后四位"));
@@ -728,20 +728,18 @@ async fn self_checkin_by_name_and_phone_digits(backend: Backend) {
 
     // Outside the window: not yet open, or closed.
     let tomorrow = insert_session_around_now(&app, Some(village), 24 * 60).await;
-    let page = phone
-        .get(&format!("/checkin/{}", tomorrow.checkin_token))
-        .await;
+    let page = phone.get(&app.checkin_path(&tomorrow)).await;
     assert!(page.body.contains("签到尚未开始"), "{}", page.body);
     let fresh = app.anonymous().await;
     let early = fresh
         .post(
-            &format!("/checkin/{}", tomorrow.checkin_token),
+            &app.checkin_path(&tomorrow),
             &[("name", "王五"), ("phone_last4", "5678")],
         )
         .await;
     assert!(early.body.contains("签到尚未开始"));
     let past = insert_session_around_now(&app, Some(village), -3 * 60).await;
-    let page = fresh.get(&format!("/checkin/{}", past.checkin_token)).await;
+    let page = fresh.get(&app.checkin_path(&past)).await;
     assert!(page.body.contains("签到已结束"), "{}", page.body);
     assert!(
         store::attendance::grid(&app.db, tomorrow.id, VillageScope::Any)
@@ -756,7 +754,7 @@ async fn self_checkin_by_name_and_phone_digits(backend: Backend) {
         .await;
     let reply = fresh
         .post(
-            &format!("/checkin/{}", past.checkin_token),
+            &app.checkin_path(&past),
             &[("name", "王五"), ("phone_last4", "5678")],
         )
         .await;
@@ -765,6 +763,44 @@ async fn self_checkin_by_name_and_phone_digits(backend: Backend) {
         fresh.get("/checkin/not-a-token").await.status,
         Status::NotFound
     );
+
+    // The database holds no working link: the stored seed, or another meeting's signature
+    // under this meeting's number, opens nothing.
+    let stored = format!("/checkin/{}", past.checkin_token);
+    assert_eq!(fresh.get(&stored).await.status, Status::NotFound);
+    let past_link = app.checkin_path(&past);
+    let signature = past_link.rsplit('.').next().unwrap_or_default();
+    let forged = format!("/checkin/{}.{signature}", tomorrow.id);
+    assert_eq!(fresh.get(&forged).await.status, Status::NotFound);
+    // The session page shows the working link.
+    let page = organizer.get(&format!("/sessions/{}", past.id)).await;
+    assert!(
+        page.body.contains(&past_link.replace('/', "&#x2F;")),
+        "the session page shows {past_link}"
+    );
+    // A link printed by an earlier version (the token kept in full) keeps working once
+    // the token is replaced by its hash, and the full token is gone from the database.
+    let old_token = "an-old-token-kept-in-full-0123456789";
+    store::sessions::set_checkin_seed(&app.db, past.id, old_token)
+        .await
+        .unwrap();
+    let converted = pufa::services::attendance::hash_stored_checkin_tokens(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(converted, 1);
+    let kept = store::sessions::get(&app.db, past.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        kept.checkin_token.starts_with("legacy:"),
+        "{}",
+        kept.checkin_token
+    );
+    assert!(!kept.checkin_token.contains(old_token));
+    let page = fresh.get(&format!("/checkin/{old_token}")).await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(page.body.contains("手机号后四位"));
 }
 
 async fn sign_in_sheet_carries_the_session_number(backend: Backend) {
@@ -1011,7 +1047,7 @@ async fn checkin_throttle_ignores_addresses_the_client_claims(backend: Backend) 
     let village = app.village("龙凤村").await;
     person_with(&app, "王五", Some(village), "villager", "13812345678").await;
     let session = insert_session_around_now(&app, Some(village), 10).await;
-    let path = format!("/checkin/{}", session.checkin_token);
+    let path = app.checkin_path(&session);
     let phone = app.anonymous().await;
     // Guessing the last four digits, each guess claiming another address.
     for guess in 0..40 {
@@ -1392,11 +1428,13 @@ async fn self_checkin_leaves_the_organizers_marks_and_pauses_under_guessing(back
     assert_eq!(reply.status, Status::SeeOther, "{}", reply.body);
     let check_in = |name: &'static str, digits: &'static str, address: String| {
         let db = app.db.clone();
-        let token = session.checkin_token.clone();
+        let key = app.token_key();
+        let token = pufa::services::attendance::checkin_link_token(&key, &session);
         async move {
             let now = Local::now().naive_local();
             pufa::services::attendance::self_checkin(
                 &db,
+                &key,
                 &token,
                 name,
                 digits,

@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::domain::session::{AttendanceStatus, SessionStatus};
 use crate::domain::text::non_empty;
+use crate::services::passwords::token_hash;
+use crate::services::signing::TokenKey;
 use crate::services::throttle::{self, Limit};
 use crate::services::{ServiceError, ServiceResult};
 use crate::store::attendance::{self, Mark};
@@ -15,11 +17,61 @@ use crate::store::{rate_limits, sessions, Db};
 /// Check-in opens this long before the start.
 pub const CHECKIN_OPENS_BEFORE_MINUTES: i64 = 30;
 
-/// The session a check-in link (QR code) points to.
-pub async fn checkin_session(db: &Db, token: &str) -> ServiceResult<Session> {
-    sessions::find_by_checkin_token(db, token)
+/// What a check-in link's signature is for (a signature for anything else is refused).
+const CHECKIN_PURPOSE: &str = "checkin";
+
+/// The token of a meeting's check-in link (QR code): `{id}.{signature}`, the signature of
+/// the meeting's stored seed under the server key. The database keeps only the seed, so a
+/// copy of it does not hold the links.
+pub fn checkin_link_token(key: &TokenKey, session: &Session) -> String {
+    let signature = key.sign(
+        CHECKIN_PURPOSE,
+        &seed_data(session.id, &session.checkin_token),
+    );
+    format!("{}.{signature}", session.id)
+}
+
+fn seed_data(id: i64, seed: &str) -> String {
+    format!("{id}:{seed}")
+}
+
+/// The session a check-in link (QR code) points to. A link printed by a version that
+/// kept the token in full still works: its hash is kept (`legacy:`).
+pub async fn checkin_session(db: &Db, key: &TokenKey, token: &str) -> ServiceResult<Session> {
+    if let Some((id, signature)) = token.split_once('.') {
+        if let Ok(id) = id.parse::<i64>() {
+            if let Some(session) = sessions::get(db, id).await? {
+                if key.verify(
+                    CHECKIN_PURPOSE,
+                    &seed_data(session.id, &session.checkin_token),
+                    signature,
+                ) {
+                    return Ok(session);
+                }
+            }
+            return Err(ServiceError::NotFound);
+        }
+    }
+    if token.len() < 16 {
+        return Err(ServiceError::NotFound);
+    }
+    sessions::find_by_checkin_token(db, &format!("{LEGACY_PREFIX}{}", token_hash(token)))
         .await?
         .ok_or(ServiceError::NotFound)
+}
+
+/// How a check-in token kept in full by an earlier version is kept now: its hash.
+const LEGACY_PREFIX: &str = "legacy:";
+
+/// Check-in tokens an earlier version kept in full are replaced by their hash (at start);
+/// the links printed from them keep working. Returns how many were replaced.
+pub async fn hash_stored_checkin_tokens(db: &Db) -> ServiceResult<usize> {
+    let stored = sessions::unhashed_checkin_tokens(db).await?;
+    for (id, token) in &stored {
+        sessions::set_checkin_seed(db, *id, &format!("{LEGACY_PREFIX}{}", token_hash(token)))
+            .await?;
+    }
+    Ok(stored.len())
 }
 
 /// Whether self check-in is open at `now` (local time), and if not, why.
@@ -83,8 +135,10 @@ pub fn session_failures_key(session_id: i64) -> String {
 }
 
 /// A self check-in from the QR page: name + last four digits of the phone.
+#[allow(clippy::too_many_arguments)]
 pub async fn self_checkin(
     db: &Db,
+    key: &TokenKey,
     token: &str,
     name: &str,
     phone_last4: &str,
@@ -92,9 +146,7 @@ pub async fn self_checkin(
     now_local: NaiveDateTime,
     now_utc: DateTime<Utc>,
 ) -> ServiceResult<CheckinOutcome> {
-    let session = sessions::find_by_checkin_token(db, token)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let session = checkin_session(db, key, token).await?;
     let window = checkin_window(&session, now_local);
     if window != Window::Open {
         return Ok(CheckinOutcome::NotOpen(window));

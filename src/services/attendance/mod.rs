@@ -5,8 +5,9 @@
 mod checkin;
 
 pub use checkin::{
-    checkin_paused, checkin_session, checkin_window, self_checkin, CheckinOutcome, Window,
-    CHECKIN_OPENS_BEFORE_MINUTES, SESSION_FAILURE_CAP,
+    checkin_link_token, checkin_paused, checkin_session, checkin_window,
+    hash_stored_checkin_tokens, self_checkin, CheckinOutcome, Window, CHECKIN_OPENS_BEFORE_MINUTES,
+    SESSION_FAILURE_CAP,
 };
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};

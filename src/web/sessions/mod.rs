@@ -25,6 +25,7 @@ use crate::domain::session::{AttendanceStatus, SessionKind, SessionStatus};
 use crate::domain::VillageScope;
 use crate::services::attendance::{checkin_window, Window};
 use crate::services::sessions::{self, Scope, SessionFilter};
+use crate::services::signing::TokenKey;
 use crate::services::villages::Village;
 use crate::services::Db;
 use crate::services::ServiceError;
@@ -277,8 +278,9 @@ async fn detail(
     db: &State<Db>,
     chrome: Chrome,
     base: BaseUrl,
+    key: &State<TokenKey>,
 ) -> AppResult<Template> {
-    let view = detail_page(db, &me.actor, id, &base, None).await?;
+    let view = detail_page(db, &me.actor, id, &base, key, None).await?;
     Ok(chrome.render("sessions/detail", view))
 }
 
@@ -295,6 +297,7 @@ pub async fn detail_page(
     actor: &crate::services::Actor,
     id: i64,
     base: &BaseUrl,
+    key: &TokenKey,
     posted: Option<PostedGrid<'_>>,
 ) -> AppResult<SessionDetailPage> {
     let o = sessions::overview(db, actor, id).await?;
@@ -309,7 +312,11 @@ pub async fn detail_page(
         .iter()
         .map(|r| (r.person_id, r.name.clone()))
         .collect();
-    let checkin_url = format!("{}/checkin/{}", base.0, s.checkin_token);
+    let checkin_url = format!(
+        "{}/checkin/{}",
+        base.0,
+        crate::services::attendance::checkin_link_token(key, s)
+    );
     let window = checkin_window(s, chrono::Local::now().naive_local());
     let view = SessionDetailPage {
         session: SessionView::of(s, actor),
