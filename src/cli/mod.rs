@@ -12,7 +12,7 @@ use crate::config::{load_or_create_secret_key, AppConfig};
 use crate::domain::Role;
 use crate::services::users::{self, UserInput};
 use crate::services::villages::{self as village_service, VillageInput};
-use crate::services::{auth, Actor, Db, ServiceError};
+use crate::services::{auth, backup, Actor, Db, ServiceError};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -66,6 +66,20 @@ pub enum Command {
         village: Option<String>,
         #[arg(short = 'o', long = "output")]
         output: std::path::PathBuf,
+    },
+    /// 备份：pufa backup [-o 文件]（服务运行时也可执行；默认写入 data/backups/）
+    Backup {
+        #[arg(short = 'o', long = "output")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// 从备份恢复：pufa restore 备份文件（须先停止服务；SQLite 的原数据库保留在旁边）
+    Restore { file: std::path::PathBuf },
+    /// 把全部数据复制到另一个空数据库：pufa copy-data --from sqlite://data/pufa.db --to postgres://…
+    CopyData {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
     },
     /// 年度统计：pufa summary --year 2021 [--village 名称] [--json]
     Summary {
@@ -171,6 +185,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             output,
         } => write_year_file(&config, YearFile::Report, year, village, output).await,
         Command::Demo { dir } => demo(&config, dir).await,
+        Command::Backup { output } => backup(&config, output).await,
+        Command::Restore { file } => restore(&config, file).await,
+        Command::CopyData { from, to } => copy_data(from, to).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -215,7 +232,12 @@ async fn migrate(config: &AppConfig) -> Result<(), Failure> {
 }
 
 async fn serve(config: &AppConfig) -> Result<(), Failure> {
+    // Its PostgreSQL connections say they are the server's, and it holds a lock on its
+    // SQLite file: `pufa restore` refuses while either is seen.
+    crate::store::connect_as_server();
     let db = open_db(config).await?;
+    let _server_lock = backup::hold_server_lock(&config.database_url)
+        .map_err(|e| Failure(format!("无法在数据库旁创建锁文件：{e}")))?;
     let mut figment = rocket::Config::figment();
     let configured: rocket::Config = figment
         .extract()
@@ -228,6 +250,15 @@ async fn serve(config: &AppConfig) -> Result<(), Failure> {
             ))
         })?;
         figment = figment.merge(("secret_key", key));
+    }
+    // On SIGTERM (systemctl stop) the server stops taking requests and gives running ones,
+    // such as an import being committed, up to 25 s to finish (Rocket's default is 2 s).
+    if configured.shutdown.grace == rocket::config::Shutdown::default().grace {
+        let shutdown = rocket::config::Shutdown {
+            grace: 25,
+            ..configured.shutdown.clone()
+        };
+        figment = figment.merge(("shutdown", shutdown));
     }
     figment
         .extract::<rocket::Config>()
@@ -253,8 +284,16 @@ async fn serve(config: &AppConfig) -> Result<(), Failure> {
             println!("或在命令行执行：echo '密码' | pufa user add --username admin --role admin");
         })
     });
+    let nightly = crate::services::housekeeping::NightlyBackup::from_env(&config.data_dir);
+    let background_db = db.clone();
+    let background = rocket::fairing::AdHoc::on_liftoff("housekeeping", move |_| {
+        Box::pin(async move {
+            tokio::spawn(crate::services::housekeeping::run(background_db, nightly));
+        })
+    });
     crate::web::build(figment, db)
         .attach(setup_link)
+        .attach(background)
         .launch()
         .await
         .map_err(|e| Failure(format!("网页服务启动失败：{e}")))?;
@@ -407,6 +446,73 @@ async fn summary(
         println!("{}", crate::services::summary::report_paragraph(&summary));
     }
     db.close().await;
+    Ok(())
+}
+
+async fn backup(config: &AppConfig, output: Option<std::path::PathBuf>) -> Result<(), Failure> {
+    let db = open_db(config).await?;
+    let path = output.unwrap_or_else(|| {
+        config
+            .data_dir
+            .join("backups")
+            .join(backup::backup_file_name(chrono::Local::now().naive_local()))
+    });
+    let written = backup::write_backup(&db, &path).await;
+    db.close().await;
+    let size = written.map_err(explain)?;
+    println!(
+        "已备份到 {}（{:.1} MB）。恢复：pufa restore {}",
+        path.display(),
+        size as f64 / 1_048_576.0,
+        path.display()
+    );
+    Ok(())
+}
+
+async fn restore(config: &AppConfig, file: std::path::PathBuf) -> Result<(), Failure> {
+    let restored = backup::restore(&config.database_url, &file)
+        .await
+        .map_err(explain)?;
+    let people = restored.counts.get("people").copied().unwrap_or(0);
+    let sessions = restored.counts.get("sessions").copied().unwrap_or(0);
+    println!(
+        "已从 {} 恢复：{people} 名人员，{sessions} 场学法活动。",
+        file.display()
+    );
+    if let Some(previous) = restored.previous {
+        println!("恢复前的数据库保存在 {}。", previous.display());
+    }
+    Ok(())
+}
+
+async fn copy_data(from: String, to: String) -> Result<(), Failure> {
+    let source = Db::connect_and_migrate(&from).await?;
+    let target = match Db::connect_and_migrate(&to).await {
+        Ok(db) => db,
+        Err(e) => {
+            source.close().await;
+            return Err(Failure(e.to_string()));
+        }
+    };
+    let today = chrono::Local::now().date_naive();
+    let copied = backup::copy_data(&source, &target, today).await;
+    source.close().await;
+    target.close().await;
+    let copied = copied.map_err(explain)?;
+    let rows: i64 = copied.counts.values().sum();
+    println!(
+        "已复制 {} 张表共 {rows} 行；各表行数一致。",
+        copied.counts.len()
+    );
+    match (copied.years.first(), copied.years.last()) {
+        (Some(first), Some(last)) if first == last => {
+            println!("{first} 年的年度统计在两个数据库中相同。")
+        }
+        (Some(first), Some(last)) => {
+            println!("{first}—{last} 年各年的年度统计在两个数据库中相同。")
+        }
+        _ => println!("没有按年份统计的数据。"),
+    }
     Ok(())
 }
 

@@ -130,3 +130,20 @@ pub async fn delete_of_user(tx: &mut Tx, user_id: i64) -> StoreResult<u64> {
         .rows_affected());
     Ok(n)
 }
+
+/// Forgets sessions idle since `seen_before` or begun before `created_before`
+/// (housekeeping); returns how many.
+pub async fn forget_expired(
+    db: &Db,
+    seen_before: DateTime<Utc>,
+    created_before: DateTime<Utc>,
+) -> StoreResult<u64> {
+    const SQL: &str = "DELETE FROM login_sessions WHERE last_seen_at < $1 OR created_at < $2";
+    let n = on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(seen_before)
+        .bind(created_before)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(n)
+}

@@ -19,6 +19,7 @@ pub mod self_study;
 pub mod sessions;
 pub mod settings;
 pub mod summary;
+pub mod transfer;
 pub mod users;
 pub mod villages;
 
@@ -30,6 +31,18 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How the server's PostgreSQL connections name themselves, so that `pufa restore` can
+/// tell the database is in use.
+pub const SERVER_APPLICATION_NAME: &str = "pufa-server";
+
+static APPLICATION_NAME: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Called once by `pufa serve` before it connects: its connections name themselves
+/// `SERVER_APPLICATION_NAME` (other commands are `pufa`).
+pub fn connect_as_server() {
+    let _ = APPLICATION_NAME.set(SERVER_APPLICATION_NAME);
+}
 
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -110,6 +123,9 @@ pub enum StoreError {
     /// Rows the batch wrote were changed by hand since (table, id): an undo would lose that.
     #[error("导入后又被修改过的记录")]
     EditedSince(Vec<(String, i64)>),
+    /// A backup, restore or copy between databases cannot go on (the reason, in Chinese).
+    #[error("{0}")]
+    Transfer(String),
 }
 
 impl StoreError {
@@ -154,10 +170,13 @@ impl Db {
                 .map_err(connect_error)?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = sqlx::postgres::PgConnectOptions::from_str(url)
+                .map_err(connect_error)?
+                .application_name(APPLICATION_NAME.get().copied().unwrap_or("pufa"));
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(options)
                 .await
                 .map_err(connect_error)?;
             Ok(Db::Postgres(pool))

@@ -40,3 +40,14 @@ pub async fn clear(db: &Db, key: &str) -> StoreResult<()> {
     });
     Ok(())
 }
+
+/// Forgets counters not touched since `before` (housekeeping); returns how many.
+pub async fn forget_before(db: &Db, before: DateTime<Utc>) -> StoreResult<u64> {
+    const SQL: &str = "DELETE FROM rate_limits WHERE last_failed_at < $1";
+    let n = on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(before)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(n)
+}

@@ -55,3 +55,23 @@ fn attachment(
         .sized_body(bytes.len(), Cursor::new(bytes))
         .ok()
 }
+
+/// A backup file (a SQLite database), streamed from a file that is already unlinked: it
+/// is gone from the disk once the download ends, however it ends.
+pub struct BackupDownload {
+    pub file_name: String,
+    pub file: tokio::fs::File,
+    pub size: u64,
+}
+
+impl<'r> Responder<'r, 'static> for BackupDownload {
+    fn respond_to(self, _req: &'r Request<'_>) -> response::Result<'static> {
+        let disposition = format!("attachment; filename=\"{}\"", self.file_name);
+        Response::build()
+            .header(ContentType::new("application", "vnd.sqlite3"))
+            .header(Header::new("Content-Disposition", disposition))
+            .header(Header::new("Cache-Control", "no-store"))
+            .sized_body(usize::try_from(self.size).ok(), self.file)
+            .ok()
+    }
+}

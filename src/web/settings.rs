@@ -6,6 +6,7 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use super::csrf::CsrfForm;
+use super::download::BackupDownload;
 use super::error::AppResult;
 use super::forms::{ActionForm, RequirementForm, TownshipForm};
 use super::guards::AdminUser;
@@ -14,7 +15,7 @@ use crate::domain::labels::CodeLabel;
 use crate::domain::self_study::{requirement_kind_label, requirement_kind_options};
 use crate::domain::Category;
 use crate::services::attendance::{self, RequirementInput};
-use crate::services::{report, Db, ServiceError};
+use crate::services::{backup, report, Db, ServiceError};
 
 #[derive(Serialize)]
 struct RequirementRow {
@@ -31,6 +32,32 @@ struct RequirementsPage {
     categories: Vec<CodeLabel>,
     kinds: Vec<CodeLabel>,
     township_name: String,
+}
+
+/// The admin downloads a backup of the whole database, made now (the file the nightly
+/// backup writes, and `pufa restore` reads).
+#[rocket::get("/backup")]
+async fn download_backup(_admin: AdminUser, db: &State<Db>) -> AppResult<BackupDownload> {
+    let file_name = backup::backup_file_name(chrono::Local::now().naive_local());
+    let dir = std::env::temp_dir().join(format!("pufa-backup-{}", crate::random_token()));
+    let path = dir.join(&file_name);
+    let written = backup::write_backup(db, &path).await;
+    let opened = match written {
+        Ok(size) => tokio::fs::File::open(&path).await.map(|file| (file, size)),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e.into());
+        }
+    };
+    // The open file stays readable after its name is gone.
+    let _ = std::fs::remove_dir_all(&dir);
+    let (file, size) =
+        opened.map_err(|e| ServiceError::Refused(format!("读取备份文件失败：{e}")))?;
+    Ok(BackupDownload {
+        file_name,
+        file,
+        size,
+    })
 }
 
 #[rocket::get("/requirements")]
@@ -111,5 +138,5 @@ async fn save_township(
 }
 
 pub fn routes() -> Vec<Route> {
-    rocket::routes![requirements, save, delete, save_township]
+    rocket::routes![requirements, save, delete, save_township, download_backup]
 }

@@ -604,6 +604,13 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         ),
         (
             "GET",
+            "/settings/backup",
+            "/settings/backup".into(),
+            vec![],
+            ADMIN,
+        ),
+        (
+            "GET",
             "/?<year>&<village>",
             "/".into(),
             vec![],

@@ -210,7 +210,54 @@ fn copied_binary_runs_demo_server_dashboard_and_export_from_an_empty_folder() {
     let workbook = request(port, "GET", "/export?year=2021", &cookies, None);
     assert_eq!(workbook.status, 200);
     assert!(workbook.body.starts_with(b"PK"), "an xlsx (zip) file");
-    drop(server);
+
+    // A backup while the server runs; a restore is refused until it stops.
+    let backup = pufa_in(dir.path(), &["backup", "-o", "data/backups/manual.db"])
+        .output()
+        .unwrap();
+    assert!(
+        backup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    assert!(String::from_utf8_lossy(&backup.stdout).contains("已备份到"));
+    let refused = pufa_in(dir.path(), &["restore", "data/backups/manual.db"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("正在使用"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // SIGTERM: the server stops by itself, promptly and cleanly.
+    let mut server = server;
+    let terminated = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the server did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "stopped by SIGTERM with {status}");
+    let restored = pufa_in(dir.path(), &["restore", "data/backups/manual.db"])
+        .output()
+        .unwrap();
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    assert!(String::from_utf8_lossy(&restored.stdout).contains("名人员"));
 }
 
 /// Commands print what the user needs and nothing else, on both databases (PostgreSQL

@@ -2,9 +2,11 @@
 //! PostgreSQL (`PUFA_TEST_POSTGRES_URL`).
 
 mod authorization;
+mod backup;
 mod binary;
 mod browser;
 mod cli;
+mod crash;
 mod figures;
 mod helpers;
 mod imports;

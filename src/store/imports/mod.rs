@@ -208,6 +208,20 @@ pub async fn committed_with_sha(db: &Db, sha256: &str) -> StoreResult<Option<Bat
     Ok(row)
 }
 
+/// Drops uploads nobody committed since `before` (housekeeping); returns how many.
+pub async fn drop_pending_before(
+    db: &Db,
+    before: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<u64> {
+    const SQL: &str = "DELETE FROM pending_imports WHERE created_at < $1";
+    let n = on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(before)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(n)
+}
+
 /// Stores an uploaded file until it is committed; returns its id.
 pub async fn save_pending(
     db: &Db,
@@ -219,13 +233,7 @@ pub async fn save_pending(
 ) -> StoreResult<i64> {
     const SQL: &str = "INSERT INTO pending_imports (uploaded_by, file_name, kind, village_id, content, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
-    // Uploads nobody committed within a day are dropped.
-    const PRUNE: &str = "DELETE FROM pending_imports WHERE created_at < $1";
     let id = on_pool!(db, |pool| {
-        sqlx::query(PRUNE)
-            .bind(now() - chrono::Duration::days(1))
-            .execute(pool)
-            .await?;
         sqlx::query_scalar::<_, i64>(SQL)
             .bind(uploaded_by)
             .bind(file_name)
