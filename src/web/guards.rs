@@ -104,6 +104,15 @@ impl<'r> FromRequest<'r> for CurrentUser {
     }
 }
 
+/// The id of the request's user, if a guard already looked it up (for the request log;
+/// it never looks it up itself).
+pub fn known_user_id(req: &Request<'_>) -> Option<i64> {
+    req.local_cache(|| CachedUser(None))
+        .0
+        .as_ref()
+        .and_then(|u| u.actor.user_id)
+}
+
 /// The browser's own description (User-Agent), shortened, for the list of sessions.
 pub struct Browser(pub String);
 

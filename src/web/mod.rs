@@ -26,6 +26,7 @@ mod materials;
 mod people;
 mod period;
 mod render;
+mod request_log;
 mod requirements;
 mod self_study;
 mod sessions;
@@ -107,6 +108,7 @@ pub fn build(figment: Figment, db: Db) -> Rocket<Build> {
     rocket::custom(figment)
         .manage(db)
         .manage(key)
+        .attach(request_log::RequestLog)
         .attach(Template::fairing())
         .attach(security_headers())
         .attach(audit::downloads_are_audited())

@@ -169,8 +169,10 @@ fn copied_binary_runs_demo_server_dashboard_and_export_from_an_empty_folder() {
         pufa_in(dir.path(), &[])
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_ADDRESS", "127.0.0.1")
+            .env("PUFA_LOG", "json")
+            .env_remove("RUST_LOG")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("tmp/server.log")).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -211,6 +213,9 @@ fn copied_binary_runs_demo_server_dashboard_and_export_from_an_empty_folder() {
     assert_eq!(workbook.status, 200);
     assert!(workbook.body.starts_with(b"PK"), "an xlsx (zip) file");
 
+    let link = request(port, "GET", "/checkin/7.secretsignature", &[], None);
+    assert_eq!(link.status, 404);
+
     // A backup while the server runs; a restore is refused until it stops.
     let backup = pufa_in(dir.path(), &["backup", "-o", "data/backups/manual.db"])
         .output()
@@ -249,6 +254,32 @@ fn copied_binary_runs_demo_server_dashboard_and_export_from_an_empty_folder() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success(), "stopped by SIGTERM with {status}");
+
+    // The request log: one JSON line per request, with the user once logged in, and no
+    // check-in token.
+    let log = std::fs::read_to_string(dir.path().join("tmp/server.log")).unwrap();
+    let requests: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["target"] == "pufa::request")
+        .collect();
+    assert!(requests.len() >= 5, "{log}");
+    let line_of = |path: &str| {
+        requests
+            .iter()
+            .find(|r| r["path"] == path)
+            .unwrap_or_else(|| panic!("no log line for {path}: {log}"))
+    };
+    assert_eq!(line_of("/login")["status"], 200);
+    assert_eq!(line_of("/login")["method"], "GET");
+    assert!(line_of("/?year=2021")["user"].as_i64().is_some(), "{log}");
+    assert!(line_of("/?year=2021")["ms"].as_f64().is_some(), "{log}");
+    assert_eq!(line_of("/checkin/…")["status"], 404);
+    assert!(!log.contains("secretsignature"), "{log}");
+    assert!(
+        !log.contains("Matched:") && !log.contains("Routes:"),
+        "only the request log's line per request: {log}"
+    );
     let restored = pufa_in(dir.path(), &["restore", "data/backups/manual.db"])
         .output()
         .unwrap();

@@ -46,6 +46,24 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 impl TestApp {
     /// A fresh app, or `None` when the backend is unavailable and not required.
     pub async fn spawn(backend: Backend, test_name: &str) -> Option<TestApp> {
+        Self::spawn_with(backend, test_name, None).await
+    }
+
+    /// An app whose database was made by the first release (migration 0001 only) and
+    /// filled with `fixture` (SQL in that schema), then migrated by this program.
+    pub async fn spawn_from_first_schema(
+        backend: Backend,
+        test_name: &str,
+        fixture: &str,
+    ) -> Option<TestApp> {
+        Self::spawn_with(backend, test_name, Some(fixture)).await
+    }
+
+    async fn spawn_with(
+        backend: Backend,
+        test_name: &str,
+        first_schema_fixture: Option<&str>,
+    ) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, postgres) = match backend {
             Backend::Sqlite => (
@@ -86,6 +104,9 @@ impl TestApp {
                 (url.to_string(), Some((admin_url, name)))
             }
         };
+        if let Some(fixture) = first_schema_fixture {
+            fill_first_schema(&url, fixture).await;
+        }
         let db = Db::connect_and_migrate(&url).await.expect("fresh database");
         let url = url.to_string();
         let figment = rocket::Config::figment()
@@ -316,6 +337,54 @@ impl Drop for TestApp {
         })
         .join();
     }
+}
+
+/// Makes the database as the first release did (only its first migration) and runs the
+/// fixture in it.
+async fn fill_first_schema(url: &str, fixture: &str) {
+    fn first(all: &sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+        sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(all.iter().take(1).cloned().collect()),
+            ignore_missing: false,
+            locking: true,
+            no_tx: false,
+        }
+    }
+    let db = Db::connect(url).await.expect("database");
+    match &db {
+        Db::Sqlite(pool) => {
+            first(&sqlx::migrate!("migrations/sqlite"))
+                .run(pool)
+                .await
+                .expect("first schema");
+            sqlx::raw_sql(fixture).execute(pool).await.expect("fixture");
+        }
+        Db::Postgres(pool) => {
+            first(&sqlx::migrate!("migrations/postgres"))
+                .run(pool)
+                .await
+                .expect("first schema");
+            sqlx::raw_sql(fixture).execute(pool).await.expect("fixture");
+            // The fixture names its ids; new rows continue after them.
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND column_name = 'id' AND is_identity = 'YES'",
+            )
+            .fetch_all(pool)
+            .await
+            .expect("tables");
+            for table in tables {
+                sqlx::query(&format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                     COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                ))
+                .execute(pool)
+                .await
+                .expect("sequence");
+            }
+        }
+    }
+    db.close().await;
 }
 
 fn secret_key() -> String {

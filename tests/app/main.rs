@@ -17,5 +17,6 @@ mod people;
 mod report;
 mod sessions;
 mod summary;
+mod upgrade;
 mod villages_and_users;
 mod yearbook;
