@@ -274,3 +274,45 @@ fn demo_then_summary_json_and_export() {
     let again = pufa(&url, &format!("demo --dir {}", demo_dir.display()), "");
     assert!(failure_line(&again).contains("已有村(社区)数据"));
 }
+
+/// Every PUFA_* setting the README and the deployment files name is one the program reads
+/// (a renamed setting would otherwise leave the documentation quietly wrong).
+#[test]
+fn documented_settings_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut source = String::new();
+    let mut pending = vec![root.join("src")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                source.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut checked = 0;
+    for doc in ["README.md", "deploy/pufa.service", "deploy/nginx-pufa.conf"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for (at, _) in text.match_indices("PUFA_") {
+            let name: String = text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if name.starts_with("PUFA_TEST_")
+                || name.starts_with("PUFA_REQUIRE_")
+                || name.starts_with("PUFA_BENCH_")
+                || name == "PUFA_SCREENSHOT_DIR"
+            {
+                continue;
+            }
+            assert!(
+                source.contains(&format!("\"{name}\"")),
+                "{doc} names {name}, which the program does not read"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 10);
+}
