@@ -91,11 +91,15 @@ pub async fn write_backup(db: &Db, path: &Path) -> ServiceResult<u64> {
 }
 
 /// A SQLite file and the journal files beside it.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 fn remove_sqlite_files(path: &Path) {
     for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(name));
+        let _ = std::fs::remove_file(with_suffix(path, suffix));
     }
 }
 
@@ -200,6 +204,15 @@ pub async fn restore(target_url: &str, file: &Path) -> ServiceResult<Restored> {
     let work = work_dir.join(format!(".restore-{}.db", crate::random_token()));
     crate::config::create_private_file(&work).map_err(|e| io_failed("复制备份文件", &work, e))?;
     std::fs::copy(file, &work).map_err(|e| io_failed("复制备份文件", &work, e))?;
+    // A database file copied from a running pufa (rather than made by `pufa backup`) may
+    // keep its latest writes in the write-ahead log beside it: those belong to the copy.
+    let wal = with_suffix(file, "-wal");
+    if wal.is_file() {
+        let work_wal = with_suffix(&work, "-wal");
+        crate::config::create_private_file(&work_wal)
+            .and_then(|()| std::fs::copy(&wal, &work_wal).map(drop))
+            .map_err(|e| io_failed("复制备份文件", &wal, e))?;
+    }
     let outcome = restore_from_copy(target_url, target_file.as_deref(), &work).await;
     remove_sqlite_files(&work);
     outcome

@@ -230,8 +230,10 @@ async fn a_bad_backup_or_a_running_server_changes_nothing(backend: Backend) {
         .await
         .expect("a future migration");
     }
-    newer_db.close().await;
+    // Still open, so the new row sits in the write-ahead log beside the file, as in a
+    // copy taken from a running pufa: the log is part of what is restored and checked.
     refused(backup::restore(&app.url, &newer).await, "更新版本");
+    newer_db.close().await;
 
     // While a server uses the database.
     let serving = match &app.db {

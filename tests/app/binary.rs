@@ -20,7 +20,7 @@ fn pufa_in(dir: &Path, args: &[&str]) -> Command {
     command
 }
 
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -29,18 +29,18 @@ impl Drop for Server {
     }
 }
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    fn cookies(&self) -> Vec<String> {
+    pub(crate) fn cookies(&self) -> Vec<String> {
         self.headers
             .iter()
             .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
@@ -50,21 +50,40 @@ impl Reply {
 }
 
 /// One HTTP/1.1 request over a fresh connection.
-fn request(port: u16, method: &str, path: &str, cookies: &[String], form: Option<&str>) -> Reply {
+pub(crate) fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookies: &[String],
+    form: Option<&str>,
+) -> Reply {
+    let body = form.map(|f| ("application/x-www-form-urlencoded", f.as_bytes()));
+    request_with_body(port, method, path, cookies, body)
+}
+
+/// One HTTP/1.1 request with a body of the given content type.
+pub(crate) fn request_with_body(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookies: &[String],
+    body: Option<(&str, &[u8])>,
+) -> Reply {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("server listens");
     let mut head =
         format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     if !cookies.is_empty() {
         head.push_str(&format!("Cookie: {}\r\n", cookies.join("; ")));
     }
-    let body = form.unwrap_or("");
-    if form.is_some() {
-        head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    if let Some((content_type, bytes)) = body {
+        head.push_str(&format!("Content-Type: {content_type}\r\n"));
+        head.push_str(&format!("Content-Length: {}\r\n", bytes.len()));
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body.as_bytes()).unwrap();
+    if let Some((_, bytes)) = body {
+        stream.write_all(bytes).unwrap();
+    }
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     let split = raw
@@ -112,7 +131,7 @@ fn request(port: u16, method: &str, path: &str, cookies: &[String], form: Option
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -16,6 +16,7 @@ use crate::imports::{multipart, xlsx, C};
 on_both_backends!(
     a_killed_import_or_backup_leaves_all_or_nothing,
     twenty_clerks_commit_at_once_while_others_read,
+    a_killed_or_stopped_server_finishes_or_leaves_nothing,
 );
 
 const VILLAGES: usize = 10;
@@ -244,4 +245,239 @@ async fn twenty_clerks_commit_at_once_while_others_read(backend: Backend) {
     assert_eq!(counts["import_batches"], CLERKS as i64);
     assert_eq!(counts["people"], (CLERKS * PEOPLE) as i64);
     assert_eq!(counts["pending_imports"], 0);
+}
+
+/// `count` people in the village, in one statement.
+async fn many_people(db: &Db, village: i64, count: i64) {
+    const SQL: &str =
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO people (name, village_id, post, notes, active, created_at, updated_at) \
+         SELECT '村民' || i, $2, '', '', TRUE, $3, $3 FROM n";
+    let now = chrono::Utc::now();
+    match db {
+        Db::Sqlite(pool) => {
+            sqlx::query(SQL)
+                .bind(count)
+                .bind(village)
+                .bind(now)
+                .execute(pool)
+                .await
+                .expect("people");
+        }
+        Db::Postgres(pool) => {
+            sqlx::query(SQL)
+                .bind(count)
+                .bind(village)
+                .bind(now)
+                .execute(pool)
+                .await
+                .expect("people");
+        }
+    }
+}
+
+async fn marks_of(db: &Db, session: i64) -> i64 {
+    let grid = pufa::store::attendance::grid(db, session, pufa::domain::VillageScope::Any)
+        .await
+        .expect("grid");
+    grid.iter().filter(|r| r.status.is_some()).count() as i64
+}
+
+async fn clear_marks(db: &Db) {
+    match db {
+        Db::Sqlite(pool) => {
+            sqlx::query("DELETE FROM attendance")
+                .execute(pool)
+                .await
+                .expect("clear");
+        }
+        Db::Postgres(pool) => {
+            sqlx::query("DELETE FROM attendance")
+                .execute(pool)
+                .await
+                .expect("clear");
+        }
+    }
+}
+
+/// `pufa serve` on the test's database; returns the server and its port once it listens.
+fn serve(app: &TestApp, data: &std::path::Path) -> (crate::binary::Server, u16) {
+    let port = crate::binary::free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_pufa"))
+        .args(["--database-url", &app.url, "serve"])
+        .env("PUFA_DATA_DIR", data)
+        .env("PUFA_BACKUP_KEEP", "0")
+        .env("ROCKET_PORT", port.to_string())
+        .env("ROCKET_ADDRESS", "127.0.0.1")
+        .env_remove("PUFA_TEMPLATE_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let server = crate::binary::Server(child);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(60), "server start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (server, port)
+}
+
+/// Logs in over HTTP; returns the cookies and the session's form token.
+fn log_in(port: u16) -> (Vec<String>, String) {
+    use crate::binary::request;
+    let token_in = |html: &str| {
+        html.split("name=\"csrf_token\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a form token")
+            .to_string()
+    };
+    let page = request(port, "GET", "/login", &[], None);
+    let mut cookies = page.cookies();
+    let form = format!(
+        "csrf_token={}&username=admin&password={}",
+        url::form_urlencoded::byte_serialize(token_in(&page.text()).as_bytes()).collect::<String>(),
+        url::form_urlencoded::byte_serialize(crate::helpers::PASSWORD.as_bytes())
+            .collect::<String>()
+    );
+    let reply = request(port, "POST", "/login", &cookies, Some(&form));
+    assert_eq!(reply.status, 303, "{}", reply.text());
+    let fresh = reply.cookies();
+    let names: Vec<String> = fresh
+        .iter()
+        .filter_map(|c| c.split('=').next().map(str::to_string))
+        .collect();
+    cookies.retain(|c| !names.iter().any(|n| c.starts_with(&format!("{n}="))));
+    cookies.extend(fresh);
+    let account = request(port, "GET", "/account", &cookies, None);
+    cookies.extend(account.cookies());
+    (cookies, token_in(&account.text()))
+}
+
+fn encoded(token: &str) -> String {
+    url::form_urlencoded::byte_serialize(token.as_bytes()).collect()
+}
+
+/// The server killed while it writes a meeting's marks (全部出勤, the grid's writer) leaves
+/// every mark or none; stopped with SIGTERM while it commits an upload, it finishes the
+/// import, answers, and exits cleanly.
+async fn a_killed_or_stopped_server_finishes_or_leaves_nothing(backend: Backend) {
+    const PEOPLE: i64 = 3_000;
+    let Some(app) = TestApp::spawn(backend, "server_killed").await else {
+        return;
+    };
+    let village = app.village("第0村").await;
+    for v in 1..VILLAGES {
+        app.village(&format!("第{v}村")).await;
+    }
+    app.user("admin", Role::Admin, None).await;
+    many_people(&app.db, village, PEOPLE).await;
+    let session = app
+        .study_session(Some(village), "2021-03-01", "09:00", "会前学法")
+        .await;
+    let selection = pufa::services::sessions::InviteSelection {
+        village_ids: vec![village],
+        category: None,
+        person_ids: vec![],
+        by_group: true,
+        scope: pufa::services::sessions::Scope::This,
+    };
+    pufa::services::sessions::invite(
+        &app.db,
+        &pufa::services::Actor::operator(),
+        session,
+        &selection,
+        true,
+    )
+    .await
+    .expect("invite");
+    let data = tempfile::tempdir().expect("data dir");
+
+    // How long marking everyone takes, then kills within that time.
+    let (server, port) = serve(&app, data.path());
+    let (cookies, token) = log_in(port);
+    let path = format!("/sessions/{session}/all-present");
+    let form = format!("csrf_token={}", encoded(&token));
+    let started = Instant::now();
+    let reply = crate::binary::request(port, "POST", &path, &cookies, Some(&form));
+    let whole = started.elapsed();
+    assert_eq!(reply.status, 303, "{}", reply.text());
+    assert_eq!(marks_of(&app.db, session).await, PEOPLE);
+    drop(server);
+    let mut outcomes = Vec::new();
+    for percent in [30u32, 60, 90, 100, 110] {
+        clear_marks(&app.db).await;
+        let (mut server, port) = serve(&app, data.path());
+        let (cookies, token) = log_in(port);
+        let form = format!("csrf_token={}", encoded(&token));
+        let path = path.clone();
+        let cookies_sent = cookies.clone();
+        let sender = std::thread::spawn(move || {
+            // The connection breaks when the server dies: no reply is expected.
+            std::panic::catch_unwind(|| {
+                crate::binary::request(port, "POST", &path, &cookies_sent, Some(&form))
+            })
+            .is_ok()
+        });
+        std::thread::sleep(whole * percent / 100);
+        kill(&mut server.0);
+        let _ = sender.join();
+        let marks = marks_of(&app.db, session).await;
+        outcomes.push(format!("{percent}%: {marks}"));
+        assert!(
+            marks == 0 || marks == PEOPLE,
+            "killed at {percent}% of {whole:?}: {marks} of {PEOPLE} marks"
+        );
+        assert_eq!(
+            transfer::sqlite_integrity(&app.db).await.expect("check"),
+            "ok"
+        );
+    }
+    crate::helpers::say(&format!(
+        "killed while marking ({whole:.1?} whole): {}",
+        outcomes.join(", ")
+    ));
+
+    // SIGTERM while an upload is being committed: it finishes.
+    clear_marks(&app.db).await;
+    let (server, port) = serve(&app, data.path());
+    let (cookies, token) = log_in(port);
+    let (content_type, body) = multipart(&token, "签到表.xlsx", &big_sheet(), &[("kind", "")]);
+    let content_type = content_type.to_string();
+    let uploaded = crate::binary::request_with_body(
+        port,
+        "POST",
+        "/imports",
+        &cookies,
+        Some((&content_type, &body)),
+    );
+    assert_eq!(uploaded.status, 303, "{}", uploaded.text());
+    let preview = uploaded
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("location"))
+        .map(|(_, v)| v.clone())
+        .expect("the preview's address");
+    let committing = {
+        let (cookies, form) = (cookies.clone(), format!("csrf_token={}", encoded(&token)));
+        let path = format!("{preview}/commit");
+        std::thread::spawn(move || {
+            crate::binary::request(port, "POST", &path, &cookies, Some(&form))
+        })
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    let mut server = server;
+    let term = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let reply = committing.join().expect("the commit's reply");
+    assert_eq!(reply.status, 303, "the commit finished: {}", reply.text());
+    let exited = server.0.wait().expect("exit");
+    assert!(exited.success(), "{exited}");
+    let counts = transfer::row_counts(&app.db).await.expect("counts");
+    assert_eq!(counts["import_batches"], 1);
+    assert_eq!(counts["attendance"], ROWS as i64, "the whole sheet is in");
 }
