@@ -291,12 +291,16 @@ async fn serve(config: &AppConfig) -> Result<(), Failure> {
             tokio::spawn(crate::services::housekeeping::run(background_db, nightly));
         })
     });
-    crate::web::build(figment, db)
+    let closing = db.clone();
+    let served = crate::web::build(figment, db)
         .attach(setup_link)
         .attach(background)
         .launch()
-        .await
-        .map_err(|e| Failure(format!("网页服务启动失败：{e}")))?;
+        .await;
+    // Closing the pool ends every connection: SQLite folds its write-ahead log back into
+    // the database file, so a stopped server leaves one file behind.
+    closing.close().await;
+    served.map_err(|e| Failure(format!("网页服务启动失败：{e}")))?;
     Ok(())
 }
 

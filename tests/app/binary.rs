@@ -273,6 +273,13 @@ fn copied_binary_runs_demo_server_dashboard_and_export_from_an_empty_folder() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success(), "stopped by SIGTERM with {status}");
+    // Its connections closed, SQLite folded the write-ahead log into the database file.
+    let wal = dir.path().join("data/pufa.db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "a stopped server left {} behind",
+        wal.display()
+    );
 
     // The request log: one JSON line per request, with the user once logged in, and no
     // check-in token.
