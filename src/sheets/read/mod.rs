@@ -142,6 +142,17 @@ fn cell_of(data: &Data) -> CellValue {
     }
 }
 
+/// More merged regions than any ledger a clerk keeps.
+const MAX_MERGED_REGIONS: usize = 50_000;
+/// The most cells merged regions may fill in one sheet (after clipping to its cells).
+const MAX_MERGED_CELLS: u64 = 10_000_000;
+
+fn too_many_merges(sheet: &str) -> ReadError {
+    ReadError::Damaged(format!(
+        "工作表“{sheet}”的合并单元格数量或范围不合理（可能已损坏或被篡改），请取消合并后另存再上传"
+    ))
+}
+
 fn grid_of(name: &str, range: &Range<Data>, merged: &[Dimensions]) -> Result<SheetGrid, ReadError> {
     let height = range.height();
     if height > MAX_DATA_ROWS + 20 {
@@ -156,9 +167,26 @@ fn grid_of(name: &str, range: &Range<Data>, merged: &[Dimensions]) -> Result<She
         .map(|r| r.iter().map(cell_of).collect())
         .collect();
     // A merged region's value belongs to every cell of it (calamine gives it to the first).
+    // Regions are clipped to the cells the sheet has (a forged A1:XFD1048576 is not 17
+    // billion steps), and their number and filled area are bounded.
+    if merged.len() > MAX_MERGED_REGIONS {
+        return Err(too_many_merges(name));
+    }
+    let last_row = first_row as u64 + rows.len() as u64;
+    let last_col = first_col as u64 + rows.iter().map(Vec::len).max().unwrap_or(0) as u64;
+    let mut filled: u64 = 0;
     for region in merged {
         let (r0, c0) = region.start;
         let (r1, c1) = region.end;
+        if r0 as u64 >= last_row || c0 as u64 >= last_col || r1 < r0 || c1 < c0 {
+            continue;
+        }
+        let r1 = r1.min((last_row - 1) as u32);
+        let c1 = c1.min((last_col - 1) as u32);
+        filled += (u64::from(r1 - r0) + 1) * (u64::from(c1 - c0) + 1);
+        if filled > MAX_MERGED_CELLS {
+            return Err(too_many_merges(name));
+        }
         let (Some(r0i), Some(c0i)) = (
             (r0 as usize).checked_sub(first_row as usize),
             (c0 as usize).checked_sub(first_col as usize),
@@ -367,6 +395,53 @@ mod tests {
             out.write_all(&content).unwrap();
         }
         out.finish().unwrap().into_inner()
+    }
+
+    /// A two-row sheet whose worksheet part declares these merged regions.
+    fn merged_workbook(regions: &[String]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "姓名").unwrap();
+        sheet.write_string(0, 1, "村(社区)").unwrap();
+        sheet.write_string(1, 0, "张三").unwrap();
+        sheet.write_string(1, 1, "龙凤村").unwrap();
+        let plain = book.save_to_buffer().unwrap();
+        let cells: String = regions
+            .iter()
+            .map(|r| format!("<mergeCell ref=\"{r}\"/>"))
+            .collect();
+        patch_entry(plain, "xl/worksheets/sheet1.xml", |xml| {
+            let merges = format!(
+                "</sheetData><mergeCells count=\"{}\">{cells}</mergeCells>",
+                regions.len()
+            );
+            assert!(xml.contains("</sheetData>"), "{xml}");
+            xml.replacen("</sheetData>", &merges, 1)
+        })
+    }
+
+    #[test]
+    fn a_forged_merged_region_is_clipped_to_the_sheet() {
+        // Without clipping, filling A2:XFD1048576 walks 17 billion cells (minutes).
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let bytes = merged_workbook(&["A2:XFD1048576".to_string()]);
+            let _ = sender.send(read_grids("名单.xlsx", &bytes));
+        });
+        let grids = receiver
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the sheet is read at once")
+            .expect("a readable sheet");
+        assert_eq!(grids[0].rows.len(), 2);
+        assert_eq!(grids[0].cell(1, 1), &CellValue::Text("张三".into()));
+
+        let many: Vec<String> = (1..=MAX_MERGED_REGIONS + 1)
+            .map(|row| format!("A{row}:B{row}"))
+            .collect();
+        assert!(matches!(
+            read_grids("名单.xlsx", &merged_workbook(&many)),
+            Err(ReadError::Damaged(message)) if message.contains("合并单元格")
+        ));
     }
 
     #[test]
