@@ -37,16 +37,12 @@ async fn figures(db: &Db) -> serde_json::Value {
 }
 
 async fn distribution_ids(db: &Db) -> BTreeSet<i64> {
-    let rows: Vec<i64> = match db {
-        Db::Sqlite(pool) => sqlx::query_scalar("SELECT id FROM distributions")
+    let rows: Vec<i64> = crate::helpers::with_pool!(db, |pool| {
+        sqlx::query_scalar("SELECT id FROM distributions")
             .fetch_all(pool)
             .await
-            .expect("ids"),
-        Db::Postgres(pool) => sqlx::query_scalar("SELECT id FROM distributions")
-            .fetch_all(pool)
-            .await
-            .expect("ids"),
-    };
+            .expect("ids")
+    });
     rows.into_iter().collect()
 }
 
@@ -291,24 +287,14 @@ async fn housekeeping_forgets_what_is_no_longer_needed(backend: Backend) {
         .expect("pending");
     let sql_age = "UPDATE pending_imports SET created_at = $1 WHERE id = $2";
     let two_days_ago = now - Duration::days(2);
-    match &app.db {
-        Db::Sqlite(pool) => {
-            sqlx::query(sql_age)
-                .bind(two_days_ago)
-                .bind(old_upload)
-                .execute(pool)
-                .await
-                .expect("age");
-        }
-        Db::Postgres(pool) => {
-            sqlx::query(sql_age)
-                .bind(two_days_ago)
-                .bind(old_upload)
-                .execute(pool)
-                .await
-                .expect("age");
-        }
-    }
+    crate::helpers::with_pool!(&app.db, |pool| {
+        sqlx::query(sql_age)
+            .bind(two_days_ago)
+            .bind(old_upload)
+            .execute(pool)
+            .await
+            .expect("age");
+    });
     pufa::store::rate_limits::record_failure(&app.db, "login:old", now - Duration::days(3))
         .await
         .expect("old counter");

@@ -254,26 +254,15 @@ async fn many_people(db: &Db, village: i64, count: i64) {
          INSERT INTO people (name, village_id, post, notes, active, created_at, updated_at) \
          SELECT '村民' || i, $2, '', '', TRUE, $3, $3 FROM n";
     let now = chrono::Utc::now();
-    match db {
-        Db::Sqlite(pool) => {
-            sqlx::query(SQL)
-                .bind(count)
-                .bind(village)
-                .bind(now)
-                .execute(pool)
-                .await
-                .expect("people");
-        }
-        Db::Postgres(pool) => {
-            sqlx::query(SQL)
-                .bind(count)
-                .bind(village)
-                .bind(now)
-                .execute(pool)
-                .await
-                .expect("people");
-        }
-    }
+    crate::helpers::with_pool!(db, |pool| {
+        sqlx::query(SQL)
+            .bind(count)
+            .bind(village)
+            .bind(now)
+            .execute(pool)
+            .await
+            .expect("people");
+    });
 }
 
 async fn marks_of(db: &Db, session: i64) -> i64 {

@@ -499,3 +499,15 @@ macro_rules! on_both_backends {
     };
 }
 pub(crate) use on_both_backends;
+
+/// Runs `$body` with `$pool` bound to the database's concrete pool; the body is written
+/// once and compiled for each backend.
+macro_rules! with_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            pufa::store::Db::Sqlite($pool) => $body,
+            pufa::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
