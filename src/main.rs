@@ -6,8 +6,22 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[rocket::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    // A parse worker (see sheets::read::worker) reads one upload and exits: no runtime, no
+    // logging set-up, nothing but the reader under its limits.
+    if args.get(1).map(String::as_str) == Some(pufa::sheets::read::worker::WORKER_ARG) {
+        return ExitCode::from(pufa::sheets::read::worker::run_worker(&args[2..]) as u8);
+    }
+    // Every upload this process reads (server and CLI alike) is read by a child of it.
+    match std::env::current_exe() {
+        Ok(exe) => pufa::sheets::read::worker::use_worker(exe),
+        Err(e) => eprintln!("无法确定程序路径，表格将在本进程中读取：{e}"),
+    }
+    rocket::execute(run())
+}
+
+async fn run() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         // PostgreSQL's notices (“relation … already exists, skipping” from each start's
         // migration check) are not for the user.

@@ -11,7 +11,7 @@ use pufa::store::transfer;
 use rocket::http::Status;
 
 use crate::helpers::{on_both_backends, Backend, TestApp};
-use crate::imports::{multipart, xlsx, C};
+use crate::imports::{multipart, upload_through_web, xlsx, C};
 
 on_both_backends!(
     a_killed_import_or_backup_leaves_all_or_nothing,
@@ -196,25 +196,8 @@ async fn twenty_clerks_commit_at_once_while_others_read(backend: Backend) {
                 ]);
             }
             let bytes = xlsx("花名册", &rows, &[]);
-            let (content_type, body) = multipart(
-                &clerk.csrf_token,
-                &format!("{village}花名册.xlsx"),
-                &bytes,
-                &[("kind", "")],
-            );
-            let response = clerk
-                .client
-                .post("/imports")
-                .header(content_type)
-                .body(body)
-                .dispatch()
-                .await;
-            assert_eq!(response.status(), Status::SeeOther, "upload {c}");
-            let location = response
-                .headers()
-                .get_one("Location")
-                .unwrap_or_default()
-                .to_string();
+            let location =
+                upload_through_web(&clerk, &format!("{village}花名册.xlsx"), &bytes).await;
             assert!(location.starts_with("/imports/preview/"), "{c}: {location}");
             let reply = clerk.post(&format!("{location}/commit"), &[]).await;
             let batch = reply.location.unwrap_or_default();

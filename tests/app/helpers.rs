@@ -64,6 +64,8 @@ impl TestApp {
         test_name: &str,
         first_schema_fixture: Option<&str>,
     ) -> Option<TestApp> {
+        // Uploads are read in a child, as the server reads them.
+        pufa::sheets::read::worker::use_worker(env!("CARGO_BIN_EXE_pufa").into());
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, postgres) = match backend {
             Backend::Sqlite => (

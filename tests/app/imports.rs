@@ -847,6 +847,28 @@ pub(crate) fn multipart(
     )
 }
 
+/// Uploads a file through the web form; returns its preview page.
+pub(crate) async fn upload_through_web(
+    app: &crate::helpers::Session,
+    name: &str,
+    bytes: &[u8],
+) -> String {
+    let (content_type, body) = multipart(&app.csrf_token, name, bytes, &[]);
+    let response = app
+        .client
+        .post("/imports")
+        .header(content_type)
+        .body(body)
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    response
+        .headers()
+        .get_one("Location")
+        .expect("preview location")
+        .to_string()
+}
+
 async fn upload_preview_and_commit_through_the_web(backend: Backend) {
     let Some(app) = TestApp::spawn(backend, "web_import").await else {
         return;
@@ -861,17 +883,7 @@ async fn upload_preview_and_commit_through_the_web(backend: Backend) {
         vec![C::T("2021-13-05"), C::T("宪法读本"), C::T("约50")],
     ];
     let bytes = xlsx("三月", &rows, &[]);
-    let (content_type, body) =
-        multipart(&clerk.csrf_token, "三月发放.xlsx", &bytes, &[("kind", "")]);
-    let response = clerk
-        .client
-        .post("/imports")
-        .header(content_type)
-        .body(body)
-        .dispatch()
-        .await;
-    assert_eq!(response.status(), Status::SeeOther);
-    let location = response.headers().get_one("Location").unwrap().to_string();
+    let location = upload_through_web(&clerk, "三月发放.xlsx", &bytes).await;
     assert!(location.starts_with("/imports/preview/"), "{location}");
     let page = clerk.get(&location).await;
     assert_eq!(page.status, Status::Ok);
@@ -937,20 +949,7 @@ async fn upload_preview_and_commit_through_the_web(backend: Backend) {
     clerk.post(&format!("{batch_page}/undo"), &[]).await;
     assert_eq!(all_distributions(&app).await, (0, 0));
     // A broken file gets a message, not a crash.
-    let (content_type, body) = multipart(
-        &clerk.csrf_token,
-        "坏文件.xlsx",
-        &bytes[..bytes.len() / 2],
-        &[],
-    );
-    let response = clerk
-        .client
-        .post("/imports")
-        .header(content_type)
-        .body(body)
-        .dispatch()
-        .await;
-    let location = response.headers().get_one("Location").unwrap().to_string();
+    let location = upload_through_web(&clerk, "坏文件.xlsx", &bytes[..bytes.len() / 2]).await;
     let page = clerk.get(&location).await;
     assert!(page.body.contains("文件不完整或已损坏"), "{}", page.body);
 }

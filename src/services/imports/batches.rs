@@ -8,6 +8,7 @@ use super::{
 };
 use crate::domain::import::ImportKind;
 use crate::services::{Actor, ServiceError, ServiceResult};
+use crate::sheets::read::ReadError;
 use crate::store::imports as store;
 use crate::store::{villages, Db};
 
@@ -68,8 +69,25 @@ pub async fn preview_pending(
     id: i64,
 ) -> ServiceResult<(Pending, Result<Preview, ImportError>)> {
     let pending = pending_upload(db, actor, id).await?;
+    if pending.unreadable {
+        return Ok((pending, Err(ReadError::Unreadable.into())));
+    }
     let preview = preview(db, actor, &upload_of(&pending)).await;
+    mark_if_unreadable(db, id, &preview).await?;
     Ok((pending, preview))
+}
+
+/// A read that failed in its worker is not started again for this upload: a crafted file
+/// that takes its reader down does it once, not at every reload of the preview.
+async fn mark_if_unreadable<T>(
+    db: &Db,
+    id: i64,
+    result: &Result<T, ImportError>,
+) -> ServiceResult<()> {
+    if let Err(ImportError::Read(ReadError::Unreadable)) = result {
+        store::mark_pending_unreadable(db, id).await?;
+    }
+    Ok(())
 }
 
 /// Commits the waiting upload and, once committed, forgets it. Returns the batch id.
@@ -80,7 +98,12 @@ pub async fn commit_pending(
     allow_partial: bool,
 ) -> Result<(i64, Preview), ImportError> {
     let pending = pending_upload(db, actor, id).await?;
-    commit_upload(db, actor, &upload_of(&pending), allow_partial, Some(id)).await
+    if pending.unreadable {
+        return Err(ReadError::Unreadable.into());
+    }
+    let result = commit_upload(db, actor, &upload_of(&pending), allow_partial, Some(id)).await;
+    mark_if_unreadable(db, id, &result).await?;
+    result
 }
 
 /// A batch and whether the actor may undo it (today).

@@ -4,6 +4,7 @@
 pub mod batches;
 mod cells;
 mod plan;
+mod reading;
 
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
@@ -102,13 +103,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// An upload read and checked, not yet planned.
 #[derive(Debug)]
 pub(crate) struct ReadUpload {
-    tables: read::TableSet,
+    tables: std::sync::Arc<read::TableSet>,
     villages: Vec<crate::store::villages::Village>,
     default_village: Option<i64>,
     sha256: String,
 }
 
-/// Checks who may import what, and parses the file (on a blocking thread: CPU work).
+/// Checks who may import what, and reads the file (in a worker process, see `reading`).
 async fn read_upload(
     db: &Db,
     actor: &Actor,
@@ -122,20 +123,21 @@ async fn read_upload(
     }
     let villages = villages::list(db).await?;
     let names: Vec<String> = villages.iter().map(|v| v.name.clone()).collect();
-    let file_name = upload.file_name.to_string();
-    let bytes = upload.bytes.to_vec();
-    let hint = upload.kind;
-    let tables = tokio::task::spawn_blocking(move || {
-        let grids = read::read_grids(&file_name, &bytes)?;
-        read::find_table(grids, hint, &names)
-    })
-    .await
-    .map_err(|e| ServiceError::Refused(format!("读取文件时出错：{e}")))??;
+    let sha256 = sha256_hex(upload.bytes);
+    let tables = reading::read_tables(
+        actor.user_id,
+        upload.file_name,
+        upload.bytes,
+        &sha256,
+        upload.kind,
+        names,
+    )
+    .await?;
     Ok(ReadUpload {
         tables,
         villages,
         default_village: actor.confined_village().or(upload.village_id),
-        sha256: sha256_hex(upload.bytes),
+        sha256,
     })
 }
 

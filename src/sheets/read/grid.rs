@@ -33,7 +33,7 @@ fn date_cell(dt: &calamine::ExcelDateTime) -> CellValue {
         .unwrap_or(CellValue::Number(serial))
 }
 
-fn cell_of(data: &Data) -> CellValue {
+pub(super) fn cell_of(data: &Data) -> CellValue {
     match data {
         Data::Empty => CellValue::Empty,
         Data::String(s) => CellValue::Text(s.clone()),
@@ -56,6 +56,13 @@ fn cell_of(data: &Data) -> CellValue {
 pub(super) const MAX_MERGED_REGIONS: usize = 50_000;
 /// The most cells merged regions may fill in one sheet (after clipping to its cells).
 const MAX_MERGED_CELLS: u64 = 10_000_000;
+/// The most cells one file may hold once laid out as rows (each row as wide as its last
+/// filled cell, an empty row counting as one): 200,000 rows of 20 columns. About 32 bytes
+/// each, so the grids stay under ~130 MB however the cells are scattered over the sheets.
+pub const MAX_FILE_CELLS: u64 = 4_000_000;
+/// Excel's own bounds; a cell address past them is a forged file.
+const EXCEL_ROWS: u32 = 1_048_576;
+const EXCEL_COLS: u32 = 16_384;
 
 fn too_many_merges(sheet: &str) -> ReadError {
     ReadError::Damaged(format!(
@@ -63,26 +70,136 @@ fn too_many_merges(sheet: &str) -> ReadError {
     ))
 }
 
+pub(super) fn too_many_cells(sheet: &str) -> ReadError {
+    ReadError::Damaged(format!(
+        "工作表“{sheet}”的单元格太多或分布范围过大（超过 {MAX_FILE_CELLS} 个单元格），\
+         请删除表格以外的内容（如远处的空格、格式）后另存再上传"
+    ))
+}
+
+/// Lays a sheet's filled cells out as rows as they are read (each row as wide as its last
+/// filled cell), taking each row and cell off the file's cell budget before it is
+/// allocated, so no count or address in the file sizes an allocation.
+pub(super) struct SheetBuilder<'a> {
+    name: String,
+    rows: Vec<Vec<CellValue>>,
+    budget: &'a mut u64,
+    rows_seen: u64,
+    last_row: Option<u32>,
+}
+
+impl<'a> SheetBuilder<'a> {
+    pub(super) fn new(name: &str, budget: &'a mut u64) -> Self {
+        SheetBuilder {
+            name: name.to_string(),
+            rows: Vec::new(),
+            budget,
+            rows_seen: 0,
+            last_row: None,
+        }
+    }
+
+    fn take(&mut self, cells: usize) -> Result<(), ReadError> {
+        let cells = cells as u64;
+        if cells > *self.budget {
+            return Err(too_many_cells(&self.name));
+        }
+        *self.budget -= cells;
+        Ok(())
+    }
+
+    pub(super) fn push(&mut self, row: u32, col: u32, value: CellValue) -> Result<(), ReadError> {
+        if value.is_empty() {
+            return Ok(());
+        }
+        if row >= EXCEL_ROWS || col >= EXCEL_COLS {
+            return Err(ReadError::Damaged(format!(
+                "工作表“{}”中有超出 Excel 范围的单元格地址",
+                self.name
+            )));
+        }
+        if self.last_row != Some(row) {
+            self.last_row = Some(row);
+            self.rows_seen += 1;
+            if self.rows_seen > (MAX_DATA_ROWS + 20) as u64 {
+                return Err(ReadError::TooManyRows {
+                    sheet: self.name.clone(),
+                    rows: self.rows_seen as usize,
+                });
+            }
+        }
+        let (row, col) = (row as usize, col as usize);
+        if row >= self.rows.len() {
+            // An empty row costs one cell of the budget.
+            self.take(row + 1 - self.rows.len())?;
+            self.rows.resize_with(row + 1, Vec::new);
+        }
+        let width = self.rows[row].len();
+        if col >= width {
+            self.take(col + 1 - width)?;
+            self.rows[row].resize(col + 1, CellValue::Empty);
+        }
+        self.rows[row][col] = value;
+        Ok(())
+    }
+
+    /// The rows from the first filled one, merged regions filled in.
+    pub(super) fn into_grid(self, merged: &[Dimensions]) -> Result<SheetGrid, ReadError> {
+        let SheetBuilder {
+            name,
+            mut rows,
+            budget,
+            ..
+        } = self;
+        let first_row = rows.iter().position(|r| !r.is_empty()).unwrap_or(0);
+        rows.drain(..first_row);
+        let first_row = first_row as u32;
+        fill_merged(&name, &mut rows, first_row, 0, merged, budget)?;
+        Ok(SheetGrid {
+            name,
+            first_row,
+            first_col: 0,
+            rows,
+        })
+    }
+}
+
+/// A sheet calamine has already laid out (xls, ods), through the same limits.
 pub(super) fn grid_of(
     name: &str,
     range: &Range<Data>,
     merged: &[Dimensions],
+    budget: &mut u64,
 ) -> Result<SheetGrid, ReadError> {
-    let height = range.height();
-    if height > MAX_DATA_ROWS + 20 {
-        return Err(ReadError::TooManyRows {
-            sheet: name.to_string(),
-            rows: height.saturating_sub(1),
-        });
-    }
+    let mut sheet = SheetBuilder::new(name, budget);
     let (first_row, first_col) = range.start().unwrap_or((0, 0));
-    let mut rows: Vec<Vec<CellValue>> = range
-        .rows()
-        .map(|r| r.iter().map(cell_of).collect())
-        .collect();
-    // A merged region's value belongs to every cell of it (calamine gives it to the first).
-    // Regions are clipped to the cells the sheet has (a forged A1:XFD1048576 is not 17
-    // billion steps), and their number and filled area are bounded.
+    for (row, col, data) in range.used_cells() {
+        let (Some(row), Some(col)) = (
+            u32::try_from(row)
+                .ok()
+                .and_then(|r| r.checked_add(first_row)),
+            u32::try_from(col)
+                .ok()
+                .and_then(|c| c.checked_add(first_col)),
+        ) else {
+            return Err(too_many_cells(name));
+        };
+        sheet.push(row, col, cell_of(data))?;
+    }
+    sheet.into_grid(merged)
+}
+
+/// A merged region's value belongs to every cell of it (the reader gives it to the first).
+/// Regions are clipped to the cells the sheet has (a forged A1:XFD1048576 is not 17 billion
+/// steps), and their number and filled area are bounded, as is the sheet's size after.
+fn fill_merged(
+    name: &str,
+    rows: &mut [Vec<CellValue>],
+    first_row: u32,
+    first_col: u32,
+    merged: &[Dimensions],
+    budget: &mut u64,
+) -> Result<(), ReadError> {
     if merged.len() > MAX_MERGED_REGIONS {
         return Err(too_many_merges(name));
     }
@@ -92,6 +209,9 @@ pub(super) fn grid_of(
     for region in merged {
         let (r0, c0) = region.start;
         let (r1, c1) = region.end;
+        if r0 < first_row || c0 < first_col {
+            continue;
+        }
         if r0 as u64 >= last_row || c0 as u64 >= last_col || r1 < r0 || c1 < c0 {
             continue;
         }
@@ -101,12 +221,7 @@ pub(super) fn grid_of(
         if filled > MAX_MERGED_CELLS {
             return Err(too_many_merges(name));
         }
-        let (Some(r0i), Some(c0i)) = (
-            (r0 as usize).checked_sub(first_row as usize),
-            (c0 as usize).checked_sub(first_col as usize),
-        ) else {
-            continue;
-        };
+        let (r0i, c0i) = ((r0 - first_row) as usize, (c0 - first_col) as usize);
         let value = rows
             .get(r0i)
             .and_then(|r| r.get(c0i))
@@ -115,19 +230,21 @@ pub(super) fn grid_of(
         if value.is_empty() {
             continue;
         }
+        let width = (c1 - first_col + 1) as usize;
         for r in r0..=r1 {
-            for c in c0..=c1 {
-                let (ri, ci) = ((r - first_row) as usize, (c - first_col) as usize);
-                if let Some(cell) = rows.get_mut(ri).and_then(|row| row.get_mut(ci)) {
-                    *cell = value.clone();
+            let row = &mut rows[(r - first_row) as usize];
+            if row.len() < width {
+                let more = (width - row.len()) as u64;
+                if more > *budget {
+                    return Err(too_many_cells(name));
                 }
+                *budget -= more;
+                row.resize(width, CellValue::Empty);
+            }
+            for cell in &mut row[(c0 - first_col) as usize..width] {
+                *cell = value.clone();
             }
         }
     }
-    Ok(SheetGrid {
-        name: name.to_string(),
-        first_row,
-        first_col,
-        rows,
-    })
+    Ok(())
 }

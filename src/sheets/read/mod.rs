@@ -3,6 +3,9 @@
 
 mod grid;
 pub mod header;
+mod ods_check;
+pub mod worker;
+mod xls_check;
 pub mod zip_check;
 
 use calamine::{Reader, Sheets};
@@ -10,7 +13,8 @@ use chrono::NaiveDateTime;
 use std::io::Cursor;
 
 pub use grid::excel_serial_to_datetime;
-use grid::grid_of;
+pub use grid::MAX_FILE_CELLS;
+use grid::{cell_of, grid_of, SheetBuilder};
 pub use header::{find_table, SheetTable, SourceRow, TableSet};
 
 /// Uploads larger than this are refused before they are read.
@@ -20,7 +24,7 @@ pub const MAX_UNPACKED_BYTES: u64 = 200 * 1024 * 1024;
 /// Sheets with more data rows than this are refused.
 pub const MAX_DATA_ROWS: usize = 200_000;
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum ReadError {
     #[error("文件太大（{0:.1} MB），单个文件不能超过 20 MB，请按月或按村拆分后再上传")]
     TooLarge(f64),
@@ -36,6 +40,12 @@ pub enum ReadError {
     NoHeader(String),
     #[error("文件是空的")]
     Empty,
+    /// The reader ran out of its memory or time, or failed, in its worker process.
+    #[error("这个文件无法读取：读取时超出了内存或时间限制，文件可能已损坏或结构异常。请用 Excel 或 WPS 打开，确认内容正常后另存为新的 .xlsx 文件再上传")]
+    Unreadable,
+    /// Too many files are being read at the moment.
+    #[error("{0}")]
+    Busy(String),
 }
 
 /// A cell as pufa sees it (serialised with an import batch's rejected rows).
@@ -72,7 +82,7 @@ impl CellValue {
 }
 
 /// A worksheet as rows of cells; `first_row`/`first_col` are where the range starts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SheetGrid {
     pub name: String,
     pub first_row: u32,
@@ -145,9 +155,18 @@ pub fn read_grids(file_name: &str, bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadE
         Format::Csv => read_csv(file_name, bytes).map(|g| vec![g]),
         Format::Zip => {
             zip_check::check_unpacked_size(bytes, MAX_UNPACKED_BYTES)?;
-            read_workbook(bytes)
+            // calamine lays out every sheet of an .ods when it opens it: the size is
+            // checked first (an xlsx has no content.xml and scans as nothing).
+            let ods = ods_check::scan(bytes);
+            if ods.cells > MAX_FILE_CELLS {
+                return Err(grid::too_many_cells("（全部工作表）"));
+            }
+            read_workbook(bytes, ods.merged)
         }
-        Format::Xls => read_workbook(bytes),
+        Format::Xls => {
+            xls_check::check_xls(bytes)?;
+            read_workbook(bytes, Vec::new())
+        }
     }
 }
 
@@ -155,19 +174,49 @@ fn damaged(e: impl std::fmt::Display) -> ReadError {
     ReadError::Damaged(e.to_string())
 }
 
-fn read_workbook(bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadError> {
+/// `ods_regions`: the merged regions of an .ods file (see `ods_check`).
+fn read_workbook(
+    bytes: &[u8],
+    mut ods_regions: Vec<(String, Vec<calamine::Dimensions>)>,
+) -> Result<Vec<SheetGrid>, ReadError> {
     let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(damaged)?;
     let names = workbook.sheet_names().to_vec();
     let mut grids = Vec::new();
+    let mut budget = MAX_FILE_CELLS;
     for name in names {
-        let range = workbook.worksheet_range(&name).map_err(damaged)?;
-        let merged = match &mut workbook {
-            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-            Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-            // calamine does not report merged regions of .ods and .xlsb files.
-            _ => Vec::new(),
+        let grid = match &mut workbook {
+            // xlsx cells are read as a stream and stop at the limits: calamine's own range
+            // would be laid out from the extreme addresses before pufa sees a cell.
+            Sheets::Xlsx(x) => {
+                let merged = x.merge_cells_by_sheet_name(&name).unwrap_or_default();
+                let mut sheet = SheetBuilder::new(&name, &mut budget);
+                match x.worksheet_cells_reader(&name) {
+                    Ok(mut cells) => {
+                        while let Some(cell) = cells.next_cell().map_err(damaged)? {
+                            let (row, col) = cell.get_position();
+                            sheet.push(row, col, cell_of(&cell.get_value().clone().into()))?;
+                        }
+                    }
+                    // A chart sheet or dialog sheet has no cells.
+                    Err(calamine::XlsxError::NotAWorksheet(_)) => {}
+                    Err(e) => return Err(damaged(e)),
+                }
+                sheet.into_grid(&merged)?
+            }
+            Sheets::Xls(x) => {
+                let merged = x.merge_cells_by_sheet_name(&name).unwrap_or_default();
+                let range = x.worksheet_range(&name).map_err(damaged)?;
+                grid_of(&name, &range, &merged, &mut budget)?
+            }
+            // calamine does not report merged regions of .ods files: they come from the
+            // file's content.xml (none for .xlsb).
+            other => {
+                let range = other.worksheet_range(&name).map_err(damaged)?;
+                let merged = ods_check::of_sheet(&mut ods_regions, &name);
+                grid_of(&name, &range, &merged, &mut budget)?
+            }
         };
-        grids.push(grid_of(&name, &range, &merged)?);
+        grids.push(grid);
     }
     Ok(grids)
 }
@@ -325,6 +374,130 @@ mod tests {
             read_grids("名单.xlsx", &merged_workbook(&many)),
             Err(ReadError::Damaged(message)) if message.contains("合并单元格")
         ));
+    }
+
+    /// Runs `read` on its own thread and gives up after 30 s (a reader that lays a sheet
+    /// out from its extreme addresses takes minutes, or aborts the process).
+    fn within_30_s<T: Send + 'static>(read: impl FnOnce() -> T + Send + 'static) -> T {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(read());
+        });
+        receiver
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("read at once")
+    }
+
+    #[test]
+    fn one_cell_far_away_does_not_lay_out_the_whole_sheet() {
+        // calamine's own range for A1 + XFD1048576 is 17 billion cells.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "姓名").unwrap();
+        sheet.write_string(1_048_575, 16_383, "远处").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let grids = within_30_s(move || read_grids("名单.xlsx", &bytes)).expect("readable");
+        let grid = &grids[0];
+        assert_eq!(grid.rows.len(), 1_048_576);
+        assert_eq!(grid.rows[0], vec![CellValue::Text("姓名".into())]);
+        assert_eq!(grid.rows[1].len(), 0, "empty rows hold no cells");
+        assert_eq!(
+            grid.cell(1_048_575, 16_383),
+            &CellValue::Text("远处".into())
+        );
+    }
+
+    #[test]
+    fn cells_past_the_files_budget_are_refused_before_they_are_laid_out() {
+        // 100,000 rows from column A to BA: 5.3 million cells laid out.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for row in 0..100_000 {
+            sheet.write_number(row, 0, 1.0).unwrap();
+            sheet.write_number(row, 52, 1.0).unwrap();
+        }
+        let bytes = book.save_to_buffer().unwrap();
+        assert!(matches!(
+            read_grids("名单.xlsx", &bytes),
+            Err(ReadError::Damaged(message)) if message.contains("单元格太多")
+        ));
+        // The same cells in half the rows are read.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for row in 0..50_000 {
+            sheet.write_number(row, 0, 1.0).unwrap();
+            sheet.write_number(row, 52, 1.0).unwrap();
+        }
+        let grids = read_grids("名单.xlsx", &book.save_to_buffer().unwrap()).expect("readable");
+        assert_eq!(grids[0].rows.len(), 50_000);
+    }
+
+    /// A one-sheet .ods file whose table body is `rows`.
+    fn ods(rows: &str) -> Vec<u8> {
+        use std::io::Write;
+        let content = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="签到">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        );
+        let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        out.start_file("mimetype", stored).unwrap();
+        out.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+            .unwrap();
+        out.start_file("META-INF/manifest.xml", stored).unwrap();
+        out.write_all(manifest.as_bytes()).unwrap();
+        out.start_file("content.xml", stored).unwrap();
+        out.write_all(content.as_bytes()).unwrap();
+        out.finish().unwrap().into_inner()
+    }
+
+    fn text_cell(text: &str, extra: &str) -> String {
+        format!(
+            r#"<table:table-cell office:value-type="string"{extra}><text:p>{text}</text:p></table:table-cell>"#
+        )
+    }
+
+    #[test]
+    fn ods_merged_regions_are_filled_like_xlsx_ones() {
+        // A title over two columns, and a date merged down over two attendees' rows.
+        let rows = [
+            format!(
+                "<table:table-row>{}<table:covered-table-cell/></table:table-row>",
+                text_cell("学法签到表", r#" table:number-columns-spanned="2""#)
+            ),
+            format!(
+                "<table:table-row>{}{}</table:table-row>",
+                text_cell("日期", ""),
+                text_cell("姓名", "")
+            ),
+            format!(
+                "<table:table-row>{}{}</table:table-row>",
+                text_cell("2021-03-05", r#" table:number-rows-spanned="2""#),
+                text_cell("张三", "")
+            ),
+            format!(
+                "<table:table-row><table:covered-table-cell/>{}</table:table-row>",
+                text_cell("李四", "")
+            ),
+        ]
+        .concat();
+        let grids = read_grids("签到.ods", &ods(&rows)).expect("readable");
+        let grid = &grids[0];
+        let text = |r: usize, c: usize| grid.cell(r, c).display();
+        assert_eq!(
+            (text(0, 0), text(0, 1)),
+            ("学法签到表".into(), "学法签到表".into())
+        );
+        assert_eq!(text(2, 0), "2021-03-05");
+        assert_eq!(
+            text(3, 0),
+            "2021-03-05",
+            "the merged date belongs to 李四 too"
+        );
+        assert_eq!(text(3, 1), "李四");
     }
 
     #[test]

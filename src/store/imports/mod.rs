@@ -255,15 +255,29 @@ pub struct Pending {
     pub kind: Option<String>,
     pub village_id: Option<i64>,
     pub content: Vec<u8>,
+    /// Reading it failed in its worker; it is not read again.
+    pub unreadable: bool,
 }
 
 pub async fn get_pending(db: &Db, id: i64) -> StoreResult<Option<Pending>> {
-    const SQL: &str = "SELECT id, uploaded_by, file_name, kind, village_id, content FROM pending_imports WHERE id = $1";
+    const SQL: &str = "SELECT id, uploaded_by, file_name, kind, village_id, content, unreadable \
+                       FROM pending_imports WHERE id = $1";
     let row = on_pool!(db, |pool| sqlx::query_as::<_, Pending>(SQL)
         .bind(id)
         .fetch_optional(pool)
         .await?);
     Ok(row)
+}
+
+/// Marks a waiting upload as one that cannot be read.
+pub async fn mark_pending_unreadable(db: &Db, id: i64) -> StoreResult<()> {
+    on_pool!(db, |pool| {
+        sqlx::query("UPDATE pending_imports SET unreadable = TRUE WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
 }
 
 pub async fn delete_pending(db: &Db, id: i64) -> StoreResult<()> {

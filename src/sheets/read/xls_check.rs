@@ -1,0 +1,267 @@
+//! Checks of an .xls file before calamine opens it. calamine reads every sheet of an .xls
+//! at open and lays each out from its extreme cell addresses (two cells at A1 and IV65536
+//! are 16 million cells, forged column numbers up to 65535 make it billions), and its
+//! compound-file reader panics on a sector chain that runs past a truncated file. So the
+//! container is read first with the `cfb` crate, which checks every chain, and the
+//! workbook stream's cell records are scanned for the area each sheet would take.
+
+use std::io::{Cursor, Read};
+
+use super::{ReadError, MAX_FILE_CELLS};
+
+fn damaged(detail: impl std::fmt::Display) -> ReadError {
+    ReadError::Damaged(detail.to_string())
+}
+
+/// Row and column of a cell record, and for MULRK its last column.
+fn cell_span(kind: u16, data: &[u8]) -> Option<(u32, u32, u32)> {
+    let u16_at = |i: usize| {
+        data.get(i..i + 2)
+            .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    match kind {
+        // NUMBER, LABEL, RSTRING, BOOLERR, RK, LABELSST, FORMULA (blank cells calamine skips).
+        0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => {
+            let (row, col) = (u16_at(0)?, u16_at(2)?);
+            Some((row, col, col))
+        }
+        // MULRK: first column at 2, last column in the record's last two bytes.
+        0x00BD => {
+            let (row, first) = (u16_at(0)?, u16_at(2)?);
+            let last = u16_at(data.len().checked_sub(2)?)?;
+            Some((row, first, last.max(first)))
+        }
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct Extent {
+    rows: Option<(u32, u32)>,
+    cols: Option<(u32, u32)>,
+}
+
+impl Extent {
+    fn add(&mut self, row: u32, first: u32, last: u32) {
+        let widen = |range: &mut Option<(u32, u32)>, lo: u32, hi: u32| {
+            *range = Some(match *range {
+                Some((a, b)) => (a.min(lo), b.max(hi)),
+                None => (lo, hi),
+            });
+        };
+        widen(&mut self.rows, row, row);
+        widen(&mut self.cols, first, last);
+    }
+
+    fn area(&self) -> u64 {
+        match (self.rows, self.cols) {
+            (Some((r0, r1)), Some((c0, c1))) => {
+                (u64::from(r1 - r0) + 1).saturating_mul(u64::from(c1 - c0) + 1)
+            }
+            _ => 0,
+        }
+    }
+}
+
+/// The records of a stream: (type, data); a record cut off by the stream's end is the last.
+fn records(stream: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        let header = stream.get(at..at + 4)?;
+        let kind = u16::from_le_bytes([header[0], header[1]]);
+        let len = usize::from(u16::from_le_bytes([header[2], header[3]]));
+        let data = stream.get(at + 4..(at + 4 + len).min(stream.len()))?;
+        at += 4 + len;
+        Some((kind, data))
+    })
+}
+
+/// Whether a record is too short for the fixed places calamine reads in it without a
+/// length check (it would panic; the worker would catch it, but a damaged file deserves
+/// the damaged-file message).
+fn too_short(kind: u16, data: &[u8]) -> bool {
+    let u16_at = |i: usize| {
+        data.get(i..i + 2)
+            .map_or(0, |b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    match kind {
+        // BOF, FilePass, CodePage, DateMode, ExternSheet: a u16 first.
+        0x0809 | 0x002F | 0x0042 | 0x0022 | 0x0017 => data.len() < 2,
+        // BoundSheet8: position, state, type, then the name.
+        0x0085 => data.len() < 8,
+        // Lbl: the name's length at 3, the formula's at 4, the name from 14.
+        0x0018 => data.len() < 15 || data.len() - 14 < u16_at(4) + data[3] as usize,
+        // MergeCells: a count, then 8 bytes per region.
+        0x00E5 => data.len() < 2 || data.len() < 2 + 8 * u16_at(0),
+        _ => false,
+    }
+}
+
+/// Where each sheet's records start (BOUNDSHEET records of the workbook globals, which end
+/// at the first EOF).
+fn sheet_positions(workbook: &[u8]) -> Vec<usize> {
+    records(workbook)
+        .take_while(|(kind, _)| *kind != 0x000A)
+        .filter(|(kind, data)| *kind == 0x0085 && data.len() >= 4)
+        .map(|(_, data)| u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize)
+        .collect()
+}
+
+/// The cells a DIMENSIONS record declares (calamine reserves room for them all).
+fn declared_area(data: &[u8]) -> u64 {
+    let u16_at = |i: usize| u64::from(u16::from_le_bytes([data[i], data[i + 1]]));
+    let u32_at = |i: usize| {
+        u64::from(u32::from_le_bytes([
+            data[i],
+            data[i + 1],
+            data[i + 2],
+            data[i + 3],
+        ]))
+    };
+    let (first_row, last_row, mut first_col, last_col) = match data.len() {
+        10 => (u16_at(0), u16_at(2), u16_at(4), u16_at(6)),
+        14 | 16 => (u32_at(0), u32_at(4), u16_at(8), u16_at(10)),
+        _ => return 0,
+    };
+    if first_col > 0xFF || last_col < first_col {
+        first_col = 0;
+    }
+    if last_row == 0 || last_col == 0 {
+        return 0;
+    }
+    // calamine computes (last - first) in u32 arithmetic: a first past the last wraps round
+    // to some four billion rows.
+    let rows = (last_row.wrapping_sub(1).wrapping_sub(first_row) & 0xFFFF_FFFF) + 1;
+    let cols = (last_col.wrapping_sub(1).wrapping_sub(first_col) & 0xFFFF_FFFF) + 1;
+    rows.saturating_mul(cols)
+}
+
+/// The cells a sheet starting here would take: the larger of the area its DIMENSIONS
+/// records declare and the area its own cell records (not those of embedded charts) span,
+/// up to its EOF.
+fn sheet_area(sheet: &[u8]) -> u64 {
+    let mut extent = Extent::default();
+    let mut declared: u64 = 0;
+    let mut depth = 0u32;
+    for (kind, data) in records(sheet) {
+        match kind {
+            0x0200 if depth <= 1 => declared = declared.saturating_add(declared_area(data)),
+            0x0809 => depth += 1,
+            0x000A => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    break;
+                }
+            }
+            _ if depth <= 1 => {
+                if let Some((row, first, last)) = cell_span(kind, data) {
+                    extent.add(row, first, last);
+                }
+            }
+            _ => {}
+        }
+    }
+    extent.area().max(declared)
+}
+
+/// Refuses an .xls whose container is broken or whose sheets would be laid out past the
+/// file's cell budget.
+pub fn check_xls(bytes: &[u8]) -> Result<(), ReadError> {
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(damaged)?;
+    // A compound file stores its streams uncompressed: one declared longer than the file
+    // is forged, and calamine would reserve its declared length.
+    if file
+        .walk()
+        .any(|entry| entry.is_stream() && entry.len() > bytes.len() as u64)
+    {
+        return Err(damaged("数据流长度与文件不符"));
+    }
+    let stream = ["/Workbook", "/Book"]
+        .into_iter()
+        .find(|name| file.is_stream(name))
+        .ok_or_else(|| damaged("没有工作簿数据"))?;
+    let mut workbook = Vec::new();
+    file.open_stream(stream)
+        .map_err(damaged)?
+        // The stream is within the 20 MB upload; a chain claiming more is cut off here.
+        .take(super::MAX_UPLOAD_BYTES as u64 * 2)
+        .read_to_end(&mut workbook)
+        .map_err(damaged)?;
+    if records(&workbook).any(|(kind, data)| too_short(kind, data)) {
+        return Err(damaged("记录长度不足"));
+    }
+    // The sheets are where the globals' BOUNDSHEET records say, as calamine reads them.
+    let mut laid_out: u64 = 0;
+    for position in sheet_positions(&workbook) {
+        if position >= workbook.len() {
+            return Err(damaged("工作表位置超出文件范围"));
+        }
+        if records(&workbook[position..]).any(|(kind, data)| too_short(kind, data)) {
+            return Err(damaged("记录长度不足"));
+        }
+        laid_out = laid_out.saturating_add(sheet_area(&workbook[position..]));
+        if laid_out > MAX_FILE_CELLS {
+            return Err(ReadError::Damaged(format!(
+                "表格的单元格太多或分布范围过大（超过 {MAX_FILE_CELLS} 个单元格），\
+                 请删除表格以外的内容后另存为 .xlsx 再上传"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Vec<u8> {
+        include_bytes!("../../../tests/fixtures/attendance.xls").to_vec()
+    }
+
+    /// The fixture with the first LABELSST record's row and column set to `to`.
+    fn moved_cell(to: [u8; 4]) -> Vec<u8> {
+        let mut bytes = fixture();
+        let at = bytes
+            .windows(4)
+            .position(|w| w == [0xFD, 0x00, 0x0A, 0x00])
+            .expect("a LABELSST record");
+        bytes[at + 4..at + 8].copy_from_slice(&to);
+        bytes
+    }
+
+    #[test]
+    fn the_fixture_passes() {
+        check_xls(&fixture()).expect("a plain .xls");
+    }
+
+    #[test]
+    fn a_cell_at_row_and_column_65535_is_refused_before_calamine_lays_it_out() {
+        // calamine would ask for 4 billion cells (137 GB) and abort the process.
+        let refused = check_xls(&moved_cell([0xFF; 4]));
+        assert!(
+            matches!(&refused, Err(ReadError::Damaged(m)) if m.contains("单元格太多")),
+            "{refused:?}"
+        );
+        // Row 1000, column 3: a sheet calamine lays out in a few thousand cells.
+        check_xls(&moved_cell([0xE8, 0x03, 0x03, 0x00])).expect("an ordinary address");
+    }
+
+    #[test]
+    fn a_truncated_container_is_damaged_not_a_panic() {
+        let bytes = fixture();
+        for cut in [600, 1500, bytes.len() - 700, bytes.len() - 1] {
+            let result = std::panic::catch_unwind(|| check_xls(&bytes[..cut]));
+            let checked = result.expect("no panic");
+            if let Ok(()) = checked {
+                // A container whose cut-off part holds nothing calamine reads is fine
+                // too; calamine must then read it without panicking.
+                let read =
+                    std::panic::catch_unwind(|| super::super::read_grids("x.xls", &bytes[..cut]));
+                assert!(
+                    read.is_ok(),
+                    "calamine panicked on a file the check let through"
+                );
+            }
+        }
+    }
+}
