@@ -19,7 +19,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pufa::sheets::read::{read_grids, worker::Limits};
+use pufa::sheets::read::read_grids;
+use pufa::sheets::read::worker::{self, Limits};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -213,6 +214,8 @@ fn main() {
                 &next.to_string(),
                 &options.iterations.to_string(),
             ])
+            // The worker's allocator settings, so that its memory limit means the same.
+            .env(worker::ARENA_VARIABLE, worker::ARENA_RESERVE)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -202,8 +202,15 @@ pub async fn insert_imported(
     if marks.is_empty() {
         return Ok(());
     }
+    // SQLite is given anonymous `?` parameters: for numbered ones sqlx looks each
+    // parameter's name up, and SQLite finds a name by walking its list of them, which made
+    // binding a 3,500-parameter statement quadratic (35 % of a 100,000-row import, perf).
+    let sqlite = matches!(tx, Tx::Sqlite(_));
     let values: Vec<String> = (0..marks.len())
         .map(|i| {
+            if sqlite {
+                return "(?, ?, ?, ?, 'import', ?, ?, ?)".to_string();
+            }
             let p = i * 7;
             format!(
                 "(${}, ${}, ${}, ${}, 'import', ${}, ${}, ${})",

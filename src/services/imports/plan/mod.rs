@@ -162,6 +162,9 @@ struct Common<'a> {
     db: &'a Db,
     actor: &'a Actor,
     villages: Vec<Village>,
+    /// Index into `villages` by name, as written and in half-width forms (the first village
+    /// wins): a row's village is looked up, not searched for among hundreds.
+    village_index: HashMap<String, usize>,
     default_village: Option<i64>,
     upload_year: i32,
     /// The day of the upload: the 认定日期 of a 法律明白人 whose row has none.
@@ -241,9 +244,9 @@ impl Common<'_> {
     /// A village by its name, full-width or not, or by the only name it starts.
     fn village_named(&self, text: &str) -> Option<&Village> {
         let half = to_half_width(text);
-        self.villages
-            .iter()
-            .find(|v| v.name == half || to_half_width(&v.name) == half)
+        self.village_index
+            .get(&half)
+            .map(|&i| &self.villages[i])
             .or_else(|| {
                 let candidates: Vec<&Village> = self
                     .villages
@@ -365,11 +368,19 @@ impl<'a> Planner<'a> {
             ImportKind::SelfStudy => KindPlanner::SelfStudy(self_study::SelfStudy::load(db).await?),
         };
         let today = chrono::Local::now().date_naive();
+        let mut village_index = HashMap::new();
+        for (i, village) in villages.iter().enumerate() {
+            village_index.entry(village.name.clone()).or_insert(i);
+            village_index
+                .entry(to_half_width(&village.name))
+                .or_insert(i);
+        }
         Ok(Planner {
             common: Common {
                 db,
                 actor,
                 villages,
+                village_index,
                 default_village,
                 upload_year: today.year(),
                 upload_day: today,
