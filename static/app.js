@@ -59,7 +59,15 @@
         if (e.lengthComputable) { bar.value = Math.round(e.loaded * 100 / e.total); status.textContent = '正在上传 ' + bar.value + '%'; }
       };
       request.upload.onload = function () { status.textContent = '上传完成，正在读取和检查表格，请稍候……'; bar.removeAttribute('value'); };
-      request.onload = function () { window.location = request.responseURL || '/imports'; };
+      // The answer is the page the upload ended on (the preview, or the form with its
+      // message): shown as it came, since loading it again would lose its one-time message.
+      request.onload = function () {
+        var url = request.responseURL || '/imports';
+        document.open();
+        document.write(request.responseText);
+        document.close();
+        history.replaceState(null, '', url);
+      };
       request.onerror = function () { status.textContent = '上传失败，请检查网络后重试。'; form.querySelector('button[type=submit]').disabled = false; };
       request.send(new FormData(form));
     });

@@ -386,6 +386,17 @@ async fn upload_a_ledger(b: &Client, base: &str) -> Step {
         "龙凤村2021年普法资料发放登记表\n发放日期,村(社区),资料名称,数量\n2021-03-05,龙凤村,民法典宣传手册,200份\n2021-13-05,龙凤村,宪法读本,50\n合计,,,250\n",
     )
     .expect("write the ledger");
+    // An empty file is refused with a message that the page shows (the upload script once
+    // loaded the form again and lost it).
+    let empty = dir.path().join("空文件.csv");
+    std::fs::write(&empty, "").expect("write the empty file");
+    b.goto(&format!("{base}/imports")).await?;
+    b.find(Locator::Css("input[type=file]"))
+        .await?
+        .send_keys(&empty.display().to_string())
+        .await?;
+    click(b, "#upload-form button.primary").await?;
+    wait_for_text(b, "p.flash-error", "请选择要上传的文件").await?;
     b.goto(&format!("{base}/imports")).await?;
     b.find(Locator::Css("input[type=file]"))
         .await?
@@ -393,6 +404,8 @@ async fn upload_a_ledger(b: &Client, base: &str) -> Step {
         .await?;
     click(b, "#upload-form button.primary").await?;
     wait_for(b, ".figures").await?;
+    // The preview says the upload arrived (its one-time message survives the script too).
+    wait_for_text(b, "p.flash-success", "文件已上传").await?;
     keep_screenshot(b, "import_preview").await?;
     let page = b.source().await?;
     assert!(
