@@ -115,18 +115,9 @@ fn child(seed: u64, from: u64, to: u64) -> i32 {
         // SAFETY: this process has one thread; the forked one only reads and exits.
         match unsafe { libc::fork() } {
             0 => {
-                let limit = libc::rlimit {
-                    rlim_cur: limits.memory_bytes as libc::rlim_t,
-                    rlim_max: limits.memory_bytes as libc::rlim_t,
-                };
-                let cpu = libc::rlimit {
-                    rlim_cur: limits.cpu_seconds as libc::rlim_t,
-                    rlim_max: limits.cpu_seconds as libc::rlim_t,
-                };
-                // SAFETY: setrlimit only reads the structs and changes only this process.
-                unsafe {
-                    libc::setrlimit(libc::RLIMIT_AS, &limit);
-                    libc::setrlimit(libc::RLIMIT_CPU, &cpu);
+                if !worker::limit_self(limits.memory_bytes, limits.cpu_seconds) {
+                    // SAFETY: ends the forked process without running the parent's exit code.
+                    unsafe { libc::_exit(3) }
                 }
                 // The process's peak is measured from here: what the fork inherited (the
                 // corpus, the mutation's buffers) is the baseline, not the reader's.

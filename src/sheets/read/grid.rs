@@ -72,9 +72,18 @@ fn too_many_merges(sheet: &str) -> ReadError {
 
 pub(super) fn too_many_cells(sheet: &str) -> ReadError {
     ReadError::Damaged(format!(
-        "工作表“{sheet}”的单元格太多或分布范围过大（超过 {MAX_FILE_CELLS} 个单元格），\
+        "工作表“{sheet}”的单元格太多或分布范围过大（全部工作表合计不能超过 400 万个单元格），\
          请删除表格以外的内容（如远处的空格、格式）后另存再上传"
     ))
+}
+
+/// The same refusal when the whole file is counted before its sheets are read.
+pub(super) fn too_many_cells_in_file() -> ReadError {
+    ReadError::Damaged(
+        "表格的单元格太多或分布范围过大（全部工作表合计不能超过 400 万个单元格），\
+         请删除表格以外的内容（如远处的空格、格式）后另存再上传"
+            .into(),
+    )
 }
 
 /// Lays a sheet's filled cells out as rows as they are read (each row as wide as its last

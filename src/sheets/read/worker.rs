@@ -151,8 +151,9 @@ pub async fn read_isolated(
     }
 }
 
-/// Caps this process's address space and CPU time (the kernel enforces both).
-fn limit_self(memory_bytes: u64, cpu_seconds: u64) -> bool {
+/// Caps this process's address space and CPU time (the kernel enforces both), as a worker
+/// does before it reads; false when the kernel refuses.
+pub fn limit_self(memory_bytes: u64, cpu_seconds: u64) -> bool {
     let limit = |value: u64| libc::rlimit {
         rlim_cur: value as libc::rlim_t,
         rlim_max: value as libc::rlim_t,

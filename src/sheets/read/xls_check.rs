@@ -201,10 +201,7 @@ pub fn check_xls(bytes: &[u8]) -> Result<(), ReadError> {
         }
         laid_out = laid_out.saturating_add(sheet_area(&workbook[position..]));
         if laid_out > MAX_FILE_CELLS {
-            return Err(ReadError::Damaged(format!(
-                "表格的单元格太多或分布范围过大（超过 {MAX_FILE_CELLS} 个单元格），\
-                 请删除表格以外的内容后另存为 .xlsx 再上传"
-            )));
+            return Err(super::grid::too_many_cells_in_file());
         }
     }
     Ok(())
