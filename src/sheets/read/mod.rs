@@ -164,8 +164,8 @@ pub fn read_grids(file_name: &str, bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadE
             read_workbook(bytes, ods.merged)
         }
         Format::Xls => {
-            xls_check::check_xls(bytes)?;
-            read_workbook(bytes, Vec::new())
+            let copy = xls_check::check_xls(bytes)?;
+            read_workbook(copy.as_deref().unwrap_or(bytes), Vec::new())
         }
     }
 }

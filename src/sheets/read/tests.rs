@@ -352,3 +352,43 @@ fn unknown_types_and_empty_files_are_refused() {
         Err(ReadError::TooLarge(_))
     ));
 }
+
+#[test]
+fn xml_nested_past_any_real_workbook_is_refused_before_calamine_reads_it() {
+    // calamine's XML reader keeps every open element: nested tens of millions deep, the
+    // few bytes per level (which compress to nothing) grow it past the worker's 1 GiB.
+    let plain = dated_workbook(&[45000.0], false);
+    let nested = patch_entry(plain.clone(), "xl/worksheets/sheet1.xml", |xml| {
+        let depth = 100_000;
+        let deep = format!("{}{}", "<x>".repeat(depth), "</x>".repeat(depth));
+        xml.replacen("<sheetData>", &format!("<sheetData>{deep}"), 1)
+    });
+    let refused = read_grids("深.xlsx", &nested);
+    assert!(
+        matches!(&refused, Err(ReadError::Damaged(m)) if m.contains("嵌套超过 256 层")),
+        "{refused:?}"
+    );
+    // Nested a little, as real parts are, it reads.
+    let shallow = patch_entry(plain, "xl/worksheets/sheet1.xml", |xml| {
+        xml.replacen("<sheetData>", "<sheetData><x><y><z/></y></x>", 1)
+    });
+    read_grids("浅.xlsx", &shallow).expect("a shallow part reads");
+}
+
+#[test]
+fn a_relationships_part_the_size_of_a_sheet_is_refused() {
+    // calamine parses it whole before the first cell (190 MB took 3 s in the fuzzer).
+    let plain = dated_workbook(&[45000.0], false);
+    let padded = patch_entry(plain, "xl/_rels/workbook.xml.rels", |xml| {
+        xml.replacen(
+            "<Relationships",
+            &format!("{}<Relationships", " ".repeat(17 << 20)),
+            1,
+        )
+    });
+    let refused = read_grids("大.xlsx", &padded);
+    assert!(
+        matches!(&refused, Err(ReadError::Damaged(m)) if m.contains("workbook.xml.rels")),
+        "{refused:?}"
+    );
+}

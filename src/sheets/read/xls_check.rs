@@ -4,8 +4,14 @@
 //! compound-file reader panics on a sector chain that runs past a truncated file. So the
 //! container is read first with the `cfb` crate, which checks every chain, and the
 //! workbook stream's cell records are scanned for the area each sheet would take.
+//!
+//! calamine also reads the shared strings and parses every formula and defined name with
+//! fixed-offset reads that panic past a record's end. The shared strings are walked here
+//! as calamine walks them; formulas and defined names, which pufa never uses (it reads the
+//! values Excel stored beside them), are emptied in a copy of the file before calamine sees
+//! it, so their tokens are never parsed.
 
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
 use super::{ReadError, MAX_FILE_CELLS};
 
@@ -65,6 +71,11 @@ impl Extent {
 
 /// The records of a stream: (type, data); a record cut off by the stream's end is the last.
 fn records(stream: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    records_at(stream).map(|(_, kind, data)| (kind, data))
+}
+
+/// The records of a stream with where each one's data starts.
+fn records_at(stream: &[u8]) -> impl Iterator<Item = (usize, u16, &[u8])> {
     let mut at = 0usize;
     std::iter::from_fn(move || {
         let header = stream.get(at..at + 4)?;
@@ -72,8 +83,104 @@ fn records(stream: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
         let len = usize::from(u16::from_le_bytes([header[2], header[3]]));
         let data = stream.get(at + 4..(at + 4 + len).min(stream.len()))?;
         at += 4 + len;
-        Some((kind, data))
+        Some((at - len, kind, data))
     })
+}
+
+/// The CONTINUE records that follow the record ending at `end`, as calamine joins them.
+fn continues(stream: &[u8], end: usize) -> Vec<&[u8]> {
+    records(stream.get(end..).unwrap_or_default())
+        .take_while(|(kind, data)| *kind == 0x003C && !data.is_empty())
+        .map(|(_, data)| data)
+        .collect()
+}
+
+/// A record's data and its CONTINUE records, read as calamine reads an SST.
+struct Joined<'a> {
+    data: &'a [u8],
+    rest: std::vec::IntoIter<&'a [u8]>,
+}
+
+impl<'a> Joined<'a> {
+    fn next_part(&mut self) -> bool {
+        match self.rest.next() {
+            Some(part) => {
+                self.data = part;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes `n` bytes of the current part, or says it holds fewer.
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (taken, rest) = self.data.split_at_checked(n)?;
+        self.data = rest;
+        Some(taken)
+    }
+
+    fn skip(&mut self, mut n: usize) -> bool {
+        while n > 0 {
+            if self.data.is_empty() && !self.next_part() {
+                return false;
+            }
+            let step = n.min(self.data.len());
+            self.data = &self.data[step..];
+            n -= step;
+        }
+        true
+    }
+}
+
+/// Whether calamine can read every string of a shared-strings (SST) record and its
+/// CONTINUE records without reading past a part (MS-XLS XLUnicodeRichExtendedString).
+fn shared_strings_are_sound(data: &[u8], parts: Vec<&[u8]>) -> bool {
+    let Some(strings) = data.get(8..) else {
+        return false;
+    };
+    let mut r = Joined {
+        data: strings,
+        rest: parts.into_iter(),
+    };
+    while !r.data.is_empty() || r.next_part() {
+        if r.data.is_empty() {
+            continue;
+        }
+        let Some(head) = r.take(3) else {
+            return false;
+        };
+        let mut chars = usize::from(u16::from_le_bytes([head[0], head[1]]));
+        let flags = head[2];
+        let mut runs = 0usize;
+        let mut extra = 0usize;
+        if flags & 0x8 != 0 {
+            let Some(b) = r.take(2) else { return false };
+            runs = usize::from(u16::from_le_bytes([b[0], b[1]]));
+        }
+        if flags & 0x4 != 0 {
+            let Some(b) = r.take(4) else { return false };
+            extra = i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        }
+        let mut wide = flags & 0x1 != 0;
+        while chars > 0 {
+            let width = if wide { 2 } else { 1 };
+            let here = chars.min(r.data.len() / width);
+            r.data = &r.data[here * width..];
+            chars -= here;
+            if chars > 0 {
+                // calamine reads the next part's first byte (its width flag) unchecked.
+                if !r.next_part() || r.data.is_empty() {
+                    return false;
+                }
+                wide = r.data[0] & 0x1 != 0;
+                r.data = &r.data[1..];
+            }
+        }
+        if !r.skip(runs * 4) || !r.skip(extra) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Whether a record is too short for the fixed places calamine reads in it without a
@@ -93,6 +200,8 @@ fn too_short(kind: u16, data: &[u8]) -> bool {
         0x0018 => data.len() < 15 || data.len() - 14 < u16_at(4) + data[3] as usize,
         // MergeCells: a count, then 8 bytes per region.
         0x00E5 => data.len() < 2 || data.len() < 2 + 8 * u16_at(0),
+        // Formula: the value at 6..14, the formula's length at 20.
+        0x0006 => data.len() < 22,
         _ => false,
     }
 }
@@ -164,9 +273,43 @@ fn sheet_area(sheet: &[u8]) -> u64 {
     extent.area().max(declared)
 }
 
+/// Where the formula length of each FORMULA (at 20) and defined name (at 4) sits in the
+/// stream, for those that are not empty, walking the records from `start`.
+fn formula_lengths(workbook: &[u8], start: usize, into: &mut Vec<usize>) {
+    for (at, kind, data) in records_at(&workbook[start..]) {
+        let place = match kind {
+            0x0006 => 20,
+            0x0018 => 4,
+            _ => continue,
+        };
+        if data.get(place..place + 2).is_some_and(|b| b != [0, 0]) {
+            into.push(start + at + place);
+        }
+    }
+}
+
+/// A copy of the file with `value` written at each place `at` of the stream (formula
+/// lengths: 0 empties the formulas, see the module's note).
+fn with_u16_at(bytes: &[u8], stream: &str, at: &[usize], value: u16) -> Result<Vec<u8>, ReadError> {
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes.to_vec())).map_err(damaged)?;
+    {
+        let mut workbook = file.open_stream(stream).map_err(damaged)?;
+        for &place in at {
+            workbook
+                .seek(SeekFrom::Start(place as u64))
+                .and_then(|_| workbook.write_all(&value.to_le_bytes()))
+                .map_err(damaged)?;
+        }
+        workbook.flush().map_err(damaged)?;
+    }
+    file.flush().map_err(damaged)?;
+    Ok(file.into_inner().into_inner())
+}
+
 /// Refuses an .xls whose container is broken or whose sheets would be laid out past the
-/// file's cell budget.
-pub fn check_xls(bytes: &[u8]) -> Result<(), ReadError> {
+/// file's cell budget. Returns the file calamine should read: a copy without formulas when
+/// the file has any.
+pub fn check_xls(bytes: &[u8]) -> Result<Option<Vec<u8>>, ReadError> {
     let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(damaged)?;
     // A compound file stores its streams uncompressed: one declared longer than the file
     // is forged, and calamine would reserve its declared length.
@@ -190,6 +333,17 @@ pub fn check_xls(bytes: &[u8]) -> Result<(), ReadError> {
     if records(&workbook).any(|(kind, data)| too_short(kind, data)) {
         return Err(damaged("记录长度不足"));
     }
+    // The globals end at their EOF; calamine reads the shared strings there.
+    let shared_strings = records_at(&workbook)
+        .take_while(|(_, kind, _)| *kind != 0x000A)
+        .filter(|(_, kind, _)| *kind == 0x00FC);
+    for (at, _, data) in shared_strings {
+        if !shared_strings_are_sound(data, continues(&workbook, at + data.len())) {
+            return Err(damaged("共享文字记录有误"));
+        }
+    }
+    let mut formulas = Vec::new();
+    formula_lengths(&workbook, 0, &mut formulas);
     // The sheets are where the globals' BOUNDSHEET records say, as calamine reads them.
     let mut laid_out: u64 = 0;
     for position in sheet_positions(&workbook) {
@@ -203,8 +357,15 @@ pub fn check_xls(bytes: &[u8]) -> Result<(), ReadError> {
         if laid_out > MAX_FILE_CELLS {
             return Err(super::grid::too_many_cells_in_file());
         }
+        // A forged position can start mid-record, where calamine finds other records.
+        formula_lengths(&workbook, position, &mut formulas);
     }
-    Ok(())
+    if formulas.is_empty() {
+        return Ok(None);
+    }
+    formulas.sort_unstable();
+    formulas.dedup();
+    with_u16_at(bytes, stream, &formulas, 0).map(Some)
 }
 
 #[cfg(test)]
@@ -231,6 +392,77 @@ mod tests {
         check_xls(&fixture()).expect("a plain .xls");
     }
 
+    /// An SST record (declared counts, then the strings) followed by CONTINUE records.
+    fn sst(strings: &[u8], continued: &[&[u8]]) -> (Vec<u8>, Vec<Vec<u8>>) {
+        let mut data = vec![0u8; 8];
+        data.extend_from_slice(strings);
+        (data, continued.iter().map(|c| c.to_vec()).collect())
+    }
+
+    fn sound(record: &(Vec<u8>, Vec<Vec<u8>>)) -> bool {
+        shared_strings_are_sound(&record.0, record.1.iter().map(Vec::as_slice).collect())
+    }
+
+    #[test]
+    fn shared_strings_are_walked_across_continue_records() {
+        // "abc" narrow, then "中" wide split over a CONTINUE whose flag byte says wide.
+        assert!(sound(&sst(
+            b"\x03\x00\x00abc\x02\x00\x01\x2d\x4e",
+            &[b"\x01\x87\x65"]
+        )));
+        // A rich string: two formatting runs (8 bytes) after its text.
+        assert!(sound(&sst(b"\x01\x00\x08\x02\x00x12345678", &[])));
+        // The run count cut off after the header (calamine's unchecked read_u16).
+        assert!(!sound(&sst(b"\x01\x00\x08", &[])));
+        // The phonetic size cut off (unchecked read_i32).
+        assert!(!sound(&sst(b"\x01\x00\x04\x00\x00", &[])));
+        // Text continued into an empty CONTINUE or none at all.
+        assert!(!sound(&sst(b"\x05\x00\x00ab", &[])));
+        assert!(!sound(&sst(b"\x05\x00\x00ab", &[b""])));
+        // Runs that claim more than there is.
+        assert!(!sound(&sst(b"\x01\x00\x08\xff\x00x", &[])));
+    }
+
+    #[test]
+    fn formulas_are_emptied_and_their_values_kept() {
+        // Saved by LibreOffice from a workbook with number, text and cross-sheet formulas
+        // and a defined name.
+        let bytes = include_bytes!("../../../tests/fixtures/formulas.xls");
+        let copy = check_xls(bytes)
+            .expect("a sound file")
+            .expect("a copy without formulas");
+        assert_ne!(&copy[..], &bytes[..]);
+        let original = super::super::read_workbook(bytes, Vec::new()).expect("original");
+        let emptied = super::super::read_workbook(&copy, Vec::new()).expect("copy");
+        assert_eq!(format!("{original:?}"), format!("{emptied:?}"));
+        let shown = format!("{emptied:?}");
+        for value in ["龙凤村村委会", "达标", "镇机关", "3.0", "0.17"] {
+            assert!(shown.contains(value), "{value} missing from {shown}");
+        }
+        // Nothing is left to empty in the copy.
+        assert_eq!(check_xls(&copy).expect("the copy passes"), None);
+    }
+
+    #[test]
+    fn a_formula_whose_tokens_run_past_its_record_is_never_parsed() {
+        let bytes = include_bytes!("../../../tests/fixtures/formulas.xls");
+        let mut workbook = Vec::new();
+        cfb::CompoundFile::open(Cursor::new(&bytes[..]))
+            .and_then(|mut file| file.open_stream("/Workbook")?.read_to_end(&mut workbook))
+            .expect("the workbook stream");
+        let mut formulas = Vec::new();
+        formula_lengths(&workbook, 0, &mut formulas);
+        // Cell formulas, not defined names (a name longer than its record is refused).
+        formulas.retain(|&at| workbook[at - 24..at - 22] == [0x06, 0x00]);
+        assert!(!formulas.is_empty());
+        // Every formula claims 200 bytes of tokens, past its record.
+        let forged = with_u16_at(bytes, "/Workbook", &formulas, 200).expect("forged");
+        let unchecked = std::panic::catch_unwind(|| super::super::read_workbook(&forged, vec![]));
+        assert!(unchecked.is_err(), "calamine read the forged formulas");
+        let grids = super::super::read_grids("签到.xls", &forged).expect("read without them");
+        assert!(format!("{grids:?}").contains("龙凤村村委会"));
+    }
+
     #[test]
     fn a_cell_at_row_and_column_65535_is_refused_before_calamine_lays_it_out() {
         // calamine would ask for 4 billion cells (137 GB) and abort the process.
@@ -249,7 +481,7 @@ mod tests {
         for cut in [600, 1500, bytes.len() - 700, bytes.len() - 1] {
             let result = std::panic::catch_unwind(|| check_xls(&bytes[..cut]));
             let checked = result.expect("no panic");
-            if let Ok(()) = checked {
+            if checked.is_ok() {
                 // A container whose cut-off part holds nothing calamine reads is fine
                 // too; calamine must then read it without panicking.
                 let read =

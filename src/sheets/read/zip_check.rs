@@ -2,6 +2,11 @@
 //! both see the same entries, ZIP64 included) before calamine reads it: the declared sizes
 //! must sum below the limit, and no entry may inflate past the size it declares. A zip bomb
 //! is refused after inflating at most the limit, without keeping anything in memory.
+//!
+//! The same pass bounds what calamine's XML reader would keep: it remembers every element
+//! still open, so a part nested millions deep (a few bytes per level, and it compresses to
+//! nothing) is refused, and the small parts it reads whole (relationships, workbook,
+//! styles) may not be the size of a sheet.
 
 use std::io::{self, Cursor, Read};
 
@@ -25,6 +30,159 @@ fn declared_string_count(head: &[u8]) -> Option<u64> {
         .collect();
     // More digits than a u64 holds is as absurd as a large number.
     Some(digits.parse().unwrap_or(u64::MAX))
+}
+
+/// Deeper than any part Excel, WPS or LibreOffice writes (a sheet is four levels, a chart
+/// about twenty).
+const MAX_XML_DEPTH: u32 = 256;
+
+/// Relationships, the workbook part and styles of a workbook of a few hundred sheets are
+/// well under a megabyte; calamine parses them whole before the first cell.
+const MAX_SMALL_PART_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Whether a part is one calamine reads whole and a real workbook keeps small.
+fn is_small_part(name: &[u8]) -> bool {
+    name.ends_with(b".rels")
+        || name.starts_with(b"xl/theme/")
+        || [
+            &b"xl/workbook.xml"[..],
+            b"xl/styles.xml",
+            b"[Content_Types].xml",
+        ]
+        .contains(&name)
+}
+
+/// Where the depth scanner is between two chunks of a part.
+#[derive(Clone, Copy, PartialEq)]
+enum Markup {
+    Text,
+    /// Just after `<`.
+    TagStart,
+    /// Inside a start tag; whether the last byte was `/`, and the quote being read, if any.
+    Open {
+        slash: bool,
+        quote: Option<u8>,
+    },
+    /// Just after `<!`.
+    Bang,
+    /// Inside a comment or a CDATA section; how many of the closing `-->` or `]]>` bytes
+    /// (`close`) were just read.
+    Quoted {
+        close: u8,
+        seen: u8,
+    },
+    /// Inside an end tag, a declaration or a processing instruction.
+    Other,
+}
+
+/// An `io::Write` that counts how deep the elements of the XML written to it nest, without
+/// keeping any of it. A rough tokenizer is enough: a real part's depth is far below the
+/// limit, and a forged one only has to be caught somewhere above it.
+struct DepthScanner {
+    state: Markup,
+    depth: u32,
+    deepest: u32,
+}
+
+impl DepthScanner {
+    fn new() -> Self {
+        DepthScanner {
+            state: Markup::Text,
+            depth: 0,
+            deepest: 0,
+        }
+    }
+
+    fn scan(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            if self.state == Markup::Text {
+                match memchr::memchr(b'<', bytes) {
+                    Some(at) => {
+                        self.state = Markup::TagStart;
+                        bytes = &bytes[at + 1..];
+                    }
+                    None => return,
+                }
+                continue;
+            }
+            let byte = bytes[0];
+            bytes = &bytes[1..];
+            self.state = match self.state {
+                Markup::TagStart => match byte {
+                    b'/' => {
+                        self.depth = self.depth.saturating_sub(1);
+                        Markup::Other
+                    }
+                    b'!' => Markup::Bang,
+                    b'?' => Markup::Other,
+                    _ => {
+                        self.depth += 1;
+                        self.deepest = self.deepest.max(self.depth);
+                        Markup::Open {
+                            slash: false,
+                            quote: None,
+                        }
+                    }
+                },
+                Markup::Open {
+                    quote: Some(q),
+                    slash,
+                } => Markup::Open {
+                    slash,
+                    quote: (byte != q).then_some(q),
+                },
+                Markup::Open { slash, quote: None } => match byte {
+                    b'>' => {
+                        if slash {
+                            self.depth = self.depth.saturating_sub(1);
+                        }
+                        Markup::Text
+                    }
+                    b'"' | b'\'' => Markup::Open {
+                        slash: false,
+                        quote: Some(byte),
+                    },
+                    _ => Markup::Open {
+                        slash: byte == b'/',
+                        quote: None,
+                    },
+                },
+                Markup::Bang => match byte {
+                    b'-' => Markup::Quoted {
+                        close: b'-',
+                        seen: 0,
+                    },
+                    b'[' => Markup::Quoted {
+                        close: b']',
+                        seen: 0,
+                    },
+                    b'>' => Markup::Text,
+                    _ => Markup::Other,
+                },
+                Markup::Quoted { close, seen } => match byte {
+                    b'>' if seen >= 2 => Markup::Text,
+                    _ if byte == close => Markup::Quoted {
+                        close,
+                        seen: seen.saturating_add(1),
+                    },
+                    _ => Markup::Quoted { close, seen: 0 },
+                },
+                Markup::Other if byte == b'>' => Markup::Text,
+                other => other,
+            };
+        }
+    }
+}
+
+impl io::Write for DepthScanner {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.scan(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 fn damaged(e: impl std::fmt::Display) -> ReadError {
@@ -61,13 +219,29 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
                 ));
             }
         }
+        let name = entry.name_raw().to_vec();
+        if is_small_part(&name) && declared > MAX_SMALL_PART_BYTES {
+            return Err(ReadError::Damaged(format!(
+                "文件中的“{}”部分大得不合理（可能已损坏或被篡改）",
+                String::from_utf8_lossy(&name)
+            )));
+        }
+        let mut scanner = DepthScanner::new();
+        scanner.scan(&head);
         let rest = io::copy(
             &mut (&mut entry).take(declared + 1 - head.len() as u64),
-            &mut io::sink(),
+            &mut scanner,
         )
         .map_err(damaged)?;
         if head.len() as u64 + rest > declared {
             return Err(ReadError::UnpacksTooLarge);
+        }
+        let is_xml = name.ends_with(b".xml") || name.ends_with(b".rels");
+        if is_xml && scanner.deepest > MAX_XML_DEPTH {
+            return Err(ReadError::Damaged(format!(
+                "文件中的“{}”部分层层嵌套超过 {MAX_XML_DEPTH} 层（可能已损坏或被篡改）",
+                String::from_utf8_lossy(&name)
+            )));
         }
     }
     Ok(total)
@@ -76,6 +250,33 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn depth_of(parts: &[&[u8]]) -> u32 {
+        let mut scanner = DepthScanner::new();
+        for part in parts {
+            scanner.scan(part);
+        }
+        scanner.deepest
+    }
+
+    #[test]
+    fn nesting_is_counted_across_chunks_and_past_empty_tags_and_quotes() {
+        let sheet: &[u8] = br#"<?xml version="1.0"?><!-- <a><b> --><worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" s="1"/></row><row/></sheetData></worksheet>"#;
+        assert_eq!(depth_of(&[sheet]), 5);
+        // The same bytes cut into every pair of chunks give the same depth.
+        for cut in 0..sheet.len() {
+            assert_eq!(depth_of(&[&sheet[..cut], &sheet[cut..]]), 5, "cut at {cut}");
+        }
+        // A `>` or `/>` inside a quoted attribute does not end the tag.
+        assert_eq!(depth_of(&[br#"<a t="x/>"><b v='>'><c/></b></a>"#]), 3);
+        // Nor do tags inside a comment or a CDATA section.
+        assert_eq!(
+            depth_of(&[b"<a><!-- <b> -> --><![CDATA[<c>]>]]><d/></a>"]),
+            2
+        );
+        let deep = b"<a>".repeat(10_000);
+        assert_eq!(depth_of(&[&deep]), 10_000);
+    }
 
     #[test]
     fn the_declared_string_count_is_read_from_the_head() {
