@@ -7,8 +7,10 @@
 //! `pufa import --dry-run`, (c) the committing import into a fresh SQLite database, and
 //! the same (c) on PostgreSQL when PUFA_BENCH_POSTGRES_URL is set; with the peak memory of
 //! the pufa process and of its parse worker. Targets: (c) ≤ 2× (a) (PostgreSQL ≤ 3×),
-//! (b) ≤ 1.3× (a), peak of (c) ≤ 150 MB. `PUFA_BENCH_BIN=/path/to/pufa` runs another build
-//! on the same files (before/after).
+//! (b) ≤ 1.3× (a), peak of (c) ≤ 150 MB. Then (d) the same file through the web: the
+//! real server, an admin logged in, the upload (transfer), its preview page and the commit,
+//! each timed (target: preview and commit each ≤ 2× (a) plus the transfer).
+//! `PUFA_BENCH_BIN=/path/to/pufa` runs another build on the same files (before/after).
 
 use std::io::Cursor;
 use std::path::Path;
@@ -22,6 +24,9 @@ use pufa::services::villages::{create_village, VillageInput};
 use pufa::services::Actor;
 use pufa::store::Db;
 use rust_xlsxwriter::Workbook;
+
+#[path = "common/server.rs"]
+mod server;
 
 const ROWS: usize = 100_000;
 const VILLAGES: usize = 300;
@@ -211,7 +216,7 @@ async fn fresh_database(dir: &Path, name: &str, postgres: Option<&str>) -> Strin
         display_name: "管理员".into(),
         role: Role::Admin.code().into(),
         village_id: None,
-        password: "bench-password-1".into(),
+        password: server::PASSWORD.into(),
     };
     create_user(&db, &Actor::operator(), &admin).await.unwrap();
     db.close().await;
@@ -268,6 +273,8 @@ fn measure_file(base: &Path, runtime: &tokio::runtime::Runtime, label: &str, lay
         mb(peak),
         mb(worker)
     );
+    let url = runtime.block_on(fresh_database(base, &format!("bench_{label}_web"), None));
+    through_the_web(&url, base, &file, read);
     if let Ok(admin_url) = std::env::var("PUFA_BENCH_POSTGRES_URL") {
         let url = runtime.block_on(fresh_database(
             base,
@@ -283,6 +290,90 @@ fn measure_file(base: &Path, runtime: &tokio::runtime::Runtime, label: &str, lay
             mb(worker)
         );
     }
+}
+
+/// A multipart form with the CSRF token and the file.
+fn upload_body(csrf: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----pufa-bench-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// (d): upload, preview and commit through the real server, as a clerk's browser does.
+fn through_the_web(url: &str, base: &Path, file: &Path, read: Duration) {
+    use server::{csrf_token, http, login, peak_kb, serve};
+    let data_dir = base.join("web_data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let server = serve(url, &data_dir);
+    let cookie = login(server.port, "admin");
+    let get = |path: &str| {
+        http(
+            server.port,
+            &format!(
+                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: {cookie}\r\n\r\n"
+            ),
+        )
+    };
+    let post = |path: &str, content_type: &str, body: &[u8]| {
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: {cookie}\r\n\
+             Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        server::http_bytes(server.port, &request)
+    };
+    let location = |headers: &[(String, String)]| {
+        headers
+            .iter()
+            .find(|(k, _)| k == "location")
+            .map(|(_, v)| v.clone())
+            .expect("a redirect")
+    };
+    let (_, _, form) = get("/imports");
+    let csrf = csrf_token(&form);
+    let bytes = std::fs::read(file).unwrap();
+    let (content_type, body) = upload_body(&csrf, "出勤_100k.xlsx", &bytes);
+    let t = Instant::now();
+    let (status, headers, _) = post("/imports", &content_type, &body);
+    let upload = t.elapsed();
+    assert_eq!(status, 303, "upload");
+    let preview_path = location(&headers);
+    assert!(
+        preview_path.starts_with("/imports/preview/"),
+        "{preview_path}"
+    );
+    let t = Instant::now();
+    let (status, _, page) = get(&preview_path);
+    let preview = t.elapsed();
+    assert_eq!(status, 200, "preview");
+    assert!(page.contains("确认导入"), "the preview offers the import");
+    let form = format!("csrf_token={}&allow_partial=false", csrf_token(&page));
+    let t = Instant::now();
+    let (status, headers, _) = post(
+        &format!("{preview_path}/commit"),
+        "application/x-www-form-urlencoded",
+        form.as_bytes(),
+    );
+    let commit = t.elapsed();
+    assert_eq!(status, 303, "commit");
+    let batch = location(&headers);
+    assert!(batch.starts_with("/imports/batches/"), "committed: {batch}");
+    let ratio = |d: Duration| d.as_secs_f64() / read.as_secs_f64();
+    println!(
+        "(d) through the web, fresh SQLite: upload (transfer) {upload:.2?}; preview page {preview:.2?} = {:.2}× (a); commit {commit:.2?} = {:.2}× (a) (targets ≤ 2× (a) each, after the transfer); server's peak memory {:.0} MB",
+        ratio(preview),
+        ratio(commit),
+        mb(peak_kb(server.child.id()))
+    );
 }
 
 fn main() {

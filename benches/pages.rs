@@ -10,24 +10,18 @@
 //! build of `pufa` with the same load (for before/after figures from one run);
 //! PUFA_BENCH_SKIP_COUNTY=1 leaves out the county.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use pufa::store::Db;
 
 #[path = "common/county_data.rs"]
 mod county_data;
+#[path = "common/server.rs"]
+mod server;
 
-const PASSWORD: &str = "bench-password-1";
-
-fn binary() -> PathBuf {
-    std::env::var_os("PUFA_BENCH_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_pufa")))
-}
+use server::{binary, http, login, serve, PASSWORD};
 
 fn pufa(url: &str, data_dir: &Path, args: &[&str], stdin: &str) {
     let mut child = Command::new(binary())
@@ -52,110 +46,6 @@ fn pufa(url: &str, data_dir: &Path, args: &[&str], stdin: &str) {
 }
 
 /// One HTTP/1.1 exchange on a fresh connection: (status, headers, body).
-fn http(port: u16, request: &str) -> (u16, Vec<(String, String)>, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("receive");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    (status, headers, body.to_string())
-}
-
-fn cookies_of(headers: &[(String, String)], jar: &mut Vec<String>) {
-    for (name, value) in headers {
-        if name == "set-cookie" {
-            let pair = value.split(';').next().unwrap_or_default().to_string();
-            let key = pair.split('=').next().unwrap_or_default().to_string();
-            jar.retain(|c| !c.starts_with(&format!("{key}=")));
-            jar.push(pair);
-        }
-    }
-}
-
-/// Logs in as `username`; returns the Cookie header value of the session.
-fn login(port: u16, username: &str) -> String {
-    let mut jar = Vec::new();
-    let (_, headers, body) = http(
-        port,
-        "GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-    );
-    cookies_of(&headers, &mut jar);
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = body.find(marker).expect("a CSRF token on /login") + marker.len();
-    let token = &body[start..start + body[start..].find('"').expect("token end")];
-    let form: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("csrf_token", token),
-            ("username", username),
-            ("password", PASSWORD),
-            ("next", "/"),
-        ])
-        .finish();
-    let request = format!(
-        "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: {}\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-        jar.join("; "),
-        form.len()
-    );
-    let (status, headers, _) = http(port, &request);
-    assert_eq!(status, 303, "login of {username}");
-    cookies_of(&headers, &mut jar);
-    jar.join("; ")
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn serve(url: &str, data_dir: &Path) -> Server {
-    let port = free_port();
-    let child = Command::new(binary())
-        .args(["--database-url", url, "serve"])
-        .env("PUFA_DATA_DIR", data_dir)
-        .env("ROCKET_ADDRESS", "127.0.0.1")
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_LOG_LEVEL", "off")
-        .env("RUST_LOG", "error")
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start pufa serve");
-    let server = Server { child, port };
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "server start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
-}
-
 /// requests/s, p50 and p99 (ms), and non-2xx/3xx responses, as wrk reports them.
 struct Load {
     rps: f64,

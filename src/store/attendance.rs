@@ -4,7 +4,7 @@ use chrono::{NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use super::audit::{self, AuditEntry};
-use super::params::{scope_params, village_condition, BindParams, Param};
+use super::params::{scope_params, values_rows, village_condition, BindParams, Param};
 use super::{now, on_pool, Db, StoreResult, Tx};
 use crate::domain::dates::Period;
 use crate::domain::session::{AttendanceSource, AttendanceStatus, SessionKind};
@@ -202,32 +202,14 @@ pub async fn insert_imported(
     if marks.is_empty() {
         return Ok(());
     }
-    // SQLite is given anonymous `?` parameters: for numbered ones sqlx looks each
-    // parameter's name up, and SQLite finds a name by walking its list of them, which made
-    // binding a 3,500-parameter statement quadratic (35 % of a 100,000-row import, perf).
-    let sqlite = matches!(tx, Tx::Sqlite(_));
-    let values: Vec<String> = (0..marks.len())
-        .map(|i| {
-            if sqlite {
-                return "(?, ?, ?, ?, 'import', ?, ?, ?)".to_string();
-            }
-            let p = i * 7;
-            format!(
-                "(${}, ${}, ${}, ${}, 'import', ${}, ${}, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6,
-                p + 7
-            )
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO attendance (session_id, person_id, status, hours_credited, source, import_batch_id, \
          updated_by, updated_at) VALUES {}",
-        values.join(", ")
+        values_rows(
+            matches!(tx, Tx::Sqlite(_)),
+            marks.len(),
+            "(?, ?, ?, ?, 'import', ?, ?, ?)"
+        )
     );
     let at = now();
     let params: Vec<Param> = marks

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::audit::{self, AuditEntry};
-use super::params::{BindParams, Param};
+use super::params::{insert_returning_ids, values_rows, BindParams, Param};
 use super::{now, on_pool, Db, StoreResult, Tx};
 use crate::domain::person::{CategoryHolding, PersonDraft};
 use crate::domain::{Category, VillageScope};
@@ -221,6 +221,70 @@ pub async fn insert(tx: &mut Tx, person: &PersonRecord, batch_id: Option<i64>) -
         .await?);
     insert_categories(tx, id, person, batch_id).await?;
     Ok(id)
+}
+
+/// People per multi-row INSERT (10 parameters each).
+pub const INSERT_CHUNK: usize = 500;
+
+/// Inserts an import's new people and their categories, a statement or two per
+/// `INSERT_CHUNK` people; returns their ids in order.
+pub async fn insert_many(
+    tx: &mut Tx,
+    people: &[&PersonRecord],
+    batch_id: Option<i64>,
+) -> StoreResult<Vec<i64>> {
+    let sqlite = matches!(tx, Tx::Sqlite(_));
+    let at = now();
+    let mut ids = Vec::with_capacity(people.len());
+    for chunk in people.chunks(INSERT_CHUNK) {
+        let sql = format!(
+            "INSERT INTO people (name, gender, village_id, post, phone, id_number, active, notes, \
+             import_batch_id, created_at, updated_at) VALUES {} RETURNING id",
+            values_rows(sqlite, chunk.len(), "(?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?)")
+        );
+        let params: Vec<Param> = chunk
+            .iter()
+            .flat_map(|person| {
+                let mut row = columns(person);
+                row.extend([batch_id.into(), at.into(), at.into()]);
+                row
+            })
+            .collect();
+        let chunk_ids = insert_returning_ids(tx, &sql, &params, chunk.len()).await?;
+        let categories: Vec<Param> = chunk
+            .iter()
+            .zip(&chunk_ids)
+            .flat_map(|(person, id)| {
+                person
+                    .categories
+                    .iter()
+                    .flat_map(move |(category, since, until)| {
+                        [
+                            Param::from(*id),
+                            category.code().into(),
+                            (*since).into(),
+                            (*until).into(),
+                            batch_id.into(),
+                        ]
+                    })
+            })
+            .collect();
+        if !categories.is_empty() {
+            let sql = format!(
+                "INSERT INTO person_categories (person_id, category, since, until, import_batch_id) \
+                 VALUES {}",
+                values_rows(sqlite, categories.len() / 5, "(?, ?, ?, ?, ?)")
+            );
+            on_pool!(Tx(tx), |conn| {
+                sqlx::query(&sql)
+                    .bind_params(&categories)
+                    .execute(&mut *conn)
+                    .await?;
+            });
+        }
+        ids.extend(chunk_ids);
+    }
+    Ok(ids)
 }
 
 /// Writes new values over a person and replaces their categories.

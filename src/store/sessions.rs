@@ -7,7 +7,9 @@ use super::audit::{self, AuditEntry};
 pub use super::invitees::{
     add_invitees, invitees, people_matching, remove_invitee, shared_invitees, Invitee,
 };
-use super::params::{scope_params, village_condition, BindParams, Param};
+use super::params::{
+    insert_returning_ids, scope_params, values_rows, village_condition, BindParams, Param,
+};
 use super::{now, on_pool, Db, StoreResult, Tx};
 use crate::domain::dates::Period;
 use crate::domain::schedule::{Recurrence, SessionDraft};
@@ -283,6 +285,51 @@ pub async fn insert(
         .fetch_one(&mut *conn)
         .await?);
     Ok(id)
+}
+
+/// Sessions per multi-row INSERT (16 parameters each).
+pub const INSERT_CHUNK: usize = 250;
+
+/// Inserts the sessions an import holds (status held, no series, not audited: the batch
+/// records them), a statement per `INSERT_CHUNK`; returns their ids in order.
+pub async fn insert_many_held(
+    tx: &mut Tx,
+    drafts: &[&SessionDraft],
+    batch_id: i64,
+    by_user: Option<i64>,
+) -> StoreResult<Vec<i64>> {
+    let sqlite = matches!(tx, Tx::Sqlite(_));
+    let at = now();
+    let mut ids = Vec::with_capacity(drafts.len());
+    for chunk in drafts.chunks(INSERT_CHUNK) {
+        let sql = format!(
+            "INSERT INTO sessions (series_id, kind, topic, starts_at, ends_at, venue, speaker, \
+             organizer, village_id, hours_credited, notes, status, checkin_token, import_batch_id, \
+             created_by, created_at, updated_at) VALUES {} RETURNING id",
+            values_rows(
+                sqlite,
+                chunk.len(),
+                "(NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )
+        );
+        let params: Vec<Param> = chunk
+            .iter()
+            .flat_map(|draft| {
+                let mut row = columns(draft);
+                row.extend([
+                    SessionStatus::Held.code().into(),
+                    new_checkin_seed().as_str().into(),
+                    batch_id.into(),
+                    by_user.into(),
+                    at.into(),
+                    at.into(),
+                ]);
+                row
+            })
+            .collect();
+        ids.extend(insert_returning_ids(tx, &sql, &params, chunk.len()).await?);
+    }
+    Ok(ids)
 }
 
 /// Inserts a planned session and its audit entry.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{json, resolve, NewBatch, Op};
-use crate::domain::session::{AttendanceSource, SessionStatus};
+use crate::domain::session::AttendanceSource;
 use crate::store::attendance::{self, ImportedMark};
 use crate::store::{activities, distributions, materials, people, self_study, sessions};
 use crate::store::{now, on_pool, Db, StoreError, StoreResult, Tx};
@@ -64,8 +64,101 @@ enum Applied {
         id: i64,
         before: String,
     },
-    /// An attendance row waiting for the next multi-row insert (nothing refers to them).
-    Deferred,
+    /// New people, sessions and marks are written by `Waiting`.
+    Waits,
+}
+
+/// New people, sessions and attendance rows (op indices) waiting for their next multi-row
+/// insert: an import of 100,000 rows is a few hundred statements, not one per row.
+#[derive(Default)]
+struct Waiting {
+    people: Vec<usize>,
+    sessions: Vec<usize>,
+    marks: Vec<usize>,
+}
+
+/// What the ops at `at` hold, as `pick` finds it.
+fn picked<'a, T>(ops: &'a [Op], at: &[usize], pick: fn(&'a Op) -> Option<&'a T>) -> Vec<&'a T> {
+    at.iter().filter_map(|&i| pick(&ops[i])).collect()
+}
+
+/// Records the ids the waiting ops at `at` were given, and empties `at`.
+fn took(at: &mut Vec<usize>, ids: Vec<i64>, created: &mut [i64]) {
+    for (&i, id) in at.iter().zip(ids) {
+        created[i] = id;
+    }
+    at.clear();
+}
+
+impl Waiting {
+    async fn insert_people(
+        &mut self,
+        tx: &mut Tx,
+        ops: &[Op],
+        batch_id: i64,
+        created: &mut [i64],
+    ) -> StoreResult<()> {
+        let records = picked(ops, &self.people, |op| match op {
+            Op::CreatePerson(p) => Some(p),
+            _ => None,
+        });
+        let ids = people::insert_many(tx, &records, Some(batch_id)).await?;
+        took(&mut self.people, ids, created);
+        Ok(())
+    }
+
+    async fn insert_sessions(
+        &mut self,
+        tx: &mut Tx,
+        ops: &[Op],
+        batch_id: i64,
+        by: Option<i64>,
+        created: &mut [i64],
+    ) -> StoreResult<()> {
+        let drafts = picked(ops, &self.sessions, |op| match op {
+            Op::CreateSession(s) => Some(s),
+            _ => None,
+        });
+        let ids = sessions::insert_many_held(tx, &drafts, batch_id, by).await?;
+        took(&mut self.sessions, ids, created);
+        Ok(())
+    }
+
+    /// Inserts what is waiting: people and sessions first, as the marks refer to them.
+    async fn insert_all(
+        &mut self,
+        tx: &mut Tx,
+        ops: &[Op],
+        batch_id: i64,
+        by: Option<i64>,
+        created: &mut [i64],
+    ) -> StoreResult<()> {
+        if !self.people.is_empty() {
+            self.insert_people(tx, ops, batch_id, created).await?;
+        }
+        if !self.sessions.is_empty() {
+            self.insert_sessions(tx, ops, batch_id, by, created).await?;
+        }
+        let mut marks = Vec::with_capacity(self.marks.len());
+        for &i in &self.marks {
+            if let Op::CreateAttendance {
+                session,
+                person,
+                row,
+            } = &ops[i]
+            {
+                marks.push(ImportedMark {
+                    session_id: resolve(*session, created)?,
+                    person_id: resolve(*person, created)?,
+                    status: row.status.clone(),
+                    hours_credited: row.hours_credited,
+                });
+            }
+        }
+        attendance::insert_imported(tx, &marks, batch_id, by).await?;
+        self.marks.clear();
+        Ok(())
+    }
 }
 
 /// The transaction an import is planned and written in, after every other import of the
@@ -156,39 +249,52 @@ pub async fn commit(
     let by = Some(batch.uploaded_by);
     let batch_id = insert_batch(&mut tx, batch).await?;
     // Ids of created records, by op index; 0 where the op created nothing.
-    let mut created: Vec<i64> = Vec::with_capacity(ops.len());
-    let mut pending_marks: Vec<ImportedMark> = Vec::new();
-    for op in ops {
-        let applied = match op {
-            Op::CreateAttendance {
-                session,
-                person,
-                row,
-            } => {
-                pending_marks.push(ImportedMark {
-                    session_id: resolve(*session, &created)?,
-                    person_id: resolve(*person, &created)?,
-                    status: row.status.clone(),
-                    hours_credited: row.hours_credited,
-                });
-                if pending_marks.len() >= attendance::IMPORT_CHUNK {
-                    let chunk = std::mem::take(&mut pending_marks);
-                    attendance::insert_imported(&mut tx, &chunk, batch_id, by).await?;
+    let mut created: Vec<i64> = vec![0; ops.len()];
+    let mut waiting = Waiting::default();
+    for (i, op) in ops.iter().enumerate() {
+        match op {
+            Op::CreatePerson(_) => {
+                waiting.people.push(i);
+                if waiting.people.len() >= people::INSERT_CHUNK {
+                    waiting
+                        .insert_people(&mut tx, ops, batch_id, &mut created)
+                        .await?;
                 }
-                Applied::Deferred
             }
-            _ => apply(&mut tx, op, batch_id, by, &created).await?,
-        };
-        match applied {
-            Applied::Created(id) => created.push(id),
-            Applied::Updated { table, id, before } => {
-                record_change(&mut tx, batch_id, table, id, &before).await?;
-                created.push(0);
+            Op::CreateSession(_) => {
+                waiting.sessions.push(i);
+                if waiting.sessions.len() >= sessions::INSERT_CHUNK {
+                    waiting
+                        .insert_sessions(&mut tx, ops, batch_id, by, &mut created)
+                        .await?;
+                }
             }
-            Applied::Deferred => created.push(0),
+            Op::CreateAttendance { .. } => {
+                waiting.marks.push(i);
+                if waiting.marks.len() >= attendance::IMPORT_CHUNK {
+                    waiting
+                        .insert_all(&mut tx, ops, batch_id, by, &mut created)
+                        .await?;
+                }
+            }
+            _ => {
+                // Everything before an op is written before it, as the plan has them.
+                waiting
+                    .insert_all(&mut tx, ops, batch_id, by, &mut created)
+                    .await?;
+                match apply(&mut tx, op, batch_id, by, &created).await? {
+                    Applied::Created(id) => created[i] = id,
+                    Applied::Updated { table, id, before } => {
+                        record_change(&mut tx, batch_id, table, id, &before).await?;
+                    }
+                    Applied::Waits => {}
+                }
+            }
         }
     }
-    attendance::insert_imported(&mut tx, &pending_marks, batch_id, by).await?;
+    waiting
+        .insert_all(&mut tx, ops, batch_id, by, &mut created)
+        .await?;
     // Every row this batch wrote is older than this: a later change is someone's edit.
     on_pool!(Tx(&mut tx), |conn| {
         sqlx::query("UPDATE import_batches SET committed_at = $1 WHERE id = $2")
@@ -201,7 +307,7 @@ pub async fn commit(
     Ok(batch_id)
 }
 
-/// Applies one op other than a new attendance row.
+/// Applies one op other than a new person, session or attendance row.
 async fn apply(
     tx: &mut Tx,
     op: &Op,
@@ -211,7 +317,6 @@ async fn apply(
 ) -> StoreResult<Applied> {
     let batch = Some(batch_id);
     Ok(match op {
-        Op::CreatePerson(p) => Applied::Created(people::insert(tx, p, batch).await?),
         Op::UpdatePerson { id, before, after } => {
             people::overwrite(tx, *id, after, batch).await?;
             Applied::Updated {
@@ -219,9 +324,6 @@ async fn apply(
                 id: *id,
                 before: json(before),
             }
-        }
-        Op::CreateSession(s) => {
-            Applied::Created(sessions::insert(tx, None, s, SessionStatus::Held, batch, by).await?)
         }
         Op::CreateMaterial(m) => Applied::Created(materials::insert(tx, m, batch).await?),
         Op::CreateDistribution(d) => {
@@ -269,6 +371,6 @@ async fn apply(
                 before: json(before),
             }
         }
-        Op::CreateAttendance { .. } => Applied::Deferred,
+        Op::CreatePerson(_) | Op::CreateSession(_) | Op::CreateAttendance { .. } => Applied::Waits,
     })
 }
