@@ -14,6 +14,7 @@ mod intake;
 mod ledgers;
 mod login;
 mod people;
+mod preview;
 mod reader;
 mod report;
 mod sessions;

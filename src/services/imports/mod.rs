@@ -272,6 +272,15 @@ async fn write_planned(
         ))
         .into());
     }
+    // "Only the correct rows" of a file without one would record an empty batch, and the
+    // same file could then not be uploaded again.
+    if preview.rows_total > 0 && preview.rejected == preview.rows_total {
+        return Err(ServiceError::Refused(format!(
+            "全部 {} 行都有错误，没有可以导入的数据，未导入任何数据。请修改后重新上传。",
+            preview.rejected
+        ))
+        .into());
+    }
     if preview.rejected > 0 && !allow_partial {
         return Err(ServiceError::Refused(format!(
             "有 {} 行有错误，未导入任何数据。请修改后重新上传，或选择“只导入正确的行”。",
