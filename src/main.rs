@@ -13,8 +13,13 @@ fn main() -> ExitCode {
     if args.get(1).map(String::as_str) == Some(pufa::sheets::read::worker::WORKER_ARG) {
         return ExitCode::from(pufa::sheets::read::worker::run_worker(&args[2..]) as u8);
     }
-    // Every upload this process reads (server and CLI alike) is read by a child of it.
+    // Every upload this process reads (server and CLI alike) is read by a child of it,
+    // started from /proc/self/exe where there is one: that is this program even after an
+    // upgrade replaced or removed the file at its path (which would start another version,
+    // or nothing, until a restart).
+    let own_image = std::path::Path::new("/proc/self/exe");
     match std::env::current_exe() {
+        Ok(_) if own_image.exists() => pufa::sheets::read::worker::use_worker(own_image.into()),
         Ok(exe) => pufa::sheets::read::worker::use_worker(exe),
         Err(e) => eprintln!("无法确定程序路径，表格将在本进程中读取：{e}"),
     }

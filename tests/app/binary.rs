@@ -254,6 +254,52 @@ fn copied_binary_runs_demo_server_dashboard_and_export_from_an_empty_folder() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+    // An upgrade replaces the binary on disk while the server runs: uploads are still read
+    // by a worker of the running version, not by whatever is at its path now.
+    std::fs::remove_file(dir.path().join("pufa")).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let stand_in = dir.path().join("pufa");
+        std::fs::write(&stand_in, "#!/bin/sh\nexit 7\n").unwrap();
+        std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let form_page = request(port, "GET", "/imports", &cookies, None).text();
+    let token = form_page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the upload form carries a CSRF token")
+        .to_string();
+    let boundary = "----pufa-binary-test";
+    let csv = "姓名,村(社区),身份类别\n张三,龙凤村,法律明白人\n";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"名册.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let uploaded = request_with_body(
+        port,
+        "POST",
+        "/imports",
+        &cookies,
+        Some((&content_type, body.as_bytes())),
+    );
+    assert_eq!(uploaded.status, 303, "{}", uploaded.text());
+    let preview_path = uploaded
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+        .map(|(_, v)| v.clone())
+        .expect("the upload redirects to its preview");
+    let preview = request(port, "GET", &preview_path, &cookies, None).text();
+    assert!(
+        preview.contains("确认导入") && !preview.contains("无法读取"),
+        "{preview}"
+    );
+    // The upgrade done: the new binary is in place for the commands below.
+    std::fs::remove_file(dir.path().join("pufa")).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_pufa"), dir.path().join("pufa")).unwrap();
     // SIGTERM: the server stops by itself, promptly and cleanly.
     let mut server = server;
     let terminated = Command::new("kill")
