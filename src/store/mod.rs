@@ -120,9 +120,10 @@ pub enum StoreError {
     /// The import batch was undone already (e.g. by a second click).
     #[error("该批次已经撤销，无需再次撤销")]
     AlreadyUndone,
-    /// Rows the batch wrote were changed by hand since (table, id): an undo would lose that.
+    /// Rows the batch wrote were changed by hand since (table, what the row is, in Chinese):
+    /// an undo would lose that.
     #[error("导入后又被修改过的记录")]
-    EditedSince(Vec<(String, i64)>),
+    EditedSince(Vec<(String, String)>),
     /// A backup, restore or copy between databases cannot go on (the reason, in Chinese).
     #[error("{0}")]
     Transfer(String),

@@ -1411,7 +1411,7 @@ async fn undo_does_not_overwrite_later_edits_and_needs_edit_rights(backend: Back
         .unwrap_err();
     let message = refused.to_string();
     assert!(
-        message.contains(&format!("人员#{zhang}")) && message.contains("没有撤销"),
+        message.contains("人员“张三”") && message.contains("没有撤销"),
         "{message}"
     );
     assert_eq!(

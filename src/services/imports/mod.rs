@@ -409,7 +409,7 @@ pub async fn undo(
                 "以下记录在导入后又被修改过：{}。撤销会覆盖或删除这些修改，因此没有撤销。请先核对这些记录；确需撤销时，可先把它们改回导入时的内容或逐条处理。",
                 rows.iter()
                     .take(10)
-                    .map(|(table, id)| format!("{}#{id}", table_label(table)))
+                    .map(|(table, what)| format!("{}“{what}”", table_label(table)))
                     .collect::<Vec<_>>()
                     .join("、")
                     + if rows.len() > 10 { " 等" } else { "" }

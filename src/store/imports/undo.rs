@@ -127,6 +127,45 @@ async fn edited_since(tx: &mut Tx, batch_id: i64) -> StoreResult<Vec<(String, i6
     Ok(edited)
 }
 
+/// What a row is, in the words of its page (a person's name; a session's date and topic;
+/// whose mark at which session …), for a clerk to find it; the id where the row has gone.
+async fn describe(tx: &mut Tx, table: &str, id: i64) -> StoreResult<String> {
+    let day = |column: &str| format!("substr(CAST({column} AS TEXT), 1, 10)");
+    let sql = match table {
+        "people" => "SELECT name FROM people WHERE id = $1".to_string(),
+        "sessions" => format!(
+            "SELECT {} || ' ' || topic FROM sessions WHERE id = $1",
+            day("starts_at")
+        ),
+        "attendance" => format!(
+            "SELECT p.name || '（' || {} || ' ' || s.topic || '）' FROM attendance a \
+             JOIN people p ON p.id = a.person_id JOIN sessions s ON s.id = a.session_id \
+             WHERE a.id = $1",
+            day("s.starts_at")
+        ),
+        "activities" => format!(
+            "SELECT {} || ' ' || topic FROM activities WHERE id = $1",
+            day("held_on")
+        ),
+        "distributions" => format!(
+            "SELECT {} || ' ' || m.title || ' ' || CAST(d.quantity AS TEXT) || '份' \
+             FROM distributions d JOIN materials m ON m.id = d.material_id WHERE d.id = $1",
+            day("d.distributed_on")
+        ),
+        "self_study" => format!(
+            "SELECT p.name || '（' || {} || ' ' || x.content || '）' FROM self_study x \
+             JOIN people p ON p.id = x.person_id WHERE x.id = $1",
+            day("x.studied_on")
+        ),
+        _ => return Ok(format!("#{id}")),
+    };
+    let what: Option<String> = on_pool!(Tx(tx), |conn| sqlx::query_scalar(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?);
+    Ok(what.unwrap_or_else(|| format!("#{id}")))
+}
+
 /// Removes what the batch created and restores what it updated, newest change first, in
 /// one transaction taken in the imports' turn (no import plans against rows it removes).
 /// The batch is marked undone first, so a second undo of it finds nothing to do. A
@@ -156,7 +195,12 @@ pub async fn undo(db: &Db, batch_id: i64, by_user: Option<i64>) -> StoreResult<(
     }
     let edited = edited_since(&mut tx, batch_id).await?;
     if !edited.is_empty() {
-        return Err(StoreError::EditedSince(edited));
+        let mut described = Vec::with_capacity(edited.len());
+        for (table, id) in edited {
+            let what = describe(&mut tx, &table, id).await?;
+            described.push((table, what));
+        }
+        return Err(StoreError::EditedSince(described));
     }
     let changes = on_pool!(Tx(&mut tx), |conn| sqlx::query_as::<_, Change>(CHANGES)
         .bind(batch_id)
