@@ -15,6 +15,12 @@ use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
 
 use super::{ReadError, MAX_FILE_CELLS};
 
+mod container;
+mod strings;
+
+use container::container_links_are_within;
+use strings::{continues, shared_strings_are_sound};
+
 fn damaged(detail: impl std::fmt::Display) -> ReadError {
     ReadError::Damaged(detail.to_string())
 }
@@ -85,102 +91,6 @@ fn records_at(stream: &[u8]) -> impl Iterator<Item = (usize, u16, &[u8])> {
         at += 4 + len;
         Some((at - len, kind, data))
     })
-}
-
-/// The CONTINUE records that follow the record ending at `end`, as calamine joins them.
-fn continues(stream: &[u8], end: usize) -> Vec<&[u8]> {
-    records(stream.get(end..).unwrap_or_default())
-        .take_while(|(kind, data)| *kind == 0x003C && !data.is_empty())
-        .map(|(_, data)| data)
-        .collect()
-}
-
-/// A record's data and its CONTINUE records, read as calamine reads an SST.
-struct Joined<'a> {
-    data: &'a [u8],
-    rest: std::vec::IntoIter<&'a [u8]>,
-}
-
-impl<'a> Joined<'a> {
-    fn next_part(&mut self) -> bool {
-        match self.rest.next() {
-            Some(part) => {
-                self.data = part;
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Takes `n` bytes of the current part, or says it holds fewer.
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (taken, rest) = self.data.split_at_checked(n)?;
-        self.data = rest;
-        Some(taken)
-    }
-
-    fn skip(&mut self, mut n: usize) -> bool {
-        while n > 0 {
-            if self.data.is_empty() && !self.next_part() {
-                return false;
-            }
-            let step = n.min(self.data.len());
-            self.data = &self.data[step..];
-            n -= step;
-        }
-        true
-    }
-}
-
-/// Whether calamine can read every string of a shared-strings (SST) record and its
-/// CONTINUE records without reading past a part (MS-XLS XLUnicodeRichExtendedString).
-fn shared_strings_are_sound(data: &[u8], parts: Vec<&[u8]>) -> bool {
-    let Some(strings) = data.get(8..) else {
-        return false;
-    };
-    let mut r = Joined {
-        data: strings,
-        rest: parts.into_iter(),
-    };
-    while !r.data.is_empty() || r.next_part() {
-        if r.data.is_empty() {
-            continue;
-        }
-        let Some(head) = r.take(3) else {
-            return false;
-        };
-        let mut chars = usize::from(u16::from_le_bytes([head[0], head[1]]));
-        let flags = head[2];
-        let mut runs = 0usize;
-        let mut extra = 0usize;
-        if flags & 0x8 != 0 {
-            let Some(b) = r.take(2) else { return false };
-            runs = usize::from(u16::from_le_bytes([b[0], b[1]]));
-        }
-        if flags & 0x4 != 0 {
-            let Some(b) = r.take(4) else { return false };
-            extra = i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
-        }
-        let mut wide = flags & 0x1 != 0;
-        while chars > 0 {
-            let width = if wide { 2 } else { 1 };
-            let here = chars.min(r.data.len() / width);
-            r.data = &r.data[here * width..];
-            chars -= here;
-            if chars > 0 {
-                // calamine reads the next part's first byte (its width flag) unchecked.
-                if !r.next_part() || r.data.is_empty() {
-                    return false;
-                }
-                wide = r.data[0] & 0x1 != 0;
-                r.data = &r.data[1..];
-            }
-        }
-        if !r.skip(runs * 4) || !r.skip(extra) {
-            return false;
-        }
-    }
-    true
 }
 
 /// Whether a record is too short for the fixed places calamine reads in it without a
@@ -306,122 +216,6 @@ fn with_u16_at(bytes: &[u8], stream: &str, at: &[usize], value: u16) -> Result<V
     Ok(file.into_inner().into_inner())
 }
 
-/// Whether every sector calamine's own container reader can be sent to lies within the
-/// file. calamine slices a sector past the end of the file without a check (a panic), it
-/// loads every sector the DIFAT lists (not only the `fat_len` the cfb crate reads), and it
-/// finds streams by a walk of its own over the directory; so every link is checked here:
-/// the DIFAT, each allocation table entry, the directory's start sectors, and the same for
-/// the mini stream's 64-byte sectors.
-fn container_links_are_within(bytes: &[u8]) -> bool {
-    const DIFSECT: u32 = 0xFFFF_FFFC;
-    const RESERVED: u32 = 0xFFFF_FFFA;
-    const MINI_CUTOFF: u64 = 4096;
-    let u32_at = |b: &[u8], i: usize| {
-        b.get(i..i + 4)
-            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-    };
-    let size: usize = match bytes.get(30..32) {
-        Some([0x09, 0x00]) => 512,
-        Some([0x0C, 0x00]) => 4096,
-        _ => return false,
-    };
-    // Sectors are counted from the end of the header (one sector).
-    let Some(data) = bytes.get(size..) else {
-        return false;
-    };
-    let sectors = data.len().div_ceil(size) as u64;
-    let sector = |id: u32| -> Option<&[u8]> {
-        let start = id as usize * size;
-        data.get(start..(start + size).min(data.len()))
-            .filter(|s| !s.is_empty())
-    };
-    let words = |part: &[u8]| -> Vec<u32> {
-        (0..part.len() / 4)
-            .filter_map(|i| u32_at(part, 4 * i))
-            .collect()
-    };
-    // The DIFAT: the header's 109 entries, then its own sectors' (the last is the link).
-    let mut listed: Vec<u32> = words(&bytes[76..512.min(bytes.len())]);
-    let mut next = u32_at(bytes, 68).unwrap_or(RESERVED);
-    let mut walked = 0u64;
-    while next < RESERVED {
-        walked += 1;
-        let Some(part) = sector(next).filter(|_| walked <= sectors) else {
-            return false;
-        };
-        listed.extend(words(part));
-        next = listed.pop().unwrap_or(RESERVED);
-    }
-    let mut fat = Vec::new();
-    for id in listed.into_iter().filter(|id| *id < DIFSECT) {
-        let Some(part) = sector(id) else {
-            return false;
-        };
-        fat.extend(words(part));
-    }
-    if fat
-        .iter()
-        .any(|&link| link < RESERVED && u64::from(link) >= sectors)
-    {
-        return false;
-    }
-    // The directory's chain (links already checked; a loop is cut at the sector count).
-    let chain = |start: u32| -> Option<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut id = start;
-        let mut steps = 0u64;
-        while id < RESERVED {
-            steps += 1;
-            if steps > sectors {
-                break;
-            }
-            out.extend_from_slice(sector(id)?);
-            id = fat.get(id as usize).copied().unwrap_or(RESERVED);
-        }
-        Some(out)
-    };
-    let Some(directory) = chain(u32_at(bytes, 48).unwrap_or(RESERVED)) else {
-        return false;
-    };
-    let entries: Vec<(u8, u32, u64)> = directory
-        .chunks_exact(128)
-        .map(|e| {
-            let start = u32_at(e, 116).unwrap_or(RESERVED);
-            let len = u64::from(u32_at(e, 120).unwrap_or(0));
-            (e[66], start, len)
-        })
-        .collect();
-    let Some(&(_, root_start, root_len)) = entries.first() else {
-        return false;
-    };
-    let mini_sectors = root_len.div_ceil(64);
-    let mini_fat = match u32_at(bytes, 60) {
-        Some(start) if start < RESERVED => match chain(start) {
-            Some(table) => words(&table),
-            None => return false,
-        },
-        _ => Vec::new(),
-    };
-    if mini_fat
-        .iter()
-        .any(|&link| link < RESERVED && u64::from(link) >= mini_sectors)
-    {
-        return false;
-    }
-    // Streams (type 2) start in the mini stream below the cutoff; the root's is a sector.
-    let root_ok = root_start >= RESERVED || u64::from(root_start) < sectors;
-    root_ok
-        && entries.iter().skip(1).all(|&(kind, start, len)| {
-            kind != 2
-                || start >= RESERVED
-                || if len < MINI_CUTOFF {
-                    u64::from(start) < mini_sectors
-                } else {
-                    u64::from(start) < sectors
-                }
-        })
-}
-
 /// Refuses an .xls whose container is broken or whose sheets would be laid out past the
 /// file's cell budget. Returns the file calamine should read: a copy without formulas when
 /// the file has any.
@@ -503,7 +297,7 @@ mod tests {
     use super::*;
 
     fn fixture() -> Vec<u8> {
-        include_bytes!("../../../tests/fixtures/attendance.xls").to_vec()
+        include_bytes!("../../../../tests/fixtures/attendance.xls").to_vec()
     }
 
     /// The fixture with the first LABELSST record's row and column set to `to`.
@@ -557,7 +351,7 @@ mod tests {
     fn formulas_are_emptied_and_their_values_kept() {
         // Saved by LibreOffice from a workbook with number, text and cross-sheet formulas
         // and a defined name.
-        let bytes = include_bytes!("../../../tests/fixtures/formulas.xls");
+        let bytes = include_bytes!("../../../../tests/fixtures/formulas.xls");
         let copy = check_xls(bytes)
             .expect("a sound file")
             .expect("a copy without formulas");
@@ -575,7 +369,7 @@ mod tests {
 
     #[test]
     fn a_formula_whose_tokens_run_past_its_record_is_never_parsed() {
-        let bytes = include_bytes!("../../../tests/fixtures/formulas.xls");
+        let bytes = include_bytes!("../../../../tests/fixtures/formulas.xls");
         let mut workbook = Vec::new();
         cfb::CompoundFile::open(Cursor::new(&bytes[..]))
             .and_then(|mut file| file.open_stream("/Workbook")?.read_to_end(&mut workbook))
