@@ -31,10 +31,12 @@ async fn run() -> ExitCode {
         // PostgreSQL's notices (“relation … already exists, skipping” from each start's
         // migration check) are not for the user.
         // Rocket's per-request and per-route lines are left out too: the request log
-        // (target pufa::request) writes one line per request.
+        // (target pufa::request) writes one line per request. Rocket says it launched, and
+        // that a signal stops it, as warnings; pufa says both itself, as the news they are.
         .unwrap_or_else(|_| {
             tracing_subscriber::EnvFilter::new(
-                "info,sqlx::postgres::notice=warn,rocket=warn,rocket_dyn_templates=warn",
+                "info,sqlx::postgres::notice=warn,rocket=warn,rocket::launch=error,\
+                 rocket::server=error,rocket_dyn_templates=warn",
             )
         });
     let log = tracing_subscriber::fmt()

@@ -43,13 +43,19 @@ pub(super) async fn serve(config: &AppConfig) -> Result<(), Failure> {
     // The setup link is shown once the server listens, so that it works when it is shown.
     let setup_link = rocket::fairing::AdHoc::on_liftoff("setup link", move |rocket| {
         Box::pin(async move {
-            let Some(token) = setup_token else {
-                return;
-            };
             let config = rocket.config();
             let host = match config.address.to_string().as_str() {
                 "0.0.0.0" | "::" => "127.0.0.1".to_string(),
                 other => other.to_string(),
+            };
+            tracing::info!(
+                address = %config.address,
+                port = config.port,
+                "服务已启动：http://{host}:{}",
+                config.port
+            );
+            let Some(token) = setup_token else {
+                return;
             };
             println!(
                 "尚未创建管理员账号。请在浏览器中打开以下链接创建第一个管理员（链接使用一次后失效）："
@@ -65,10 +71,16 @@ pub(super) async fn serve(config: &AppConfig) -> Result<(), Failure> {
             tokio::spawn(crate::services::housekeeping::run(background_db, nightly));
         })
     });
+    let stopping = rocket::fairing::AdHoc::on_shutdown("stopping", |_| {
+        Box::pin(async {
+            tracing::info!("正在停止服务（处理完进行中的请求后退出）")
+        })
+    });
     let closing = db.clone();
     let served = crate::web::build(figment, db)
         .attach(setup_link)
         .attach(background)
+        .attach(stopping)
         .launch()
         .await;
     // Closing the pool ends every connection: SQLite folds its write-ahead log back into

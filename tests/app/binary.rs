@@ -352,6 +352,16 @@ fn copied_binary_runs_demo_server_dashboard_and_export_from_an_empty_folder() {
         !log.contains("Matched:") && !log.contains("Routes:"),
         "only the request log's line per request: {log}"
     );
+    // A start and a stop are news, not warnings.
+    assert!(
+        log.contains("服务已启动") && log.contains("正在停止服务"),
+        "{log}"
+    );
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("\"level\":\"WARN\""))
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:#?}");
     let restored = pufa_in(dir.path(), &["restore", "data/backups/manual.db"])
         .output()
         .unwrap();
