@@ -27,6 +27,25 @@
     }
   }, true);
 
+  // <form data-keeps-ticks="id">: a search form that carries the people ticked in form #id
+  // (and those it already carries) into the next page as `picked`, so that looking up one
+  // name does not lose the ones ticked before (the invite page).
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    var from = form.getAttribute && form.getAttribute('data-keeps-ticks');
+    var source = from && document.getElementById(from);
+    if (!source) { return; }
+    var ticked = source.querySelectorAll(
+      'input[name="person_ids"]:checked:not(:disabled), input[type="hidden"][name="person_ids"]');
+    Array.prototype.forEach.call(ticked, function (input) {
+      var carry = document.createElement('input');
+      carry.type = 'hidden';
+      carry.name = 'picked';
+      carry.value = input.value;
+      form.appendChild(carry);
+    });
+  });
+
   // <button data-print>: prints the page (sign-in sheets).
   document.addEventListener('click', function (event) {
     var target = event.target;

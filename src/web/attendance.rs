@@ -16,7 +16,7 @@ use super::render::Chrome;
 use super::sessions::{ConflictView, PersonChoice, SessionView};
 use crate::domain::labels::CodeLabel;
 use crate::domain::person::PersonInput;
-use crate::domain::Category;
+use crate::domain::{Category, VillageScope};
 use crate::services::attendance::{self, MarkInput};
 use crate::services::sessions::{self, InviteSelection, Invited, Scope, VillageChoice};
 use crate::services::signing::TokenKey;
@@ -49,6 +49,12 @@ struct InvitePage {
     people: Vec<PersonChoice>,
     more_people: bool,
     village: Option<i64>,
+    /// The one-by-one list shows the township's own staff (镇机关).
+    township: bool,
+    /// People ticked before a search, kept ticked (see static/app.js).
+    picked: Vec<i64>,
+    /// Those of them the list does not show, carried in hidden fields.
+    carried: Vec<i64>,
     /// The name searched for in the one-by-one list.
     q: String,
     /// Township staff may list everyone; a clerk lists their own village.
@@ -57,12 +63,13 @@ struct InvitePage {
     values: InviteValues,
 }
 
-#[rocket::get("/<id>/invite?<village>&<q>")]
+#[rocket::get("/<id>/invite?<village>&<q>&<picked>")]
 async fn invite_form(
     editor: EditorUser,
     id: i64,
     village: Option<&str>,
     q: Option<&str>,
+    picked: Vec<i64>,
     db: &State<Db>,
     chrome: Chrome,
 ) -> AppResult<Template> {
@@ -71,21 +78,36 @@ async fn invite_form(
     let village = match village.map(str::trim) {
         None => VillageChoice::SessionDefault,
         Some("") => VillageChoice::All,
+        Some("township") => VillageChoice::Township,
         Some(v) => VillageChoice::One(v.parse().map_err(|_| AppError(ServiceError::NotFound))?),
     };
     let q = q.unwrap_or_default().trim();
     let choices = sessions::invite_choices(db, actor, id, village, q).await?;
+    let people: Vec<PersonChoice> = choices
+        .people
+        .iter()
+        .map(|(r, invited)| PersonChoice::invitable(&r.person, *invited))
+        .collect();
+    // Ticks are only kept: who may be added is decided when the form is posted.
+    let mut picked = picked;
+    picked.sort_unstable();
+    picked.dedup();
+    picked.truncate(2_000);
+    let carried = picked
+        .iter()
+        .copied()
+        .filter(|id| !people.iter().any(|p| p.id() == *id))
+        .collect();
     let view = InvitePage {
         session: SessionView::of(&choices.session, actor),
         villages: selectable_villages(db, actor).await?,
         categories: Category::options(),
-        people: choices
-            .people
-            .iter()
-            .map(|(r, invited)| PersonChoice::invitable(&r.person, *invited))
-            .collect(),
+        people,
         more_people: choices.more_people,
-        village: choices.village,
+        village: choices.scope.village(),
+        township: choices.scope == VillageScope::Township,
+        picked,
+        carried,
         q: q.to_string(),
         confined: actor.confined_village().is_some(),
         conflicts: Vec::new(),
@@ -147,6 +169,9 @@ async fn invite(
                 people: Vec::new(),
                 more_people: false,
                 village: None,
+                township: false,
+                picked: Vec::new(),
+                carried: Vec::new(),
                 q: String::new(),
                 confined: actor.confined_village().is_some(),
                 conflicts: conflicts.iter().map(ConflictView::on_invite).collect(),

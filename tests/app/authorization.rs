@@ -349,7 +349,7 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             EDITORS,
         ),
         get(
-            "/sessions/<id>/invite?<village>&<q>",
+            "/sessions/<id>/invite?<village>&<q>&<picked>",
             format!("/sessions/{s}/invite"),
             EDITORS,
         ),

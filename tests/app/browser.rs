@@ -497,6 +497,19 @@ async fn schedule_and_take_attendance(b: &Client, base: &str, cadre: i64) -> Ste
     // The first occurrence: invite the township cadres, mark attendance in the grid.
     click(b, ".buttons a[href$='/invite']").await?;
     wait_for(b, "input[name=by_group]").await?;
+    // A person ticked, then a search for another name: the tick is carried, not lost.
+    let invite_page = b.current_url().await?;
+    click(b, &format!("input[name=person_ids][value='{cadre}']")).await?;
+    type_into(b, "input[name=q]", "查无此人").await?;
+    click(b, "form.filters button").await?;
+    wait_for_text(b, "#invite-people", "另有 1 人已勾选").await?;
+    let carried = format!("#invite-people input[type=hidden][name=person_ids][value='{cadre}']");
+    assert!(
+        b.find(Locator::Css(&carried)).await.is_ok(),
+        "the ticked person is carried through the search"
+    );
+    b.goto(invite_page.as_str()).await?;
+    wait_for(b, "input[name=by_group]").await?;
     click(b, "input[name=by_group]").await?;
     b.find(Locator::Css("select[name=category]"))
         .await?

@@ -1394,6 +1394,34 @@ async fn the_invite_list_shows_villages_and_finds_anyone_by_name(backend: Backen
     assert_eq!(found.status, Status::Ok);
     assert!(found.body.contains("钱远山（石桥村）"), "{}", found.body);
     assert!(!found.body.contains("群众00"));
+    // The township's own staff (no village) are a choice of their own.
+    let staff = app.person("镇长甲", None).await;
+    let township = organizer
+        .get(&format!("/sessions/{session}/invite?village=township"))
+        .await;
+    assert!(township.body.contains("镇长甲"), "{}", township.body);
+    assert!(!township.body.contains("钱远山") && !township.body.contains("群众00"));
+    assert!(township
+        .body
+        .contains("<option value=\"township\" selected>镇机关</option>"));
+    // People ticked before a search stay ticked: shown ones as ticked boxes, the others
+    // carried in hidden fields, and the post adds them all.
+    let ticked = organizer
+        .get(&format!(
+            "/sessions/{session}/invite?village=township&picked={staff}&picked=999999"
+        ))
+        .await;
+    assert!(
+        ticked
+            .body
+            .contains(&format!("name=\"person_ids\" value=\"{staff}\" checked>")),
+        "{}",
+        ticked.body
+    );
+    assert!(ticked
+        .body
+        .contains("<input type=\"hidden\" name=\"person_ids\" value=\"999999\">"));
+    assert!(ticked.body.contains("另有 1 人已勾选"));
 }
 
 /// A self check-in never overwrites the organizer's 请假/缺席, and its audit entry names the

@@ -75,7 +75,8 @@ async fn walk_in_choices(
 /// invited.
 pub struct InviteChoices {
     pub session: Session,
-    pub village: Option<i64>,
+    /// Whose people are listed: a village, the township's own staff (镇机关), or everyone.
+    pub scope: VillageScope,
     pub people: Vec<(PersonListRow, bool)>,
     /// More people match than the page lists.
     pub more_people: bool,
@@ -87,6 +88,8 @@ pub enum VillageChoice {
     /// The session's village (everyone for a township session).
     SessionDefault,
     All,
+    /// People of no village: the township's own staff (镇机关).
+    Township,
     One(i64),
 }
 
@@ -98,13 +101,15 @@ pub async fn invite_choices(
     name: &str,
 ) -> ServiceResult<InviteChoices> {
     let session = editable_session(db, actor, id).await?;
-    let village = actor.confined_village().or(match village {
-        VillageChoice::SessionDefault => session.village_id,
-        VillageChoice::All => None,
-        VillageChoice::One(v) => Some(v),
-    });
+    let scope = match (actor.confined_village(), village) {
+        (Some(own), _) => VillageScope::Village(own),
+        (None, VillageChoice::SessionDefault) => VillageScope::of(session.village_id),
+        (None, VillageChoice::All) => VillageScope::Any,
+        (None, VillageChoice::Township) => VillageScope::Township,
+        (None, VillageChoice::One(v)) => VillageScope::Village(v),
+    };
     let filter = PersonFilter {
-        village: VillageScope::of(village),
+        village: scope,
         active: Some(true),
         name_contains: (!name.is_empty()).then(|| name.to_string()),
         ..PersonFilter::default()
@@ -126,7 +131,7 @@ pub async fn invite_choices(
         .collect();
     Ok(InviteChoices {
         session,
-        village,
+        scope,
         people,
         more_people,
     })

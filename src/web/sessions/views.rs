@@ -167,6 +167,10 @@ impl PersonChoice {
         }
     }
 
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
     pub fn invitable(p: &Person, invited: bool) -> PersonChoice {
         PersonChoice {
             invited: Some(invited),
