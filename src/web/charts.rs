@@ -64,7 +64,9 @@ pub fn horizontal_bars(title: &str, items: &[(String, i64)], unit: &str) -> Stri
 
 /// Vertical bars for the twelve months.
 pub fn monthly_bars(title: &str, values: &[(String, i64)], unit: &str) -> String {
-    let (width, height, top, bottom) = (520, 220, 50, 28);
+    // `top` leaves room for the title and, under it, the tallest bar's number (22 px on a
+    // phone).
+    let (width, height, top, bottom) = (520, 220, 56, 28);
     let plot = height - top - bottom;
     let max = values.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
     let slot = (width - 20) / values.len().max(1);
@@ -83,7 +85,8 @@ pub fn monthly_bars(title: &str, values: &[(String, i64)], unit: &str) -> String
             bw = slot.saturating_sub(8),
             cx = x + slot / 2,
             ly = height - 6,
-            vy = y.saturating_sub(4).max(top),
+            // Above its bar, the tallest one's too.
+            vy = y - 4,
             m = month.trim_start_matches('0'),
             unit = escape(unit),
             shown = if *value > 0 { value.to_string() } else { String::new() },
@@ -109,9 +112,13 @@ mod tests {
             "{long}"
         );
         let months: Vec<(String, i64)> = (1..=12).map(|m| (format!("{m:02}"), m)).collect();
-        assert_eq!(
-            monthly_bars("月", &months, "场").matches("<rect").count(),
-            12
+        let monthly = monthly_bars("月", &months, "场");
+        assert_eq!(monthly.matches("<rect").count(), 12);
+        // The tallest bar's number stands above the bar (its top is at y=56), not on it.
+        assert!(monthly.contains("y=\"56\" width="), "{monthly}");
+        assert!(
+            monthly.contains("y=\"52\" text-anchor=\"middle\" class=\"chart-value\">12<"),
+            "{monthly}"
         );
     }
 }
