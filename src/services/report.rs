@@ -53,12 +53,17 @@ pub fn sessions_sentence(s: &AnnualSummary) -> String {
     } else {
         format!("，其中{}", kinds.join("、"))
     };
+    // Without a recorded mark there is no rate, not a rate of 0 %.
+    let rate = if s.attendance_recorded > 0 {
+        format!("，出勤率{}%", s.attendance_rate)
+    } else {
+        String::new()
+    };
     format!(
-        "共开展学法活动{}场次{kinds}，参学{}人次，累计学时{}小时，出勤率{}%。",
+        "共开展学法活动{}场次{kinds}，参学{}人次，累计学时{}小时{rate}。",
         s.sessions_held,
         s.attendance_person_times,
         format_hours(s.study_hours_total),
-        s.attendance_rate
     )
 }
 

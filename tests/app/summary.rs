@@ -31,9 +31,11 @@ async fn an_empty_township_shows_where_to_start(backend: Backend) {
         "{}",
         page.body
     );
-    // No attendance taken: no rate to show, not "0%".
+    // No attendance taken: no rate to show, not "0%" (in the figure or the paragraph).
     assert!(
-        page.body.contains("出勤率 —") && !page.body.contains("出勤率 0%"),
+        page.body.contains("出勤率 —")
+            && !page.body.contains("出勤率 0%")
+            && !page.body.contains("出勤率0%"),
         "{}",
         page.body
     );
