@@ -545,6 +545,14 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             vec![],
             ANYONE,
         ),
+        ("GET", "/favicon.ico", "/favicon.ico".into(), vec![], ANYONE),
+        (
+            "GET",
+            "/static/favicon.svg",
+            "/static/favicon.svg".into(),
+            vec![],
+            ANYONE,
+        ),
         ("GET", "/healthz", "/healthz".into(), vec![], ANYONE),
         (
             "GET",

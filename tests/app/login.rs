@@ -376,6 +376,12 @@ async fn every_page_carries_the_security_headers_and_no_inline_script(backend: B
         .await
         .unwrap()
         .contains("data-autosubmit"));
+    // The icon browsers ask for on a first visit is there (a 404 was an ERROR log line).
+    for path in ["/favicon.ico", "/static/favicon.svg"] {
+        let icon = anonymous.client.get(path).dispatch().await;
+        assert_eq!(icon.status(), Status::Ok, "{path}");
+        assert_eq!(icon.content_type(), Some(rocket::http::ContentType::SVG));
+    }
 }
 
 async fn health_check_answers_without_login(backend: Backend) {
