@@ -1422,6 +1422,31 @@ async fn the_invite_list_shows_villages_and_finds_anyone_by_name(backend: Backen
         .body
         .contains("<input type=\"hidden\" name=\"person_ids\" value=\"999999\">"));
     assert!(ticked.body.contains("另有 1 人已勾选"));
+    // Someone with a mark at the session (an import, a walk-in) is on its list already.
+    let mark = store::attendance::Mark {
+        person_id: staff,
+        status: AttendanceStatus::Present,
+        hours_credited: 1.0,
+    };
+    store::attendance::save_marks(
+        &app.db,
+        session,
+        &[mark],
+        pufa::domain::session::AttendanceSource::Import,
+        None,
+    )
+    .await
+    .unwrap();
+    let marked = organizer
+        .get(&format!("/sessions/{session}/invite?village=township"))
+        .await;
+    assert!(
+        marked
+            .body
+            .contains(&format!("value=\"{staff}\" checked disabled>")),
+        "{}",
+        marked.body
+    );
 }
 
 /// A self check-in never overwrites the organizer's 请假/缺席, and its audit entry names the

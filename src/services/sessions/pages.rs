@@ -115,11 +115,18 @@ pub async fn invite_choices(
         ..PersonFilter::default()
     };
     let page = list_people(db, actor, filter, 1).await?;
-    let invited: Vec<i64> = sessions::invitees(db, id)
+    // On the list already: invited, or with a mark at the session (an import or a walk-in).
+    let mut invited: Vec<i64> = sessions::invitees(db, id)
         .await?
         .iter()
         .map(|i| i.person_id)
         .collect();
+    invited.extend(
+        crate::store::imports::attendance_of(db, id)
+            .await?
+            .iter()
+            .map(|m| m.person_id),
+    );
     let more_people = page.total > page.rows.len() as i64;
     let people = page
         .rows
