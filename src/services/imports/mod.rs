@@ -408,11 +408,11 @@ pub async fn undo(
             StoreError::EditedSince(rows) => ServiceError::Refused(format!(
                 "以下记录在导入后又被修改过：{}。撤销会覆盖或删除这些修改，因此没有撤销。请先核对这些记录；确需撤销时，可先把它们改回导入时的内容或逐条处理。",
                 rows.iter()
-                    .take(10)
+                    .take(store::EDITS_NAMED)
                     .map(|(table, what)| format!("{}“{what}”", table_label(table)))
                     .collect::<Vec<_>>()
                     .join("、")
-                    + if rows.len() > 10 { " 等" } else { "" }
+                    + if rows.len() > store::EDITS_NAMED { " 等" } else { "" }
             )),
             e if e.is_foreign_key_violation() => ServiceError::Refused(
                 "该批次导入的数据已被后来的记录使用（如新的考勤或发放），不能撤销。".into(),

@@ -226,18 +226,25 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
                 String::from_utf8_lossy(&name)
             )));
         }
+        // Only XML parts are scanned; pictures and the like are just inflated.
+        let is_xml = name.ends_with(b".xml") || name.ends_with(b".rels");
         let mut scanner = DepthScanner::new();
-        scanner.scan(&head);
+        let mut sink = io::sink();
+        let into: &mut dyn io::Write = if is_xml {
+            scanner.scan(&head);
+            &mut scanner
+        } else {
+            &mut sink
+        };
         let rest = io::copy(
             &mut (&mut entry).take(declared + 1 - head.len() as u64),
-            &mut scanner,
+            into,
         )
         .map_err(damaged)?;
         if head.len() as u64 + rest > declared {
             return Err(ReadError::UnpacksTooLarge);
         }
-        let is_xml = name.ends_with(b".xml") || name.ends_with(b".rels");
-        if is_xml && scanner.deepest > MAX_XML_DEPTH {
+        if scanner.deepest > MAX_XML_DEPTH {
             return Err(ReadError::Damaged(format!(
                 "文件中的“{}”部分层层嵌套超过 {MAX_XML_DEPTH} 层（可能已损坏或被篡改）",
                 String::from_utf8_lossy(&name)

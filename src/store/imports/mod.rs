@@ -21,7 +21,7 @@ use crate::domain::VillageScope;
 
 pub use commit::{begin_exclusive, commit, ImportTx};
 pub use lookups::*;
-pub use undo::undo;
+pub use undo::{undo, EDITS_NAMED};
 
 /// A record the plan refers to: one already stored, or one the plan creates (by index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -89,8 +89,12 @@ async fn revert(tx: &mut Tx, change: &Change) -> StoreResult<()> {
     Ok(())
 }
 
+/// How many hand-edited rows an undo refusal names (one more is looked up, to say there are
+/// more).
+pub const EDITS_NAMED: usize = 10;
+
 /// Rows the batch created or updated that were changed after it committed by hand: (table,
-/// id), at most 50. Rows a later import wrote (and perhaps its undo restored) are that
+/// id), at most `EDITS_NAMED + 1`. Rows a later import wrote (and perhaps its undo restored) are that
 /// import's business, as before.
 async fn edited_since(tx: &mut Tx, batch_id: i64) -> StoreResult<Vec<(String, i64)>> {
     const WHEN: &str = "SELECT committed_at, uploaded_at FROM import_batches WHERE id = $1";
@@ -114,7 +118,8 @@ async fn edited_since(tx: &mut Tx, batch_id: i64) -> StoreResult<Vec<(String, i6
             "SELECT id FROM {table} t WHERE updated_at > $1 AND (import_batch_id = $2 OR id IN \
              (SELECT row_id FROM import_changes WHERE batch_id = $2 AND table_name = '{table}')) \
              AND NOT EXISTS (SELECT 1 FROM import_changes c WHERE c.table_name = '{table}' \
-             AND c.row_id = t.id AND c.batch_id > $2) ORDER BY id LIMIT 50"
+             AND c.row_id = t.id AND c.batch_id > $2) ORDER BY id LIMIT {}",
+            EDITS_NAMED + 1
         );
         let ids: Vec<i64> = on_pool!(Tx(tx), |conn| sqlx::query_scalar(&sql)
             .bind(since)
@@ -123,7 +128,7 @@ async fn edited_since(tx: &mut Tx, batch_id: i64) -> StoreResult<Vec<(String, i6
             .await?);
         edited.extend(ids.into_iter().map(|id| (table.to_string(), id)));
     }
-    edited.truncate(50);
+    edited.truncate(EDITS_NAMED + 1);
     Ok(edited)
 }
 
