@@ -8,7 +8,8 @@
 //!
 //! Settings: PUFA_BENCH_SECONDS (default 10) per page; PUFA_BENCH_BIN measures another
 //! build of `pufa` with the same load (for before/after figures from one run);
-//! PUFA_BENCH_SKIP_COUNTY=1 leaves out the county.
+//! PUFA_BENCH_SKIP_COUNTY=1 leaves out the county; PUFA_BENCH_DIR=/some/dir keeps the SQLite
+//! databases there and reuses them on the next run (filling the county takes minutes).
 
 use std::io::Write;
 use std::path::Path;
@@ -22,6 +23,14 @@ mod county_data;
 mod server;
 
 use server::{binary, http, login, serve, PASSWORD};
+
+/// Whether the SQLite database of `url` is kept from an earlier run (PUFA_BENCH_DIR).
+fn kept(url: &str) -> bool {
+    std::env::var_os("PUFA_BENCH_DIR").is_some()
+        && url
+            .strip_prefix("sqlite://")
+            .is_some_and(|path| Path::new(path).exists())
+}
 
 fn pufa(url: &str, data_dir: &Path, args: &[&str], stdin: &str) {
     let mut child = Command::new(binary())
@@ -96,20 +105,22 @@ fn wrk(port: u16, path: &str, cookie: &str, seconds: u64) -> Load {
 }
 
 /// Drives each page and prints one line per page.
-fn measure(label: &str, url: &str, data_dir: &Path, pages: &[(&str, String)]) {
-    pufa(
-        url,
-        data_dir,
-        &[
-            "user",
-            "add",
-            "--username",
-            "benchviewer",
-            "--role",
-            "viewer",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+fn measure(label: &str, url: &str, data_dir: &Path, pages: &[(&str, String)], reused: bool) {
+    if !reused {
+        pufa(
+            url,
+            data_dir,
+            &[
+                "user",
+                "add",
+                "--username",
+                "benchviewer",
+                "--role",
+                "viewer",
+            ],
+            &format!("{PASSWORD}\n"),
+        );
+    }
     let server = serve(url, data_dir);
     let cookie = login(server.port, "benchviewer");
     let seconds: u64 = std::env::var("PUFA_BENCH_SECONDS")
@@ -166,19 +177,26 @@ async fn county_db(url: &str) {
 
 async fn run(label: &str, url_of: impl Fn(&str) -> String, dir: &Path) {
     let demo_url = url_of("demo");
-    pufa(&demo_url, dir, &["demo"], "");
+    let reused = kept(&demo_url);
+    if !reused {
+        pufa(&demo_url, dir, &["demo"], "");
+    }
     let village = first_village(&demo_url).await;
     measure(
         &format!("{label} demo"),
         &demo_url,
         dir,
         &demo_pages(village),
+        reused,
     );
     if std::env::var("PUFA_BENCH_SKIP_COUNTY").as_deref() == Ok("1") {
         return;
     }
     let county_url = url_of("county");
-    county_db(&county_url).await;
+    let reused = kept(&county_url);
+    if !reused {
+        county_db(&county_url).await;
+    }
     let village = first_village(&county_url).await;
     measure(
         &format!("{label} county"),
@@ -188,6 +206,7 @@ async fn run(label: &str, url_of: impl Fn(&str) -> String, dir: &Path) {
             ("dashboard", "/?year=2021".into()),
             ("village", format!("/villages/{village}?year=2021")),
         ],
+        reused,
     );
 }
 
@@ -218,12 +237,19 @@ fn main() {
     println!("binary: {}", binary().display());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let base = dir.path().to_path_buf();
+        let temp = tempfile::tempdir().expect("temp dir");
+        let base = match std::env::var_os("PUFA_BENCH_DIR") {
+            Some(dir) => {
+                let dir = std::path::PathBuf::from(dir);
+                std::fs::create_dir_all(&dir).expect("PUFA_BENCH_DIR");
+                dir
+            }
+            None => temp.path().to_path_buf(),
+        };
         run(
             "SQLite",
             |name| format!("sqlite://{}", base.join(format!("{name}.db")).display()),
-            dir.path(),
+            &base,
         )
         .await;
         match std::env::var("PUFA_TEST_POSTGRES_URL") {
@@ -237,7 +263,7 @@ fn main() {
                         url.set_path(&format!("/pufa_bench_pages_{name}"));
                         url.to_string()
                     },
-                    dir.path(),
+                    temp.path(),
                 )
                 .await;
                 postgres_databases(&admin_url, false).await;

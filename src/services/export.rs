@@ -94,105 +94,6 @@ pub async fn year_workbook(
     let as_of = period.as_of(today);
     let subject = s.village.clone().unwrap_or_else(|| "全镇".into());
 
-    let sessions: Vec<Vec<Cell>> = summary::session_lines(db, period, scope)
-        .await?
-        .into_iter()
-        .map(|l| {
-            vec![
-                Cell::Date(l.starts_at.date()),
-                l.starts_at.format("%H:%M").to_string().into(),
-                SessionKind::from_code(&l.kind)
-                    .map_or("其他", SessionKind::label_zh)
-                    .into(),
-                l.topic.into(),
-                l.village_name.unwrap_or_else(|| "镇级".into()).into(),
-                l.venue.into(),
-                l.speaker.into(),
-                Cell::Number(l.hours_credited),
-                SessionStatus::from_code(&l.status)
-                    .map_or("", SessionStatus::label_zh)
-                    .into(),
-                Cell::Int(l.attended),
-            ]
-        })
-        .collect();
-    let hours: Vec<Vec<Cell>> = summary::person_hours(db, period, scope)
-        .await?
-        .into_iter()
-        .map(|p| {
-            vec![
-                p.name.into(),
-                p.village_name.unwrap_or_else(|| "镇机关".into()).into(),
-                p.post.into(),
-                Cell::Int(p.sessions),
-                Cell::Number(p.hours),
-            ]
-        })
-        .collect();
-    let self_study_filter = SelfStudyFilter {
-        period,
-        village: scope,
-        person_id: None,
-    };
-    let self_study: Vec<Vec<Cell>> = self_study::list(db, &self_study_filter, i64::MAX, 0)
-        .await?
-        .into_iter()
-        .rev()
-        .map(|r| {
-            vec![
-                Cell::Date(r.studied_on),
-                r.person_name.into(),
-                r.village_name.unwrap_or_else(|| "镇机关".into()).into(),
-                r.content.into(),
-                r.form.label_zh().into(),
-                Cell::Number(r.hours),
-                r.notes.into(),
-            ]
-        })
-        .collect();
-    let literates: Vec<Vec<Cell>> = summary::literate_lines(db, as_of, scope)
-        .await?
-        .into_iter()
-        .map(|l| {
-            vec![
-                l.name.into(),
-                l.village_name.unwrap_or_else(|| "镇机关".into()).into(),
-                l.since.map_or(Cell::Empty, Cell::Date),
-                l.phone.unwrap_or_default().into(),
-                l.id_number.as_deref().map(mask).unwrap_or_default().into(),
-            ]
-        })
-        .collect();
-    let dist_filter = DistributionFilter {
-        period,
-        village: VillageScope::of(village_id),
-        material_kind: None,
-        material_id: None,
-    };
-    let distributions = distributions::list(db, &dist_filter, i64::MAX, 0).await?;
-    let act_filter = ActivityFilter {
-        period,
-        village: VillageScope::of(village_id),
-        form: None,
-        place: None,
-        group: None,
-    };
-    let acts = activities::list(db, &act_filter, i64::MAX, 0).await?;
-    let coverage: Vec<Vec<Cell>> = s
-        .village_lines
-        .iter()
-        .map(|l| {
-            let mut row = vec![Cell::Text(l.name.clone())];
-            row.extend(l.months.values().map(|n| {
-                if *n > 0 {
-                    Cell::Int(*n)
-                } else {
-                    Cell::Text("无".into())
-                }
-            }));
-            row
-        })
-        .collect();
     let sum_int = |rows: &[Vec<Cell>], col: usize| {
         Cell::Int(
             rows.iter()
@@ -216,97 +117,6 @@ pub async fn year_workbook(
                 .sum(),
         )
     };
-    let lists = vec![
-        Table {
-            sheet_name: "学法活动".into(),
-            headers: vec![
-                "日期",
-                "时间",
-                "类型",
-                "学习内容",
-                "村(社区)",
-                "地点",
-                "主讲人",
-                "学时",
-                "状态",
-                "参学人次",
-            ],
-            totals: Some(vec![
-                "合计".into(),
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                sum_int(&sessions, 9),
-            ]),
-            rows: sessions,
-        },
-        Table {
-            sheet_name: "人员学时".into(),
-            headers: vec!["姓名", "村(社区)", "职务", "参学次数", "学时"],
-            totals: Some(vec![
-                "合计".into(),
-                Cell::Empty,
-                Cell::Empty,
-                sum_int(&hours, 3),
-                sum_num(&hours, 4),
-            ]),
-            rows: hours,
-        },
-        Table {
-            sheet_name: "自学".into(),
-            headers: vec![
-                "日期",
-                "姓名",
-                "村(社区)",
-                "学习内容",
-                "学习形式",
-                "学时",
-                "备注",
-            ],
-            totals: Some(vec![
-                "合计".into(),
-                format!("{}人", s.self_study_people).into(),
-                Cell::Empty,
-                format!("{}条", self_study.len()).into(),
-                Cell::Empty,
-                sum_num(&self_study, 5),
-            ]),
-            rows: self_study,
-        },
-        Table {
-            sheet_name: "法律明白人".into(),
-            headers: vec!["姓名", "村(社区)", "认定日期", "联系电话", "身份证号"],
-            totals: Some(vec!["合计".into(), format!("{}人", literates.len()).into()]),
-            rows: literates,
-        },
-        ledgers::distributions_table(&distributions),
-        ledgers::activities_table(&acts),
-        Table {
-            sheet_name: "覆盖情况".into(),
-            headers: vec![
-                "村(社区)",
-                "1月",
-                "2月",
-                "3月",
-                "4月",
-                "5月",
-                "6月",
-                "7月",
-                "8月",
-                "9月",
-                "10月",
-                "11月",
-                "12月",
-            ],
-            totals: None,
-            rows: coverage,
-        },
-    ];
     // The village lines, then the township's own (镇级, 镇机关): together they add up to
     // the year's figures.
     let village_rows: Vec<Vec<Cell>> = s
@@ -356,8 +166,200 @@ pub async fn year_workbook(
             "自学学时",
         ],
         village_rows,
-        lists,
     };
-    let bytes = yearbook_workbook(&book).map_err(|e| ServiceError::Refused(e.to_string()))?;
+    let mut writer = yearbook_workbook(&book)?;
+    drop(book);
+    // Each list is read, written and let go before the next is read.
+    let sessions: Vec<Vec<Cell>> = summary::session_lines(db, period, scope)
+        .await?
+        .into_iter()
+        .map(|l| {
+            vec![
+                Cell::Date(l.starts_at.date()),
+                l.starts_at.format("%H:%M").to_string().into(),
+                SessionKind::from_code(&l.kind)
+                    .map_or("其他", SessionKind::label_zh)
+                    .into(),
+                l.topic.into(),
+                l.village_name.unwrap_or_else(|| "镇级".into()).into(),
+                l.venue.into(),
+                l.speaker.into(),
+                Cell::Number(l.hours_credited),
+                SessionStatus::from_code(&l.status)
+                    .map_or("", SessionStatus::label_zh)
+                    .into(),
+                Cell::Int(l.attended),
+            ]
+        })
+        .collect();
+    writer.add(&Table {
+        sheet_name: "学法活动".into(),
+        headers: vec![
+            "日期",
+            "时间",
+            "类型",
+            "学习内容",
+            "村(社区)",
+            "地点",
+            "主讲人",
+            "学时",
+            "状态",
+            "参学人次",
+        ],
+        totals: Some(vec![
+            "合计".into(),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            sum_int(&sessions, 9),
+        ]),
+        rows: sessions,
+    })?;
+    let hours: Vec<Vec<Cell>> = summary::person_hours(db, period, scope)
+        .await?
+        .into_iter()
+        .map(|p| {
+            vec![
+                p.name.into(),
+                p.village_name.unwrap_or_else(|| "镇机关".into()).into(),
+                p.post.into(),
+                Cell::Int(p.sessions),
+                Cell::Number(p.hours),
+            ]
+        })
+        .collect();
+    writer.add(&Table {
+        sheet_name: "人员学时".into(),
+        headers: vec!["姓名", "村(社区)", "职务", "参学次数", "学时"],
+        totals: Some(vec![
+            "合计".into(),
+            Cell::Empty,
+            Cell::Empty,
+            sum_int(&hours, 3),
+            sum_num(&hours, 4),
+        ]),
+        rows: hours,
+    })?;
+    let self_study_filter = SelfStudyFilter {
+        period,
+        village: scope,
+        person_id: None,
+    };
+    let self_study: Vec<Vec<Cell>> = self_study::list(db, &self_study_filter, i64::MAX, 0)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|r| {
+            vec![
+                Cell::Date(r.studied_on),
+                r.person_name.into(),
+                r.village_name.unwrap_or_else(|| "镇机关".into()).into(),
+                r.content.into(),
+                r.form.label_zh().into(),
+                Cell::Number(r.hours),
+                r.notes.into(),
+            ]
+        })
+        .collect();
+    writer.add(&Table {
+        sheet_name: "自学".into(),
+        headers: vec![
+            "日期",
+            "姓名",
+            "村(社区)",
+            "学习内容",
+            "学习形式",
+            "学时",
+            "备注",
+        ],
+        totals: Some(vec![
+            "合计".into(),
+            format!("{}人", s.self_study_people).into(),
+            Cell::Empty,
+            format!("{}条", self_study.len()).into(),
+            Cell::Empty,
+            sum_num(&self_study, 5),
+        ]),
+        rows: self_study,
+    })?;
+    let literates: Vec<Vec<Cell>> = summary::literate_lines(db, as_of, scope)
+        .await?
+        .into_iter()
+        .map(|l| {
+            vec![
+                l.name.into(),
+                l.village_name.unwrap_or_else(|| "镇机关".into()).into(),
+                l.since.map_or(Cell::Empty, Cell::Date),
+                l.phone.unwrap_or_default().into(),
+                l.id_number.as_deref().map(mask).unwrap_or_default().into(),
+            ]
+        })
+        .collect();
+    writer.add(&Table {
+        sheet_name: "法律明白人".into(),
+        headers: vec!["姓名", "村(社区)", "认定日期", "联系电话", "身份证号"],
+        totals: Some(vec!["合计".into(), format!("{}人", literates.len()).into()]),
+        rows: literates,
+    })?;
+    let dist_filter = DistributionFilter {
+        period,
+        village: VillageScope::of(village_id),
+        material_kind: None,
+        material_id: None,
+    };
+    let distributions = distributions::list(db, &dist_filter, i64::MAX, 0).await?;
+    writer.add(&ledgers::distributions_table(&distributions))?;
+    drop(distributions);
+    let act_filter = ActivityFilter {
+        period,
+        village: VillageScope::of(village_id),
+        form: None,
+        place: None,
+        group: None,
+    };
+    let acts = activities::list(db, &act_filter, i64::MAX, 0).await?;
+    writer.add(&ledgers::activities_table(&acts))?;
+    drop(acts);
+    let coverage: Vec<Vec<Cell>> = s
+        .village_lines
+        .iter()
+        .map(|l| {
+            let mut row = vec![Cell::Text(l.name.clone())];
+            row.extend(l.months.values().map(|n| {
+                if *n > 0 {
+                    Cell::Int(*n)
+                } else {
+                    Cell::Text("无".into())
+                }
+            }));
+            row
+        })
+        .collect();
+    writer.add(&Table {
+        sheet_name: "覆盖情况".into(),
+        headers: vec![
+            "村(社区)",
+            "1月",
+            "2月",
+            "3月",
+            "4月",
+            "5月",
+            "6月",
+            "7月",
+            "8月",
+            "9月",
+            "10月",
+            "11月",
+            "12月",
+        ],
+        totals: None,
+        rows: coverage,
+    })?;
+    let bytes = writer.finish()?;
     Ok((format!("{subject}{year}年普法工作汇总.xlsx"), bytes))
 }

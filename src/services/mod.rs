@@ -107,6 +107,13 @@ impl From<sqlx::Error> for ServiceError {
     }
 }
 
+/// A workbook that could not be written: refused with the reason.
+impl From<crate::sheets::SheetError> for ServiceError {
+    fn from(e: crate::sheets::SheetError) -> Self {
+        ServiceError::Refused(e.to_string())
+    }
+}
+
 /// Shown when a form names a village that does not exist.
 pub const UNKNOWN_VILLAGE: &str = "所选村(社区)不存在";
 

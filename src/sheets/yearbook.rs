@@ -1,12 +1,14 @@
 //! The year-end workbook the annual report is written from: 总览 (figures, a chart, the
 //! draft paragraph), 各村汇总 (totals as formulas), and the lists behind every figure.
+//! The lists are added one at a time, each written and let go before the next is read
+//! (at county scale they are 150,000 rows together).
 
 use rust_xlsxwriter::{Chart, ChartType, Format, Formula, Workbook};
 
 use super::table::{add_table, display_width, Cell, Table};
 use super::SheetError;
 
-/// Everything the workbook shows, already gathered (the annual summary and its lists).
+/// What the workbook's first two sheets show, already gathered (the annual summary).
 pub struct Yearbook {
     pub title: String,
     /// (label, value) figures of 总览.
@@ -17,10 +19,27 @@ pub struct Yearbook {
     /// 各村汇总: headers and one row per village (numbers summed in the totals row).
     pub village_headers: Vec<&'static str>,
     pub village_rows: Vec<Vec<Cell>>,
-    pub lists: Vec<Table>,
 }
 
-pub fn yearbook_workbook(book: &Yearbook) -> Result<Vec<u8>, SheetError> {
+/// The workbook being written: its first two sheets, then each list added in turn.
+pub struct YearbookWriter {
+    workbook: Workbook,
+}
+
+impl YearbookWriter {
+    /// Adds one list behind the figures as a sheet of its own.
+    pub fn add(&mut self, table: &Table) -> Result<(), SheetError> {
+        add_table(&mut self.workbook, table)
+    }
+
+    /// The workbook's bytes.
+    pub fn finish(mut self) -> Result<Vec<u8>, SheetError> {
+        Ok(self.workbook.save_to_buffer()?)
+    }
+}
+
+/// Starts the workbook with 总览 and 各村汇总.
+pub fn yearbook_workbook(book: &Yearbook) -> Result<YearbookWriter, SheetError> {
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     let title = Format::new().set_bold().set_font_size(14);
@@ -123,8 +142,5 @@ pub fn yearbook_workbook(book: &Yearbook) -> Result<Vec<u8>, SheetError> {
         sheet.set_paper_size(9);
         sheet.set_repeat_rows(0, 0)?;
     }
-    for table in &book.lists {
-        add_table(&mut workbook, table)?;
-    }
-    Ok(workbook.save_to_buffer()?)
+    Ok(YearbookWriter { workbook })
 }

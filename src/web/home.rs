@@ -2,11 +2,11 @@
 //! drawn as inline SVG, the coverage grid, shortfalls and a draft report paragraph.
 
 use rocket::{Route, State};
-use rocket_dyn_templates::Template;
+use rocket_dyn_templates::{Metadata, Template};
 use serde::Serialize;
+use std::sync::Arc;
 
 use super::charts::{escape, horizontal_bars, monthly_bars};
-use super::choices::selectable_villages;
 use super::error::AppResult;
 use super::guards::CurrentUser;
 use super::period::{chosen_year, today, year_choices};
@@ -15,9 +15,10 @@ use crate::domain::activity::{AudienceGroup, Place};
 use crate::domain::category::LEGAL_LITERATE_TARGET;
 use crate::domain::session::SessionKind;
 use crate::services::cache::by_data_version;
+use crate::services::choices::selectable_villages;
 use crate::services::summary::{annual_summary, report_paragraph, AnnualSummary, VillageLine};
 use crate::services::villages::Village;
-use crate::services::Db;
+use crate::services::{Db, ServiceError, ServiceResult};
 
 fn labelled<T: Copy>(
     map: &std::collections::BTreeMap<String, i64>,
@@ -37,7 +38,6 @@ fn labelled<T: Copy>(
 
 /// What the dashboard draws from the figures: four charts (SVG) and the coverage grid's
 /// rows (HTML), one row per village: activity per month, 法律明白人 against the target.
-#[derive(Clone)]
 struct Drawing {
     materials: String,
     sessions: String,
@@ -93,14 +93,19 @@ fn coverage_row(line: &VillageLine) -> String {
     row
 }
 
+/// The dashboard's context for its heading and body (`home_head`, `home_body`). Nothing
+/// in it depends on the hour or on who is asking beyond their role and village, so both
+/// are drawn once per data version.
 #[derive(Serialize)]
-struct HomePage {
+struct HomeView {
     s: AnnualSummary,
     year: i32,
     years: Vec<i32>,
     village: Option<i64>,
     villages: Vec<Village>,
     confined: bool,
+    /// The role's links on an empty dashboard.
+    me: RoleView,
     paragraph: String,
     /// Session and self-study hours together, as the report writes them.
     total_hours: String,
@@ -118,30 +123,40 @@ struct HomePage {
     person_times_rule: &'static str,
     /// Legal literate persons a village should have (the grid's legend).
     literate_target: i64,
+}
+
+#[derive(Serialize)]
+struct RoleView {
+    is_admin: bool,
+    can_edit: bool,
+}
+
+/// The dashboard's heading and body as HTML.
+struct Drawn {
+    head: String,
+    body: String,
+}
+
+/// The page around the drawn parts: the chrome, and what changes with the clock.
+#[derive(Serialize)]
+struct HomePage<'a> {
+    year: i32,
+    head: &'a str,
+    body: &'a str,
     /// Sessions over without attendance, for those who take it.
     overdue: i64,
 }
 
-#[rocket::get("/?<year>&<village>")]
-async fn home(
-    me: CurrentUser,
-    year: Option<i32>,
+async fn draw(
+    db: &Db,
+    me: &CurrentUser,
+    year: i32,
     village: Option<i64>,
-    db: &State<Db>,
-    chrome: Chrome,
-) -> AppResult<Template> {
-    let year = chosen_year(year);
+    templates: &Metadata<'_>,
+) -> ServiceResult<Drawn> {
     let mut s = annual_summary(db, &me.actor, year, village, today()).await?;
-    // The charts and the coverage grid are drawn once per data version: at county scale
-    // (300 villages) drawing them was most of the page's time.
-    let key = format!(
-        "home-drawing:{year}:{:?}:{}",
-        me.actor.confined_village().or(village),
-        today()
-    );
-    let drawing = by_data_version(db, key, || async { Ok(Drawing::of(&s)) }).await?;
-    // The per-village figures are in the drawing; the template's context does not carry
-    // them again.
+    let drawing = Drawing::of(&s);
+    // The per-village figures are in the drawing; the context does not carry them again.
     s.village_lines = Vec::new();
     s.township_line = None;
     s.materials_by_village = Default::default();
@@ -157,12 +172,17 @@ async fn home(
         SessionKind::code,
         SessionKind::label_zh,
     );
-    let view = HomePage {
+    let role = me.actor.role;
+    let view = HomeView {
         year,
         years: year_choices(),
         village,
         villages: selectable_villages(db, &me.actor).await?,
-        confined: !me.actor.role.sees_all_villages(),
+        confined: !role.sees_all_villages(),
+        me: RoleView {
+            is_admin: role.can_administer(),
+            can_edit: role.can_edit_records(),
+        },
         paragraph: report_paragraph(&s),
         total_hours: crate::domain::report::format_hours(s.study_hours_total + s.self_study_hours),
         kinds,
@@ -179,15 +199,56 @@ async fn home(
         } else {
             "全镇各场学法活动的出勤人次"
         },
-        overdue: crate::services::sessions::overdue_count(
-            db,
-            &me.actor,
-            chrono::Local::now().naive_local(),
-        )
-        .await?,
         s,
     };
-    Ok(chrome.render("home", view))
+    let part = |name: &'static str| {
+        templates
+            .render(name, &view)
+            .map(|(_, html)| html)
+            .ok_or_else(|| {
+                tracing::error!("template {name} did not render");
+                ServiceError::Refused("页面暂时无法显示，请稍后再试".into())
+            })
+    };
+    Ok(Drawn {
+        head: part("home_head")?,
+        body: part("home_body")?,
+    })
+}
+
+#[rocket::get("/?<year>&<village>")]
+async fn home(
+    me: CurrentUser,
+    year: Option<i32>,
+    village: Option<i64>,
+    db: &State<Db>,
+    chrome: Chrome,
+    templates: Metadata<'_>,
+) -> AppResult<Template> {
+    let year = chosen_year(year);
+    // The page is drawn once per data version and view: at county scale (300 villages'
+    // grid rows, chart bars and choices, 200 KB) drawing it was most of a request's time.
+    let key = format!(
+        "home-page:{year}:{:?}:{:?}:{}:{}",
+        me.actor.confined_village(),
+        village,
+        me.actor.role.code(),
+        today()
+    );
+    let drawn = by_data_version(db, key, || async {
+        draw(db, &me, year, village, &templates).await.map(Arc::new)
+    })
+    .await?;
+    let overdue =
+        crate::services::sessions::overdue_count(db, &me.actor, chrono::Local::now().naive_local())
+            .await?;
+    let page = HomePage {
+        year,
+        head: &drawn.head,
+        body: &drawn.body,
+        overdue,
+    };
+    Ok(chrome.render("home", page))
 }
 
 pub fn routes() -> Vec<Route> {
