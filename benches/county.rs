@@ -3,8 +3,12 @@
 //! Fills a database with 300 villages, 60,000 people, 5,000 sessions, 1,000,000 attendance
 //! rows, 50,000 distributions and 20,000 activities for 2021, then measures the annual
 //! summary, cold and warm (target warm ≤ 100 ms, for the county and for one village) and
-//! the year-end workbook (target ≤ 3 s, peak memory ≤ 200 MB) on SQLite, and on PostgreSQL when PUFA_BENCH_POSTGRES_URL is set (a database
-//! named pufa_bench_county is created there and dropped afterwards).
+//! the year-end workbook (target ≤ 3 s, peak memory ≤ 200 MB) on SQLite, and on PostgreSQL
+//! when PUFA_BENCH_POSTGRES_URL is set (a database named pufa_bench_county is created there
+//! and dropped afterwards). The workbook is measured twice: in this process, and as
+//! `pufa export` in a process of its own, as a user runs it, which computes the figures
+//! afresh (its time and whole-process peak; PUFA_BENCH_BIN=/path/to/pufa measures another
+//! build on the same database beside this one).
 
 use std::time::Instant;
 
@@ -33,7 +37,43 @@ fn peak_mb() -> f64 {
 
 use county_data::fill;
 
-async fn measure(label: &str, db: &Db) {
+/// `pufa export` of the county's year: wall time and the process's peak memory (MB).
+fn export_process(url: &str, binary: &std::ffi::OsStr) -> (std::time::Duration, f64) {
+    let out = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut child = std::process::Command::new(binary)
+        .args(["--database-url", url, "export", "--year", "2021", "-o"])
+        .arg(out.path().join("county.xlsx"))
+        .env("PUFA_DATA_DIR", out.path())
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The child's own high-water mark, read while it runs: the resource usage wait4 gives
+    // would also count this process's memory at the fork.
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0.0f64;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if let Ok(text) = std::fs::read_to_string(&status_path) {
+            if let Some(kb) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let elapsed = started.elapsed();
+    assert!(status.success(), "pufa export");
+    (elapsed, peak_kb / 1024.0)
+}
+
+async fn measure(label: &str, db: &Db, url: &str) {
     let t = Instant::now();
     fill(db).await;
     println!("[{label}] filled county in {:.1?}", t.elapsed());
@@ -146,6 +186,19 @@ async fn measure(label: &str, db: &Db) {
         peak_mb(),
         before
     );
+    let mut builds = vec![("this build".to_string(), env!("CARGO_BIN_EXE_pufa").into())];
+    if let Some(other) = std::env::var_os("PUFA_BENCH_BIN") {
+        builds.push((other.to_string_lossy().into_owned(), other));
+    }
+    // Twice each, alternating, so that both builds see the same machine.
+    for _ in 0..2 {
+        for (name, binary) in &builds {
+            let (elapsed, peak) = export_process(url, binary);
+            println!(
+                "[{label}] pufa export by {name} (a process of its own, figures computed afresh): {elapsed:.2?}, peak memory {peak:.0} MB"
+            );
+        }
+    }
 }
 
 fn main() {
@@ -154,7 +207,7 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("county.db").display());
         let db = Db::connect_and_migrate(&url).await.unwrap();
-        measure("SQLite", &db).await;
+        measure("SQLite", &db, &url).await;
         db.close().await;
         if let Ok(admin_url) = std::env::var("PUFA_BENCH_POSTGRES_URL") {
             let admin = Db::connect(&admin_url).await.unwrap();
@@ -170,7 +223,7 @@ fn main() {
             let mut url = url::Url::parse(&admin_url).unwrap();
             url.set_path("/pufa_bench_county");
             let db = Db::connect_and_migrate(url.as_str()).await.unwrap();
-            measure("PostgreSQL", &db).await;
+            measure("PostgreSQL", &db, url.as_str()).await;
             db.close().await;
             if let Db::Postgres(pool) = &admin {
                 let _ = sqlx::query("DROP DATABASE IF EXISTS pufa_bench_county WITH (FORCE)")

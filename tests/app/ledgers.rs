@@ -403,9 +403,28 @@ async fn activity_with_materials_creates_and_deletes_its_distributions(backend: 
             .contains(r#"href="/activities?year=2021">返回活动台账"#),
         "the way back opens the activity's year"
     );
+    // The list is drawn once per data version for each role and village: a viewer looking
+    // first gets no 登记活动, and does not take it from the clerk.
+    app.user("viewer", Role::Viewer, None).await;
+    let viewer = app.session("viewer").await;
+    let list = viewer.get("/activities?year=2021").await;
+    assert!(
+        list.body.contains("国际禁毒日宣传") && !list.body.contains("登记活动"),
+        "{}",
+        list.body
+    );
+    let list = clerk.get("/activities?year=2021").await;
+    assert!(
+        list.body.contains("国际禁毒日宣传") && list.body.contains("登记活动"),
+        "{}",
+        list.body
+    );
     let reply = clerk.post(&format!("{location}/delete"), &[]).await;
     assert_eq!(reply.status, Status::SeeOther);
     assert_eq!(reply.location.as_deref(), Some("/activities?year=2021"));
+    // Drawn again after the change: the deleted activity is gone from the list.
+    let list = clerk.get("/activities?year=2021").await;
+    assert!(!list.body.contains("国际禁毒日宣传"), "{}", list.body);
     assert!(store::activities::get(&app.db, id).await.unwrap().is_none());
     assert!(store::distributions::for_activity(&app.db, id)
         .await

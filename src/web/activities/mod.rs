@@ -3,22 +3,23 @@
 use chrono::Datelike;
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
-use rocket_dyn_templates::Template;
+use rocket_dyn_templates::{Metadata, Template};
 
-use super::choices::{material_choices, selectable_villages};
+use super::choices::material_choices;
 use super::csrf::CsrfForm;
 use super::download::XlsxDownload;
 use super::error::{AppError, AppResult};
 use super::forms::{parse_village_id, ActionForm, OutreachForm};
 use super::guards::{CurrentUser, EditorUser};
 use super::period::{chosen_month, chosen_year, period_of};
-use super::render::Chrome;
+use super::render::{drawn_once, Chrome, DrawnPage};
 use crate::domain::activity::{
     ActivityForm, ActivityInput, AudienceGroup, MaterialLineInput, Place,
 };
 use crate::domain::person::FieldErrors;
 use crate::domain::VillageScope;
 use crate::services::activities::{self, ActivityFilter};
+use crate::services::choices::selectable_villages;
 use crate::services::{Actor, Db, ServiceError};
 
 mod views;
@@ -68,15 +69,26 @@ async fn list(
     query: ListQuery<'_>,
     db: &State<Db>,
     chrome: Chrome,
+    templates: Metadata<'_>,
 ) -> AppResult<Template> {
     let actor = &me.actor;
-    let page =
-        activities::list_activities(db, actor, query.filter(), query.page.unwrap_or(1)).await?;
-    let villages = selectable_villages(db, actor).await?;
-    Ok(chrome.render(
-        "activities/list",
-        list_page(&page, actor, query.echo(), villages),
-    ))
+    let key = format!(
+        "activities-page:{:?}:{:?}:{}:{:?}",
+        query.filter(),
+        query.page,
+        actor.role.code(),
+        actor.confined_village()
+    );
+    let body = drawn_once(db, key, &templates, "activities/list_body", || async {
+        let page =
+            activities::list_activities(db, actor, query.filter(), query.page.unwrap_or(1)).await?;
+        let villages = selectable_villages(db, actor).await?;
+        let view = list_page(&page, actor, query.echo(), villages);
+        // The view borrows the page: it is drawn here, while both are alive.
+        Ok(serde_json::to_value(view).unwrap_or_default())
+    })
+    .await?;
+    Ok(chrome.render("activities/list", DrawnPage { body: &body }))
 }
 
 #[rocket::get("/export.xlsx?<query..>")]

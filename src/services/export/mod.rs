@@ -2,6 +2,10 @@
 
 use chrono::NaiveDate;
 
+mod passes;
+
+use passes::{background, Sheets};
+
 use super::summary::{annual_summary, report_paragraph, AnnualSummary};
 use super::{ledgers, Actor, ServiceError, ServiceResult};
 use crate::domain::activity::{AudienceGroup, Place};
@@ -167,9 +171,35 @@ pub async fn year_workbook(
         ],
         village_rows,
     };
-    let mut writer = yearbook_workbook(&book)?;
+    let mut sheets = Sheets::start(yearbook_workbook(&book)?);
     drop(book);
-    // Each list is read, written and let go before the next is read.
+    // The three long passes (a million attendance rows by person, the distributions and
+    // the activities) start at once, each on a connection of its own, and are read while
+    // the shorter lists are written.
+    let hours_pass = background(db, move |db| async move {
+        summary::person_hours(&db, period, scope).await
+    });
+    let dist_filter = DistributionFilter {
+        period,
+        village: scope,
+        material_kind: None,
+        material_id: None,
+    };
+    let distributions_pass = background(db, move |db| async move {
+        distributions::list(&db, &dist_filter, i64::MAX, 0).await
+    });
+    let act_filter = ActivityFilter {
+        period,
+        village: scope,
+        form: None,
+        place: None,
+        group: None,
+    };
+    let activities_pass = background(db, move |db| async move {
+        activities::list(&db, &act_filter, i64::MAX, 0).await
+    });
+    // Each list is written on a blocking thread while the next is read, and let go once
+    // written.
     let sessions: Vec<Vec<Cell>> = summary::session_lines(db, period, scope)
         .await?
         .into_iter()
@@ -192,35 +222,38 @@ pub async fn year_workbook(
             ]
         })
         .collect();
-    writer.add(&Table {
-        sheet_name: "学法活动".into(),
-        headers: vec![
-            "日期",
-            "时间",
-            "类型",
-            "学习内容",
-            "村(社区)",
-            "地点",
-            "主讲人",
-            "学时",
-            "状态",
-            "参学人次",
-        ],
-        totals: Some(vec![
-            "合计".into(),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            sum_int(&sessions, 9),
-        ]),
-        rows: sessions,
-    })?;
-    let hours: Vec<Vec<Cell>> = summary::person_hours(db, period, scope)
+    sheets
+        .add(Table {
+            sheet_name: "学法活动".into(),
+            headers: vec![
+                "日期",
+                "时间",
+                "类型",
+                "学习内容",
+                "村(社区)",
+                "地点",
+                "主讲人",
+                "学时",
+                "状态",
+                "参学人次",
+            ],
+            totals: Some(vec![
+                "合计".into(),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                sum_int(&sessions, 9),
+            ]),
+            rows: sessions,
+        })
+        .await?;
+    let hours: Vec<Vec<Cell>> = hours_pass
+        .read()
         .await?
         .into_iter()
         .map(|p| {
@@ -233,18 +266,20 @@ pub async fn year_workbook(
             ]
         })
         .collect();
-    writer.add(&Table {
-        sheet_name: "人员学时".into(),
-        headers: vec!["姓名", "村(社区)", "职务", "参学次数", "学时"],
-        totals: Some(vec![
-            "合计".into(),
-            Cell::Empty,
-            Cell::Empty,
-            sum_int(&hours, 3),
-            sum_num(&hours, 4),
-        ]),
-        rows: hours,
-    })?;
+    sheets
+        .add(Table {
+            sheet_name: "人员学时".into(),
+            headers: vec!["姓名", "村(社区)", "职务", "参学次数", "学时"],
+            totals: Some(vec![
+                "合计".into(),
+                Cell::Empty,
+                Cell::Empty,
+                sum_int(&hours, 3),
+                sum_num(&hours, 4),
+            ]),
+            rows: hours,
+        })
+        .await?;
     let self_study_filter = SelfStudyFilter {
         period,
         village: scope,
@@ -266,27 +301,29 @@ pub async fn year_workbook(
             ]
         })
         .collect();
-    writer.add(&Table {
-        sheet_name: "自学".into(),
-        headers: vec![
-            "日期",
-            "姓名",
-            "村(社区)",
-            "学习内容",
-            "学习形式",
-            "学时",
-            "备注",
-        ],
-        totals: Some(vec![
-            "合计".into(),
-            format!("{}人", s.self_study_people).into(),
-            Cell::Empty,
-            format!("{}条", self_study.len()).into(),
-            Cell::Empty,
-            sum_num(&self_study, 5),
-        ]),
-        rows: self_study,
-    })?;
+    sheets
+        .add(Table {
+            sheet_name: "自学".into(),
+            headers: vec![
+                "日期",
+                "姓名",
+                "村(社区)",
+                "学习内容",
+                "学习形式",
+                "学时",
+                "备注",
+            ],
+            totals: Some(vec![
+                "合计".into(),
+                format!("{}人", s.self_study_people).into(),
+                Cell::Empty,
+                format!("{}条", self_study.len()).into(),
+                Cell::Empty,
+                sum_num(&self_study, 5),
+            ]),
+            rows: self_study,
+        })
+        .await?;
     let literates: Vec<Vec<Cell>> = summary::literate_lines(db, as_of, scope)
         .await?
         .into_iter()
@@ -300,30 +337,21 @@ pub async fn year_workbook(
             ]
         })
         .collect();
-    writer.add(&Table {
-        sheet_name: "法律明白人".into(),
-        headers: vec!["姓名", "村(社区)", "认定日期", "联系电话", "身份证号"],
-        totals: Some(vec!["合计".into(), format!("{}人", literates.len()).into()]),
-        rows: literates,
-    })?;
-    let dist_filter = DistributionFilter {
-        period,
-        village: VillageScope::of(village_id),
-        material_kind: None,
-        material_id: None,
-    };
-    let distributions = distributions::list(db, &dist_filter, i64::MAX, 0).await?;
-    writer.add(&ledgers::distributions_table(&distributions))?;
+    sheets
+        .add(Table {
+            sheet_name: "法律明白人".into(),
+            headers: vec!["姓名", "村(社区)", "认定日期", "联系电话", "身份证号"],
+            totals: Some(vec!["合计".into(), format!("{}人", literates.len()).into()]),
+            rows: literates,
+        })
+        .await?;
+    let distributions = distributions_pass.read().await?;
+    sheets
+        .add(ledgers::distributions_table(&distributions))
+        .await?;
     drop(distributions);
-    let act_filter = ActivityFilter {
-        period,
-        village: VillageScope::of(village_id),
-        form: None,
-        place: None,
-        group: None,
-    };
-    let acts = activities::list(db, &act_filter, i64::MAX, 0).await?;
-    writer.add(&ledgers::activities_table(&acts))?;
+    let acts = activities_pass.read().await?;
+    sheets.add(ledgers::activities_table(&acts)).await?;
     drop(acts);
     let coverage: Vec<Vec<Cell>> = s
         .village_lines
@@ -340,26 +368,28 @@ pub async fn year_workbook(
             row
         })
         .collect();
-    writer.add(&Table {
-        sheet_name: "覆盖情况".into(),
-        headers: vec![
-            "村(社区)",
-            "1月",
-            "2月",
-            "3月",
-            "4月",
-            "5月",
-            "6月",
-            "7月",
-            "8月",
-            "9月",
-            "10月",
-            "11月",
-            "12月",
-        ],
-        totals: None,
-        rows: coverage,
-    })?;
-    let bytes = writer.finish()?;
+    sheets
+        .add(Table {
+            sheet_name: "覆盖情况".into(),
+            headers: vec![
+                "村(社区)",
+                "1月",
+                "2月",
+                "3月",
+                "4月",
+                "5月",
+                "6月",
+                "7月",
+                "8月",
+                "9月",
+                "10月",
+                "11月",
+                "12月",
+            ],
+            totals: None,
+            rows: coverage,
+        })
+        .await?;
+    let bytes = sheets.finish().await?;
     Ok((format!("{subject}{year}年普法工作汇总.xlsx"), bytes))
 }
