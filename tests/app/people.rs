@@ -48,10 +48,24 @@ async fn clerk_cannot_see_or_change_other_village(backend: Backend) {
     let other = app.person("外村人员", Some(b)).await;
     app.user("clerk_a", Role::Clerk, Some(a)).await;
     let clerk = app.session("clerk_a").await;
+    // The roster is drawn once per data version for each role and village: a township
+    // viewer looking first sees both villages and no 登记人员, and the clerk after them
+    // still sees only their own village, with 登记人员.
+    app.user("leader", Role::Viewer, None).await;
+    let leader = app.session("leader").await;
+    let list = leader.get("/people").await;
+    assert!(
+        list.body.contains("本村人员")
+            && list.body.contains("外村人员")
+            && !list.body.contains("登记人员"),
+        "{}",
+        list.body
+    );
 
     let list = clerk.get("/people").await;
     assert!(list.body.contains("本村人员"));
     assert!(!list.body.contains("外村人员"));
+    assert!(list.body.contains("登记人员"), "{}", list.body);
     let filtered = clerk.get(&format!("/people?village={b}&active=all")).await;
     assert!(
         !filtered.body.contains("外村人员"),

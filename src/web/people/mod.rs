@@ -3,7 +3,7 @@
 
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, Route, State};
-use rocket_dyn_templates::Template;
+use rocket_dyn_templates::{Metadata, Template};
 
 use super::choices::selectable_villages;
 use super::csrf::CsrfForm;
@@ -11,7 +11,7 @@ use super::error::{AppError, AppResult};
 use super::forms::{parse_village_id, ActiveForm, PersonForm};
 use super::guards::{CurrentUser, EditorUser};
 use super::period::chosen_year;
-use super::render::Chrome;
+use super::render::{drawn_once, Chrome, DrawnPage};
 use crate::domain::person::{FieldErrors, Gender, PersonInput};
 use crate::domain::Category;
 use crate::domain::VillageScope;
@@ -69,15 +69,25 @@ async fn list(
     query: ListQuery<'_>,
     db: &State<Db>,
     chrome: Chrome,
+    templates: Metadata<'_>,
 ) -> AppResult<Template> {
     let actor = &me.actor;
     let page = query.page.unwrap_or(1);
-    let result = people::list_people(db, actor, query.filter(), page).await?;
-    let villages = selectable_villages(db, actor).await?;
-    Ok(chrome.render(
-        "people/list",
-        list_page(&result, actor, query.echo(), villages),
-    ))
+    let key = format!(
+        "people-page:{:?}:{page}:{}:{:?}",
+        query.filter(),
+        actor.role.code(),
+        actor.confined_village()
+    );
+    let body = drawn_once(db, key, &templates, "people/list_body", || async {
+        let result = people::list_people(db, actor, query.filter(), page).await?;
+        let villages = crate::services::choices::selectable_villages(db, actor).await?;
+        let view = list_page(&result, actor, query.echo(), villages);
+        // The view borrows the page: it is drawn here, while both are alive.
+        Ok(serde_json::to_value(view).unwrap_or_default())
+    })
+    .await?;
+    Ok(chrome.render("people/list", DrawnPage { body: &body }))
 }
 
 #[rocket::get("/<id>?<year>")]
