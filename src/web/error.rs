@@ -30,7 +30,7 @@ impl From<crate::services::StoreError> for AppError {
 /// A workbook that could not be written: shown as a refusal with the reason.
 impl From<crate::sheets::SheetError> for AppError {
     fn from(e: crate::sheets::SheetError) -> Self {
-        AppError(ServiceError::Refused(e.to_string()))
+        AppError(e.into())
     }
 }
 

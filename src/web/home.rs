@@ -10,7 +10,7 @@ use super::charts::{escape, horizontal_bars, monthly_bars};
 use super::error::AppResult;
 use super::guards::CurrentUser;
 use super::period::{chosen_year, today, year_choices};
-use super::render::Chrome;
+use super::render::{page_key, render_html, Chrome};
 use crate::domain::activity::{AudienceGroup, Place};
 use crate::domain::category::LEGAL_LITERATE_TARGET;
 use crate::domain::session::SessionKind;
@@ -18,7 +18,7 @@ use crate::services::cache::by_data_version;
 use crate::services::choices::selectable_villages;
 use crate::services::summary::{annual_summary, report_paragraph, AnnualSummary, VillageLine};
 use crate::services::villages::Village;
-use crate::services::{Db, ServiceError, ServiceResult};
+use crate::services::{Db, ServiceResult};
 
 fn labelled<T: Copy>(
     map: &std::collections::BTreeMap<String, i64>,
@@ -201,18 +201,9 @@ async fn draw(
         },
         s,
     };
-    let part = |name: &'static str| {
-        templates
-            .render(name, &view)
-            .map(|(_, html)| html)
-            .ok_or_else(|| {
-                tracing::error!("template {name} did not render");
-                ServiceError::Refused("页面暂时无法显示，请稍后再试".into())
-            })
-    };
     Ok(Drawn {
-        head: part("home_head")?,
-        body: part("home_body")?,
+        head: render_html(templates, "home_head", &view)?,
+        body: render_html(templates, "home_body", &view)?,
     })
 }
 
@@ -228,12 +219,9 @@ async fn home(
     let year = chosen_year(year);
     // The page is drawn once per data version and view: at county scale (300 villages'
     // grid rows, chart bars and choices, 200 KB) drawing it was most of a request's time.
-    let key = format!(
-        "home-page:{year}:{:?}:{:?}:{}:{}",
-        me.actor.confined_village(),
-        village,
-        me.actor.role.code(),
-        today()
+    let key = page_key(
+        &me.actor,
+        format!("home-page:{year}:{village:?}:{}", today()),
     );
     let drawn = by_data_version(db, key, || async {
         draw(db, &me, year, village, &templates).await.map(Arc::new)

@@ -6,9 +6,12 @@ use rocket::request::{self, FlashMessage, FromRequest, Request};
 use rocket_dyn_templates::{Metadata, Template};
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 use super::csrf::CsrfToken;
 use super::guards::CurrentUser;
+use crate::services::cache::by_data_version;
+use crate::services::{Actor, Db, ServiceError, ServiceResult};
 
 pub struct Chrome {
     user: Option<CurrentUser>,
@@ -96,31 +99,59 @@ impl Chrome {
     }
 }
 
-/// A page's content as HTML, drawn from the view `view` gives once per data version and
-/// `key` (which must name everything the view depends on besides the data: the filter,
-/// the page, the actor's role and village). Serialising and rendering a list page's
-/// context was most of a cached page's time under load.
-pub async fn drawn_once<V, F, Fut>(
-    db: &crate::services::Db,
-    key: String,
+/// `template` rendered with `context` as HTML. A template that does not render (a bug,
+/// logged) is refused with a message the error page shows.
+pub fn render_html(
     templates: &Metadata<'_>,
     template: &'static str,
-    view: F,
-) -> crate::services::ServiceResult<std::sync::Arc<String>>
+    context: &impl Serialize,
+) -> ServiceResult<String> {
+    templates
+        .render(template, context)
+        .map(|(_, html)| html)
+        .ok_or_else(|| {
+            tracing::error!("template {template} did not render");
+            ServiceError::Refused("页面暂时无法显示，请稍后再试".into())
+        })
+}
+
+/// A view as a template context. The view may borrow what its page read; the context
+/// owns its values, so it outlives them.
+pub fn context_of(view: impl Serialize) -> ServiceResult<Value> {
+    serde_json::to_value(view).map_err(|e| {
+        tracing::error!("a page's view did not serialise: {e}");
+        ServiceError::Refused("页面暂时无法显示，请稍后再试".into())
+    })
+}
+
+/// The key a page drawn for `actor` is kept under: `view` (whatever names the view besides
+/// the data: the page, its filter, the year) with the actor's role and village, on which
+/// every drawn page depends (its links, and a clerk's rows).
+pub fn page_key(actor: &Actor, view: String) -> String {
+    format!(
+        "{view}:{}:{:?}",
+        actor.role.code(),
+        actor.confined_village()
+    )
+}
+
+/// A page's content as HTML, drawn from the context `context` gives once per data version
+/// and view for the actor's role and village ([`page_key`]). Serialising and rendering a
+/// list page's context was most of a cached page's time under load.
+pub async fn drawn_once<F, Fut>(
+    db: &Db,
+    actor: &Actor,
+    view: String,
+    templates: &Metadata<'_>,
+    template: &'static str,
+    context: F,
+) -> ServiceResult<Arc<String>>
 where
-    V: Serialize,
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = crate::services::ServiceResult<V>>,
+    Fut: std::future::Future<Output = ServiceResult<Value>>,
 {
-    crate::services::cache::by_data_version(db, key, || async {
-        let view = view().await?;
-        templates
-            .render(template, &view)
-            .map(|(_, html)| std::sync::Arc::new(html))
-            .ok_or_else(|| {
-                tracing::error!("template {template} did not render");
-                crate::services::ServiceError::Refused("页面暂时无法显示，请稍后再试".into())
-            })
+    by_data_version(db, page_key(actor, view), || async {
+        render_html(templates, template, &context().await?).map(Arc::new)
     })
     .await
 }

@@ -7,6 +7,12 @@ use crate::sheets::yearbook::YearbookWriter;
 use crate::sheets::SheetError;
 use crate::store::{Db, StoreResult};
 
+/// A task of the workbook that panicked or was lost (logged): the user is told to try again.
+fn failed(what: &str, e: impl std::fmt::Display) -> ServiceError {
+    tracing::error!("year-end workbook, {what}: {e}");
+    ServiceError::Refused("汇总表生成失败，请稍后再试".into())
+}
+
 /// The workbook's lists written on a blocking thread, one at a time, while the caller
 /// reads the next from the database.
 pub(super) struct Sheets {
@@ -25,15 +31,11 @@ impl Sheets {
     /// The writer, once the list before is written.
     async fn writer(&mut self) -> ServiceResult<YearbookWriter> {
         if let Some(writing) = self.writing.take() {
-            return Ok(writing.await.map_err(|e| {
-                tracing::error!("writing a sheet of the year-end workbook: {e}");
-                ServiceError::Refused("汇总表生成失败，请稍后再试".into())
-            })??);
+            return Ok(writing.await.map_err(|e| failed("writing a sheet", e))??);
         }
-        self.idle.take().ok_or_else(|| {
-            tracing::error!("the year-end workbook's writer was lost");
-            ServiceError::Refused("汇总表生成失败，请稍后再试".into())
-        })
+        self.idle
+            .take()
+            .ok_or_else(|| failed("taking the writer", "it was lost"))
     }
 
     /// Starts writing `table` as the next sheet.
@@ -50,10 +52,7 @@ impl Sheets {
         let writer = self.writer().await?;
         Ok(tokio::task::spawn_blocking(move || writer.finish())
             .await
-            .map_err(|e| {
-                tracing::error!("saving the year-end workbook: {e}");
-                ServiceError::Refused("汇总表生成失败，请稍后再试".into())
-            })??)
+            .map_err(|e| failed("saving", e))??)
     }
 }
 
@@ -73,10 +72,7 @@ impl<T: Send + 'static> Pass<T> {
     pub(super) async fn read(mut self) -> ServiceResult<T> {
         match (&mut self.task).await {
             Ok(result) => Ok(result?),
-            Err(e) => {
-                tracing::error!("a pass of the year-end workbook: {e}");
-                Err(ServiceError::Refused("汇总表生成失败，请稍后再试".into()))
-            }
+            Err(e) => Err(failed("a pass over the database", e)),
         }
     }
 }

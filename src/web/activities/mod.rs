@@ -12,7 +12,7 @@ use super::error::{AppError, AppResult};
 use super::forms::{parse_village_id, ActionForm, OutreachForm};
 use super::guards::{CurrentUser, EditorUser};
 use super::period::{chosen_month, chosen_year, period_of};
-use super::render::{drawn_once, Chrome, DrawnPage};
+use super::render::{context_of, drawn_once, Chrome, DrawnPage};
 use crate::domain::activity::{
     ActivityForm, ActivityInput, AudienceGroup, MaterialLineInput, Place,
 };
@@ -72,21 +72,21 @@ async fn list(
     templates: Metadata<'_>,
 ) -> AppResult<Template> {
     let actor = &me.actor;
-    let key = format!(
-        "activities-page:{:?}:{:?}:{}:{:?}",
-        query.filter(),
-        query.page,
-        actor.role.code(),
-        actor.confined_village()
-    );
-    let body = drawn_once(db, key, &templates, "activities/list_body", || async {
-        let page =
-            activities::list_activities(db, actor, query.filter(), query.page.unwrap_or(1)).await?;
-        let villages = selectable_villages(db, actor).await?;
-        let view = list_page(&page, actor, query.echo(), villages);
-        // The view borrows the page: it is drawn here, while both are alive.
-        Ok(serde_json::to_value(view).unwrap_or_default())
-    })
+    let view = format!("activities-page:{:?}:{:?}", query.filter(), query.page);
+    let body = drawn_once(
+        db,
+        actor,
+        view,
+        &templates,
+        "activities/list_body",
+        || async {
+            let page =
+                activities::list_activities(db, actor, query.filter(), query.page.unwrap_or(1))
+                    .await?;
+            let villages = selectable_villages(db, actor).await?;
+            context_of(list_page(&page, actor, query.echo(), villages))
+        },
+    )
     .await?;
     Ok(chrome.render("activities/list", DrawnPage { body: &body }))
 }

@@ -11,7 +11,7 @@ use super::error::{AppError, AppResult};
 use super::forms::{parse_village_id, ActiveForm, PersonForm};
 use super::guards::{CurrentUser, EditorUser};
 use super::period::chosen_year;
-use super::render::{drawn_once, Chrome, DrawnPage};
+use super::render::{context_of, drawn_once, Chrome, DrawnPage};
 use crate::domain::person::{FieldErrors, Gender, PersonInput};
 use crate::domain::Category;
 use crate::domain::VillageScope;
@@ -73,18 +73,11 @@ async fn list(
 ) -> AppResult<Template> {
     let actor = &me.actor;
     let page = query.page.unwrap_or(1);
-    let key = format!(
-        "people-page:{:?}:{page}:{}:{:?}",
-        query.filter(),
-        actor.role.code(),
-        actor.confined_village()
-    );
-    let body = drawn_once(db, key, &templates, "people/list_body", || async {
+    let view = format!("people-page:{:?}:{page}", query.filter());
+    let body = drawn_once(db, actor, view, &templates, "people/list_body", || async {
         let result = people::list_people(db, actor, query.filter(), page).await?;
         let villages = crate::services::choices::selectable_villages(db, actor).await?;
-        let view = list_page(&result, actor, query.echo(), villages);
-        // The view borrows the page: it is drawn here, while both are alive.
-        Ok(serde_json::to_value(view).unwrap_or_default())
+        context_of(list_page(&result, actor, query.echo(), villages))
     })
     .await?;
     Ok(chrome.render("people/list", DrawnPage { body: &body }))
