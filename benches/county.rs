@@ -8,7 +8,8 @@
 //! and dropped afterwards). The workbook is measured twice: in this process, and as
 //! `pufa export` in a process of its own, as a user runs it, which computes the figures
 //! afresh (its time and whole-process peak; PUFA_BENCH_BIN=/path/to/pufa measures another
-//! build on the same database beside this one).
+//! build on the same database beside this one). PUFA_BENCH_DIR=/some/dir keeps the SQLite
+//! county there as county.db (the same file `cargo bench --bench pages` keeps) and reuses it.
 
 use std::time::Instant;
 
@@ -73,10 +74,14 @@ fn export_process(url: &str, binary: &std::ffi::OsStr) -> (std::time::Duration, 
     (elapsed, peak_kb / 1024.0)
 }
 
-async fn measure(label: &str, db: &Db, url: &str) {
-    let t = Instant::now();
-    fill(db).await;
-    println!("[{label}] filled county in {:.1?}", t.elapsed());
+async fn measure(label: &str, db: &Db, url: &str, reused: bool) {
+    if reused {
+        println!("[{label}] county reused from PUFA_BENCH_DIR");
+    } else {
+        let t = Instant::now();
+        fill(db).await;
+        println!("[{label}] filled county in {:.1?}", t.elapsed());
+    }
     let today = NaiveDate::from_ymd_opt(2022, 1, 1).unwrap();
     if std::env::var("PUFA_BENCH_DETAIL").is_ok() {
         use pufa::store::summary as q;
@@ -129,7 +134,7 @@ async fn measure(label: &str, db: &Db, url: &str) {
             material_kind: None,
             material_id: None,
         };
-        pufa::store::distributions::list(db, &filter, i64::MAX, 0)
+        pufa::store::distributions::list_all(db, &filter)
             .await
             .unwrap();
         println!("  distributions list {:.2?}", t.elapsed());
@@ -141,7 +146,7 @@ async fn measure(label: &str, db: &Db, url: &str) {
             place: None,
             group: None,
         };
-        pufa::store::activities::list(db, &filter, i64::MAX, 0)
+        pufa::store::activities::list_all(db, &filter)
             .await
             .unwrap();
         println!("  activities list {:.2?}", t.elapsed());
@@ -205,9 +210,17 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("county.db").display());
+        let path = match std::env::var_os("PUFA_BENCH_DIR") {
+            Some(kept) => {
+                std::fs::create_dir_all(&kept).unwrap();
+                std::path::PathBuf::from(kept).join("county.db")
+            }
+            None => dir.path().join("county.db"),
+        };
+        let reused = path.exists();
+        let url = format!("sqlite://{}", path.display());
         let db = Db::connect_and_migrate(&url).await.unwrap();
-        measure("SQLite", &db, &url).await;
+        measure("SQLite", &db, &url, reused).await;
         db.close().await;
         if let Ok(admin_url) = std::env::var("PUFA_BENCH_POSTGRES_URL") {
             let admin = Db::connect(&admin_url).await.unwrap();
@@ -223,7 +236,7 @@ fn main() {
             let mut url = url::Url::parse(&admin_url).unwrap();
             url.set_path("/pufa_bench_county");
             let db = Db::connect_and_migrate(url.as_str()).await.unwrap();
-            measure("PostgreSQL", &db, url.as_str()).await;
+            measure("PostgreSQL", &db, url.as_str(), false).await;
             db.close().await;
             if let Db::Postgres(pool) = &admin {
                 let _ = sqlx::query("DROP DATABASE IF EXISTS pufa_bench_county WITH (FORCE)")

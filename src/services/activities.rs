@@ -77,7 +77,7 @@ pub async fn export_activities(
     filter: ActivityFilter,
 ) -> ServiceResult<(String, Vec<u8>)> {
     let filter = scoped_activities(actor, filter);
-    let rows = activities::list(db, &filter, i64::MAX, 0).await?;
+    let rows = activities::list_all(db, &filter).await?;
     let year = filter.period.from.format("%Y");
     let bytes = ledgers::workbook(&ledgers::activities_table(&rows))?;
     Ok((format!("普法活动台账_{year}.xlsx"), bytes))

@@ -230,7 +230,7 @@ pub async fn export_distributions(
     filter: DistributionFilter,
 ) -> ServiceResult<(String, Vec<u8>)> {
     let filter = scoped_distributions(actor, filter);
-    let rows = distributions::list(db, &filter, i64::MAX, 0).await?;
+    let rows = distributions::list_all(db, &filter).await?;
     let year = filter.period.from.format("%Y");
     let bytes = ledgers::workbook(&ledgers::distributions_table(&rows))?;
     Ok((format!("普法资料发放_{year}.xlsx"), bytes))

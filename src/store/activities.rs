@@ -127,6 +127,36 @@ pub async fn list(
     Ok(rows)
 }
 
+/// The whole filtered list, in the order of `list` (for the workbooks: on SQLite it is
+/// read on a connection of its own, see `bulk`).
+pub async fn list_all(db: &Db, filter: &ActivityFilter) -> StoreResult<Vec<ActivityRow>> {
+    let Some(file) = super::bulk::sqlite_file(db) else {
+        return list(db, filter, i64::MAX, 0).await;
+    };
+    let sql = format!(
+        "{} {FROM} {FILTER} ORDER BY a.held_on DESC, a.id DESC",
+        select(db)
+    );
+    super::bulk::read_all(file, sql, filter.params(), |r| {
+        Ok(ActivityRow {
+            id: r.get("id")?,
+            held_on: r.get("held_on")?,
+            village_id: r.get("village_id")?,
+            village_name: r.get("village_name")?,
+            topic: r.get("topic")?,
+            form: super::bulk::coded(r, "form")?,
+            place: r.get("place")?,
+            audience_count: r.get("audience_count")?,
+            speaker: r.get("speaker")?,
+            venue: r.get("venue")?,
+            notes: r.get("notes")?,
+            group_codes: r.get("group_codes")?,
+            materials_quantity: r.get("materials_quantity")?,
+        })
+    })
+    .await
+}
+
 /// Number of activities and their audience (人次) over the whole filtered list.
 pub async fn totals(db: &Db, filter: &ActivityFilter) -> StoreResult<Subtotal> {
     let sql = format!(

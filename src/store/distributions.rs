@@ -106,6 +106,36 @@ pub async fn list(
     Ok(rows)
 }
 
+/// The whole filtered list, in the order of `list` (for the workbooks: on SQLite it is
+/// read on a connection of its own, see `bulk`).
+pub async fn list_all(db: &Db, filter: &DistributionFilter) -> StoreResult<Vec<DistributionRow>> {
+    let Some(file) = super::bulk::sqlite_file(db) else {
+        return list(db, filter, i64::MAX, 0).await;
+    };
+    let sql = format!("{SELECT} {FROM} {FILTER} ORDER BY d.distributed_on DESC, d.id DESC");
+    super::bulk::read_all(file, sql, filter.params(), |r| {
+        Ok(DistributionRow {
+            id: r.get("id")?,
+            material_id: r.get("material_id")?,
+            material_title: r.get("material_title")?,
+            material_kind: super::bulk::coded(r, "material_kind")?,
+            unit: r.get("unit")?,
+            distributed_on: r.get("distributed_on")?,
+            village_id: r.get("village_id")?,
+            village_name: r.get("village_name")?,
+            quantity: r.get("quantity")?,
+            recipients: r.get("recipients")?,
+            place: r.get("place")?,
+            handled_by: r.get("handled_by")?,
+            session_id: r.get("session_id")?,
+            activity_id: r.get("activity_id")?,
+            activity_topic: r.get("activity_topic")?,
+            notes: r.get("notes")?,
+        })
+    })
+    .await
+}
+
 /// Number of rows and total quantity of the whole filtered list.
 pub async fn totals(db: &Db, filter: &DistributionFilter) -> StoreResult<Subtotal> {
     let sql = format!(

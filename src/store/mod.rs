@@ -7,6 +7,7 @@
 pub mod activities;
 pub mod attendance;
 pub mod audit;
+mod bulk;
 pub mod distributions;
 pub mod imports;
 pub mod invitees;
@@ -109,6 +110,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("数据库错误：{0}")]
     Sql(#[from] sqlx::Error),
+    /// A long list read on SQLite's own connection (`bulk`) failed.
+    #[error("读取数据库失败：{0}")]
+    Read(String),
     #[error("无法创建数据目录：{0}")]
     Io(#[from] std::io::Error),
     /// A record to remove is used by later work (undo of an import).

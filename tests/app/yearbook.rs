@@ -14,7 +14,8 @@ use crate::helpers::{on_both_backends, Backend, TestApp};
 
 on_both_backends!(
     demo_township_has_the_report_figures,
-    workbook_totals_equal_the_summary
+    workbook_totals_equal_the_summary,
+    long_lists_read_alike
 );
 
 fn demo_dir() -> std::path::PathBuf {
@@ -188,4 +189,55 @@ async fn workbook_totals_equal_the_summary(backend: Backend) {
     assert!(texts
         .iter()
         .any(|t| t.contains(&format!("发放普法宣传资料{}份", s.materials_distributed))));
+}
+
+/// The workbooks' long lists (on SQLite read on a connection of their own, `store::bulk`)
+/// hold the same rows, in the same order, as the paged lists the pages show.
+async fn long_lists_read_alike(backend: Backend) {
+    use pufa::domain::dates::Period;
+    use pufa::domain::VillageScope;
+    use pufa::store::activities::{self, ActivityFilter};
+    use pufa::store::distributions::{self, DistributionFilter};
+
+    let Some(app) = TestApp::spawn(backend, "long_lists").await else {
+        return;
+    };
+    pufa::services::demo::load_demo(&app.db, &demo_dir())
+        .await
+        .unwrap();
+    let village = pufa::store::villages::list(&app.db).await.unwrap()[0].id;
+    let period = Period::of(2021, None).unwrap();
+    for scope in [
+        VillageScope::Any,
+        VillageScope::Township,
+        VillageScope::of(Some(village)),
+    ] {
+        let filter = DistributionFilter {
+            period,
+            village: scope,
+            material_kind: None,
+            material_id: None,
+        };
+        let all = distributions::list_all(&app.db, &filter).await.unwrap();
+        let paged = distributions::list(&app.db, &filter, i64::MAX, 0)
+            .await
+            .unwrap();
+        assert_eq!(format!("{all:?}"), format!("{paged:?}"), "{scope:?}");
+        let filter = ActivityFilter {
+            period,
+            village: scope,
+            form: None,
+            place: None,
+            group: None,
+        };
+        let all = activities::list_all(&app.db, &filter).await.unwrap();
+        let paged = activities::list(&app.db, &filter, i64::MAX, 0)
+            .await
+            .unwrap();
+        assert_eq!(format!("{all:?}"), format!("{paged:?}"), "{scope:?}");
+        if scope == VillageScope::Any {
+            assert!(!all.is_empty(), "the demo township has activities");
+            assert!(all.iter().any(|a| a.group_codes.is_some()));
+        }
+    }
 }

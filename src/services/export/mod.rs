@@ -186,7 +186,7 @@ pub async fn year_workbook(
         material_id: None,
     };
     let distributions_pass = background(db, move |db| async move {
-        distributions::list(&db, &dist_filter, i64::MAX, 0).await
+        distributions::list_all(&db, &dist_filter).await
     });
     let act_filter = ActivityFilter {
         period,
@@ -196,7 +196,7 @@ pub async fn year_workbook(
         group: None,
     };
     let activities_pass = background(db, move |db| async move {
-        activities::list(&db, &act_filter, i64::MAX, 0).await
+        activities::list_all(&db, &act_filter).await
     });
     // Each list is written on a blocking thread while the next is read, and let go once
     // written.
