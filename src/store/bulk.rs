@@ -8,6 +8,8 @@
 //! databases without a file of their own, keep the usual sqlx query.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, Value};
@@ -70,6 +72,10 @@ where
     T: Send + 'static,
     F: Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T> + Send + 'static,
 {
+    // Dropped unfinished (the workbook failed on the way, or its task was stopped), this
+    // future stops the read too: SQLite checks the flag every few thousand steps.
+    let stop = Stop(Arc::new(AtomicBool::new(false)));
+    let stopped = Arc::clone(&stop.0);
     let read = move || -> rusqlite::Result<Vec<T>> {
         // Opened for reading and writing (a read-only connection cannot always join a WAL
         // database), then held to reading.
@@ -79,6 +85,7 @@ where
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "query_only", true)?;
+        conn.progress_handler(4096, Some(move || stopped.load(Ordering::Relaxed)));
         let mut statement = conn.prepare(&sql)?;
         for (n, param) in params.iter().enumerate() {
             if let Some(index) = statement.parameter_index(&format!("${}", n + 1))? {
@@ -92,10 +99,21 @@ where
         }
         Ok(out)
     };
-    tokio::task::spawn_blocking(read)
+    let rows = tokio::task::spawn_blocking(read)
         .await
         .map_err(|e| StoreError::Read(e.to_string()))?
-        .map_err(read_error)
+        .map_err(read_error);
+    drop(stop);
+    rows
+}
+
+/// Sets its flag when dropped.
+struct Stop(Arc<AtomicBool>);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// A text column decoded into one of the domain's codes (`try_from` a `String`), with the

@@ -91,11 +91,37 @@ pub async fn year_workbook(
     village_id: Option<i64>,
     today: NaiveDate,
 ) -> ServiceResult<(String, Vec<u8>)> {
-    let s = annual_summary(db, actor, year, village_id, today).await?;
-    let village_id = actor.confined_village().or(village_id);
-    let scope = VillageScope::of(village_id);
+    let confined = actor.confined_village().or(village_id);
+    let scope = VillageScope::of(confined);
     let period = Period::of(year, None).ok_or(ServiceError::NotFound)?;
     let as_of = period.as_of(today);
+    // The three long passes (a million attendance rows by person, the distributions and
+    // the activities) start at once, each on a connection of its own, before the figures:
+    // when those are not cached, they are computed beside the passes. The passes are read
+    // while the shorter lists are written, and stopped if the workbook fails on the way.
+    let hours_pass = background(db, move |db| async move {
+        summary::person_hours(&db, period, scope).await
+    });
+    let dist_filter = DistributionFilter {
+        period,
+        village: scope,
+        material_kind: None,
+        material_id: None,
+    };
+    let distributions_pass = background(db, move |db| async move {
+        distributions::list_all(&db, &dist_filter).await
+    });
+    let act_filter = ActivityFilter {
+        period,
+        village: scope,
+        form: None,
+        place: None,
+        group: None,
+    };
+    let activities_pass = background(db, move |db| async move {
+        activities::list_all(&db, &act_filter).await
+    });
+    let s = annual_summary(db, actor, year, village_id, today).await?;
     let subject = s.village.clone().unwrap_or_else(|| "全镇".into());
 
     let sum_int = |rows: &[Vec<Cell>], col: usize| {
@@ -173,31 +199,6 @@ pub async fn year_workbook(
     };
     let mut sheets = Sheets::start(yearbook_workbook(&book)?);
     drop(book);
-    // The three long passes (a million attendance rows by person, the distributions and
-    // the activities) start at once, each on a connection of its own, and are read while
-    // the shorter lists are written.
-    let hours_pass = background(db, move |db| async move {
-        summary::person_hours(&db, period, scope).await
-    });
-    let dist_filter = DistributionFilter {
-        period,
-        village: scope,
-        material_kind: None,
-        material_id: None,
-    };
-    let distributions_pass = background(db, move |db| async move {
-        distributions::list_all(&db, &dist_filter).await
-    });
-    let act_filter = ActivityFilter {
-        period,
-        village: scope,
-        form: None,
-        place: None,
-        group: None,
-    };
-    let activities_pass = background(db, move |db| async move {
-        activities::list_all(&db, &act_filter).await
-    });
     // Each list is written on a blocking thread while the next is read, and let go once
     // written.
     let sessions: Vec<Vec<Cell>> = summary::session_lines(db, period, scope)
