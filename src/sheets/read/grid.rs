@@ -52,6 +52,9 @@ pub(super) fn cell_of(data: &Data) -> CellValue {
     }
 }
 
+/// Excel's own limit on one cell's text. A longer one (a forged file) is refused in the
+/// reader, so that it never reaches the server.
+pub const MAX_CELL_CHARS: usize = 32_767;
 /// More merged regions than any ledger a clerk keeps.
 pub(super) const MAX_MERGED_REGIONS: usize = 50_000;
 /// The most cells merged regions may fill in one sheet (after clipping to its cells).
@@ -120,6 +123,15 @@ impl<'a> SheetBuilder<'a> {
     pub(super) fn push(&mut self, row: u32, col: u32, value: CellValue) -> Result<(), ReadError> {
         if value.is_empty() {
             return Ok(());
+        }
+        if let CellValue::Text(text) = &value {
+            // Byte length first: a text within Excel's limit is at most 4 bytes a character.
+            if text.len() > MAX_CELL_CHARS * 4 || text.chars().count() > MAX_CELL_CHARS {
+                return Err(ReadError::Damaged(format!(
+                    "工作表“{}”中有单元格超过 {MAX_CELL_CHARS} 个字符（Excel 的上限），文件可能已损坏或被篡改",
+                    self.name
+                )));
+            }
         }
         if row >= EXCEL_ROWS || col >= EXCEL_COLS {
             return Err(ReadError::Damaged(format!(

@@ -154,18 +154,18 @@ pub fn read_grids(file_name: &str, bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadE
     match format_of(file_name, bytes)? {
         Format::Csv => read_csv(file_name, bytes).map(|g| vec![g]),
         Format::Zip => {
-            zip_check::check_unpacked_size(bytes, MAX_UNPACKED_BYTES)?;
+            let unpacked = zip_check::check_unpacked_size(bytes, MAX_UNPACKED_BYTES)?;
             // calamine lays out every sheet of an .ods when it opens it: the size is
             // checked first (an xlsx has no content.xml and scans as nothing).
             let ods = ods_check::scan(bytes);
             if ods.cells > MAX_FILE_CELLS {
                 return Err(grid::too_many_cells_in_file());
             }
-            read_workbook(bytes, ods.merged)
+            read_workbook(bytes, ods.merged, unpacked.merges)
         }
         Format::Xls => {
             let copy = xls_check::check_xls(bytes)?;
-            read_workbook(copy.as_deref().unwrap_or(bytes), Vec::new())
+            read_workbook(copy.as_deref().unwrap_or(bytes), Vec::new(), true)
         }
     }
 }
@@ -174,10 +174,12 @@ fn damaged(e: impl std::fmt::Display) -> ReadError {
     ReadError::Damaged(e.to_string())
 }
 
-/// `ods_regions`: the merged regions of an .ods file (see `ods_check`).
+/// `ods_regions`: the merged regions of an .ods file (see `ods_check`); `merges`: whether
+/// an xlsx names any merged regions at all (else they are not looked for, see `zip_check`).
 fn read_workbook(
     bytes: &[u8],
     mut ods_regions: Vec<(String, Vec<calamine::Dimensions>)>,
+    merges: bool,
 ) -> Result<Vec<SheetGrid>, ReadError> {
     let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(damaged)?;
     let names = workbook.sheet_names().to_vec();
@@ -188,7 +190,11 @@ fn read_workbook(
             // xlsx cells are read as a stream and stop at the limits: calamine's own range
             // would be laid out from the extreme addresses before pufa sees a cell.
             Sheets::Xlsx(x) => {
-                let merged = x.merge_cells_by_sheet_name(&name).unwrap_or_default();
+                let merged = if merges {
+                    x.merge_cells_by_sheet_name(&name).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
                 let mut sheet = SheetBuilder::new(&name, &mut budget);
                 match x.worksheet_cells_reader(&name) {
                     Ok(mut cells) => {

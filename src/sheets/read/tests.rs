@@ -334,7 +334,7 @@ fn an_entry_inflating_past_its_declared_size_is_refused() {
     );
     let honest = zip_declaring(&zeros, zeros.len() as u32);
     assert_eq!(
-        zip_check::check_unpacked_size(&honest, MAX_UNPACKED_BYTES),
+        zip_check::check_unpacked_size(&honest, MAX_UNPACKED_BYTES).map(|u| u.bytes),
         Ok(zeros.len() as u64)
     );
 }
@@ -391,4 +391,29 @@ fn a_relationships_part_the_size_of_a_sheet_is_refused() {
         matches!(&refused, Err(ReadError::Damaged(m)) if m.contains("workbook.xml.rels")),
         "{refused:?}"
     );
+}
+
+#[test]
+fn a_cell_longer_than_excel_allows_is_refused_in_the_reader() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    book.add_worksheet()
+        .write_string(0, 0, "PLACEHOLDER")
+        .unwrap();
+    let plain = book.save_to_buffer().unwrap();
+    let with = |text: String| {
+        patch_entry(plain.clone(), "xl/sharedStrings.xml", |xml| {
+            assert!(xml.contains("PLACEHOLDER"), "{xml}");
+            xml.replacen("PLACEHOLDER", &text, 1)
+        })
+    };
+    // Excel's limit itself is read.
+    let grids = read_grids("表.xlsx", &with("法".repeat(grid::MAX_CELL_CHARS))).unwrap();
+    assert!(
+        matches!(grids[0].cell(0, 0), CellValue::Text(t) if t.chars().count() == grid::MAX_CELL_CHARS)
+    );
+    // One character more is a forged file, refused before the text reaches the server.
+    match read_grids("表.xlsx", &with("法".repeat(grid::MAX_CELL_CHARS + 1))) {
+        Err(ReadError::Damaged(message)) => assert!(message.contains("32767"), "{message}"),
+        other => panic!("{other:?}"),
+    }
 }

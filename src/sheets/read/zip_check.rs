@@ -82,6 +82,7 @@ struct DepthScanner {
     state: Markup,
     depth: u32,
     deepest: u32,
+    merges: MergeMarks,
 }
 
 impl DepthScanner {
@@ -90,6 +91,7 @@ impl DepthScanner {
             state: Markup::Text,
             depth: 0,
             deepest: 0,
+            merges: MergeMarks::default(),
         }
     }
 
@@ -174,9 +176,53 @@ impl DepthScanner {
     }
 }
 
+/// Whether the XML written so far names `mergeCell` (a worksheet's merged regions),
+/// also when the name is split between two writes. Without it the reader skips looking
+/// for merged regions, which is a second parse of every sheet (a third of a large read).
+#[derive(Default)]
+struct MergeMarks {
+    seen: bool,
+    /// The last bytes before this write, shorter than the name.
+    tail: Vec<u8>,
+}
+
+impl MergeMarks {
+    const NAME: &'static [u8] = b"mergeCell";
+
+    fn feed(&mut self, bytes: &[u8]) {
+        if self.seen || bytes.is_empty() {
+            return;
+        }
+        let keep = Self::NAME.len() - 1;
+        let mut window = std::mem::take(&mut self.tail);
+        window.extend_from_slice(&bytes[..bytes.len().min(keep)]);
+        if memchr::memmem::find(&window, Self::NAME).is_some()
+            || memchr::memmem::find(bytes, Self::NAME).is_some()
+        {
+            self.seen = true;
+            return;
+        }
+        self.tail = if bytes.len() >= keep {
+            bytes[bytes.len() - keep..].to_vec()
+        } else {
+            window[window.len().saturating_sub(keep)..].to_vec()
+        };
+    }
+}
+
+/// What the scan of a zip container found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unpacked {
+    /// The entries' declared sizes added up.
+    pub bytes: u64,
+    /// Whether any XML part names merged regions (`mergeCell`).
+    pub merges: bool,
+}
+
 impl io::Write for DepthScanner {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.scan(buf);
+        self.merges.feed(buf);
         Ok(buf.len())
     }
 
@@ -190,13 +236,15 @@ fn damaged(e: impl std::fmt::Display) -> ReadError {
 }
 
 /// Sums the declared uncompressed sizes, refusing above `limit`, then inflates every entry
-/// into nothing, refusing one that gives more than it declared. Returns the total.
-pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
+/// into nothing, refusing one that gives more than it declared. Returns the total, and
+/// whether any part has merged regions.
+pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<Unpacked, ReadError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
     if archive.len() > MAX_ENTRIES {
         return Err(ReadError::UnpacksTooLarge);
     }
     let mut total: u64 = 0;
+    let mut merges = false;
     for i in 0..archive.len() {
         let entry = archive.by_index_raw(i).map_err(damaged)?;
         total = total.saturating_add(entry.size());
@@ -231,7 +279,7 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
         let mut scanner = DepthScanner::new();
         let mut sink = io::sink();
         let into: &mut dyn io::Write = if is_xml {
-            scanner.scan(&head);
+            io::Write::write_all(&mut scanner, &head).map_err(damaged)?;
             &mut scanner
         } else {
             &mut sink
@@ -250,13 +298,39 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
                 String::from_utf8_lossy(&name)
             )));
         }
+        merges |= scanner.merges.seen;
     }
-    Ok(total)
+    Ok(Unpacked {
+        bytes: total,
+        merges,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_regions_are_noticed_across_writes() {
+        let xml = b"<worksheet><sheetData/><mergeCells count=\"1\"><mergeCell ref=\"A1:C1\"/></mergeCells></worksheet>";
+        let at = memchr::memmem::find(xml, b"mergeCell").unwrap();
+        // Every split of the document into two writes, and one byte at a time.
+        for split in 0..xml.len() {
+            let mut marks = MergeMarks::default();
+            marks.feed(&xml[..split]);
+            marks.feed(&xml[split..]);
+            assert!(marks.seen, "split at {split}");
+        }
+        let mut marks = MergeMarks::default();
+        xml.iter().for_each(|b| marks.feed(std::slice::from_ref(b)));
+        assert!(marks.seen);
+        // Without the name, nothing is seen, however it is split.
+        let mut plain = xml[..at].to_vec();
+        plain.extend_from_slice(b"mergeCel/>");
+        let mut marks = MergeMarks::default();
+        plain.chunks(3).for_each(|c| marks.feed(c));
+        assert!(!marks.seen);
+    }
 
     fn depth_of(parts: &[&[u8]]) -> u32 {
         let mut scanner = DepthScanner::new();

@@ -99,7 +99,7 @@ impl Waiting {
         created: &mut [i64],
     ) -> StoreResult<()> {
         let records = picked(ops, &self.people, |op| match op {
-            Op::CreatePerson(p) => Some(p),
+            Op::CreatePerson(p) => Some(&**p),
             _ => None,
         });
         let ids = people::insert_many(tx, &records, Some(batch_id)).await?;
@@ -116,7 +116,7 @@ impl Waiting {
         created: &mut [i64],
     ) -> StoreResult<()> {
         let drafts = picked(ops, &self.sessions, |op| match op {
-            Op::CreateSession(s) => Some(s),
+            Op::CreateSession(s) => Some(&**s),
             _ => None,
         });
         let ids = sessions::insert_many_held(tx, &drafts, batch_id, by).await?;

@@ -118,8 +118,8 @@ impl Activities {
                 if activity_changed {
                     common.push(Op::UpdateActivity {
                         id,
-                        before,
-                        after: row,
+                        before: Box::new(before),
+                        after: Box::new(row),
                     });
                 }
                 let materials_changed =
@@ -131,7 +131,7 @@ impl Activities {
                 })
             }
             None => {
-                let activity = Ref::New(common.push(Op::CreateActivity(row)));
+                let activity = Ref::New(common.push(Op::CreateActivity(Box::new(row))));
                 self.plan_handed_out(common, issues, activity, &handed_out);
                 Some(Outcome::Created)
             }
@@ -169,13 +169,13 @@ impl Activities {
             Some((id, before)) => {
                 common.push(Op::UpdateDistribution {
                     id,
-                    before,
-                    after: row,
+                    before: Box::new(before),
+                    after: Box::new(row),
                 });
                 true
             }
             None => {
-                common.push(Op::CreateDistribution(row));
+                common.push(Op::CreateDistribution(Box::new(row)));
                 true
             }
         }

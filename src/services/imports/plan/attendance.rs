@@ -272,7 +272,7 @@ impl Attendance {
                             hours_credited: hours.unwrap_or(1.0),
                             notes: "由签到表导入".into(),
                         };
-                        let created = Ref::New(common.push(Op::CreateSession(draft)));
+                        let created = Ref::New(common.push(Op::CreateSession(Box::new(draft))));
                         let session_hours = hours.unwrap_or(1.0);
                         self.sessions
                             .insert((date, topic, session_village), (created, session_hours));
@@ -326,7 +326,7 @@ impl Attendance {
                     Some(Field::Name),
                     format!("名册中没有“{name}”，导入时将新建该人员"),
                 );
-                let created = Ref::New(common.push(Op::CreatePerson(PersonRecord {
+                let created = Ref::New(common.push(Op::CreatePerson(Box::new(PersonRecord {
                     name: name.clone(),
                     gender: None,
                     village_id: village,
@@ -335,7 +335,7 @@ impl Attendance {
                     id_number: None,
                     notes: String::new(),
                     categories: Vec::new(),
-                })));
+                }))));
                 self.people.add(KnownPerson {
                     person: created,
                     village_id: village,

@@ -81,12 +81,12 @@ impl Catalogue {
         kind: MaterialKind,
         unit: &str,
     ) -> Ref {
-        let created = Ref::New(common.push(Op::CreateMaterial(MaterialDraft {
+        let created = Ref::New(common.push(Op::CreateMaterial(Box::new(MaterialDraft {
             title: title.to_string(),
             kind,
             unit: unit.to_string(),
             notes: String::new(),
-        })));
+        }))));
         self.by_title
             .insert(title_key(title), (created, unit.to_string()));
         created
@@ -211,13 +211,13 @@ impl Materials {
             Some((id, before)) => {
                 common.push(Op::UpdateDistribution {
                     id,
-                    before,
-                    after: row,
+                    before: Box::new(before),
+                    after: Box::new(row),
                 });
                 Some(Outcome::Updated)
             }
             None => {
-                common.push(Op::CreateDistribution(row));
+                common.push(Op::CreateDistribution(Box::new(row)));
                 Some(Outcome::Created)
             }
         }

@@ -79,7 +79,7 @@ impl Roster {
                 phone: row.phone.clone(),
                 id_number: row.id_number.clone(),
             };
-            common.push(Op::CreatePerson(row));
+            common.push(Op::CreatePerson(Box::new(row)));
             self.first_row.insert(known.person, issues.row.row);
             self.people.add(known);
             return Some(Outcome::Created);
@@ -114,7 +114,11 @@ impl Roster {
         if after == before {
             return Some(Outcome::Unchanged);
         }
-        common.push(Op::UpdatePerson { id, before, after });
+        common.push(Op::UpdatePerson {
+            id,
+            before: Box::new(before),
+            after: Box::new(after),
+        });
         Some(Outcome::Updated)
     }
 }

@@ -72,14 +72,14 @@ impl SelfStudy {
             Some((id, before)) => {
                 common.push(Op::UpdateSelfStudy {
                     id: *id,
-                    before: before.clone(),
-                    after: record,
+                    before: Box::new(before.clone()),
+                    after: Box::new(record),
                 });
                 Some(Outcome::Updated)
             }
             None => {
                 common.push(Op::CreateSelfStudy {
-                    record,
+                    record: Box::new(record),
                     import_key: key,
                 });
                 Some(Outcome::Created)
