@@ -16,24 +16,20 @@ use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{OpenFlags, ToSql};
 
 use super::params::Param;
-use super::{Db, StoreError, StoreResult};
+use super::{Db, StoreResult};
 
-/// The SQLite file of `db` when a second connection can open it (not PostgreSQL, not an
-/// in-memory database).
-pub(crate) fn sqlite_file(db: &Db) -> Option<PathBuf> {
-    match db {
-        Db::Sqlite(pool) => {
-            let options = pool.connect_options();
-            let file = options.get_filename();
-            let name = file.to_string_lossy();
-            if name.is_empty() || name.contains(":memory:") || name.contains("mode=memory") {
-                None
-            } else {
-                Some(file.to_path_buf())
-            }
-        }
-        Db::Postgres(_) => None,
-    }
+/// The SQLite file of `db` when a second connection can open it: asked of SQLite itself,
+/// which names no file for an in-memory database (sqlx's own name for one is not a path).
+/// `None` for PostgreSQL.
+pub(crate) async fn sqlite_file(db: &Db) -> StoreResult<Option<PathBuf>> {
+    let Db::Sqlite(pool) = db else {
+        return Ok(None);
+    };
+    let file: Option<String> =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_optional(pool)
+            .await?;
+    Ok(file.filter(|f| !f.is_empty()).map(PathBuf::from))
 }
 
 /// `param` as sqlx writes it to SQLite (dates and times as the same text), so that the
@@ -47,17 +43,33 @@ impl ToSql for Param {
             Param::Bool(v) => Value::Integer(i64::from(*v)),
             Param::Date(v) => v.map_or(Value::Null, |d| Value::Text(d.format("%F").to_string())),
             Param::DateTime(v) => Value::Text(v.format("%F %T%.f").to_string()),
-            Param::Instant(v) => Value::Text(
-                v.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
-                    .to_string(),
-            ),
+            Param::Instant(v) => {
+                Value::Text(v.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+            }
         };
         Ok(ToSqlOutput::Owned(value))
     }
 }
 
-fn read_error(e: rusqlite::Error) -> StoreError {
-    StoreError::Read(e.to_string())
+/// At most this many bulk reads at once (each holds a connection, a blocking thread and
+/// its whole list): more wait for a turn, as they would for the pool's connections.
+static READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Binds `$1`, `$2`, … of `statement` from `params`; any other parameter, or a number
+/// past `params`, is an error rather than a NULL.
+fn bind(statement: &mut rusqlite::Statement<'_>, params: &[Param]) -> rusqlite::Result<()> {
+    for index in 1..=statement.parameter_count() {
+        let param = statement
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| params.get(n.checked_sub(1)?));
+        match param {
+            Some(param) => statement.raw_bind_parameter(index, param)?,
+            None => return Err(rusqlite::Error::InvalidParameterCount(index, params.len())),
+        }
+    }
+    Ok(())
 }
 
 /// Every row of `sql` (parameters `$1`, `$2`, … bound from `params` by number) decoded by
@@ -87,11 +99,7 @@ where
         conn.pragma_update(None, "query_only", true)?;
         conn.progress_handler(4096, Some(move || stopped.load(Ordering::Relaxed)));
         let mut statement = conn.prepare(&sql)?;
-        for (n, param) in params.iter().enumerate() {
-            if let Some(index) = statement.parameter_index(&format!("${}", n + 1))? {
-                statement.raw_bind_parameter(index, param)?;
-            }
-        }
+        bind(&mut statement, &params)?;
         let mut rows = statement.raw_query();
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -99,12 +107,12 @@ where
         }
         Ok(out)
     };
+    let _turn = READS.acquire().await.map_err(std::io::Error::other)?;
     let rows = tokio::task::spawn_blocking(read)
         .await
-        .map_err(|e| StoreError::Read(e.to_string()))?
-        .map_err(read_error);
+        .map_err(std::io::Error::other)?;
     drop(stop);
-    rows
+    Ok(rows?)
 }
 
 /// Sets its flag when dropped.
@@ -125,12 +133,53 @@ pub(crate) fn coded<T: TryFrom<String>>(
 where
     T::Error: std::fmt::Display,
 {
-    let text: String = row.get(column)?;
+    let index = row.as_ref().column_index(column)?;
+    let text: String = row.get(index)?;
     T::try_from(text).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(
-            0,
+            index,
             rusqlite::types::Type::Text,
             format!("{column}: {e}").into(),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn only_a_database_with_a_file_is_read_on_the_side() {
+        let memory = Db::connect_and_migrate("sqlite::memory:").await.unwrap();
+        assert_eq!(sqlite_file(&memory).await.unwrap(), None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pufa.db");
+        let url = format!("sqlite://{}", path.display());
+        let on_disk = Db::connect_and_migrate(&url).await.unwrap();
+        let file = sqlite_file(&on_disk).await.unwrap().unwrap();
+        assert_eq!(file.canonicalize().unwrap(), path.canonicalize().unwrap());
+    }
+
+    #[tokio::test]
+    async fn parameters_other_than_numbered_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pufa.db");
+        Db::connect_and_migrate(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let one = |sql: &str, params: Vec<Param>| {
+            read_all(path.clone(), sql.into(), params, |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+        };
+        assert_eq!(
+            one("SELECT $2 + $1", vec![1.into(), 2.into()])
+                .await
+                .unwrap(),
+            vec![Some(3)]
+        );
+        // A `?` parameter, or a number past the values, would be NULL if left unbound.
+        assert!(one("SELECT ?", vec![1.into()]).await.is_err());
+        assert!(one("SELECT $1 + $2", vec![1.into()]).await.is_err());
+    }
 }

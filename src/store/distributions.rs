@@ -109,7 +109,7 @@ pub async fn list(
 /// The whole filtered list, in the order of `list` (for the workbooks: on SQLite it is
 /// read on a connection of its own, see `bulk`).
 pub async fn list_all(db: &Db, filter: &DistributionFilter) -> StoreResult<Vec<DistributionRow>> {
-    let Some(file) = super::bulk::sqlite_file(db) else {
+    let Some(file) = super::bulk::sqlite_file(db).await? else {
         return list(db, filter, i64::MAX, 0).await;
     };
     let sql = format!("{SELECT} {FROM} {FILTER} ORDER BY d.distributed_on DESC, d.id DESC");

@@ -112,7 +112,7 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     /// A long list read on SQLite's own connection (`bulk`) failed.
     #[error("读取数据库失败：{0}")]
-    Read(String),
+    Read(#[from] rusqlite::Error),
     #[error("无法创建数据目录：{0}")]
     Io(#[from] std::io::Error),
     /// A record to remove is used by later work (undo of an import).

@@ -244,7 +244,7 @@ pub async fn session_lines(
          (SELECT COUNT(*) FROM attendance a WHERE a.session_id = s.id AND a.status IN ('present', 'late')) AS attended \
          FROM sessions s LEFT JOIN villages v ON v.id = s.village_id \
          WHERE s.starts_at >= $1 AND s.starts_at < $2 AND ($3 = 'any' OR ($3 = 'township' AND s.village_id IS NULL) OR s.village_id = $4) ORDER BY s.starts_at, s.id";
-    if let Some(file) = super::bulk::sqlite_file(db) {
+    if let Some(file) = super::bulk::sqlite_file(db).await? {
         return super::bulk::read_all(file, SQL.into(), long_list_params(period, village), |r| {
             Ok(SessionLine {
                 starts_at: r.get("starts_at")?,
@@ -304,7 +304,7 @@ pub async fn person_hours(
          JOIN people p ON p.id = x.person_id LEFT JOIN villages v ON v.id = p.village_id \
          WHERE ($3 = 'any' OR ($3 = 'township' AND p.village_id IS NULL) OR p.village_id = $4) \
          ORDER BY v.display_order, v.name, p.name";
-    if let Some(file) = super::bulk::sqlite_file(db) {
+    if let Some(file) = super::bulk::sqlite_file(db).await? {
         return super::bulk::read_all(file, SQL.into(), long_list_params(period, village), |r| {
             Ok(PersonHours {
                 name: r.get("name")?,

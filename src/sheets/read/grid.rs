@@ -52,9 +52,11 @@ pub(super) fn cell_of(data: &Data) -> CellValue {
     }
 }
 
-/// Excel's own limit on one cell's text. A longer one (a forged file) is refused in the
-/// reader, so that it never reaches the server.
+/// Excel's own limit on one cell's text. A longer one in a workbook (a forged file) is
+/// refused in the reader, so that it never reaches the server; a .csv is bounded by the
+/// upload's own size.
 pub const MAX_CELL_CHARS: usize = 32_767;
+
 /// More merged regions than any ledger a clerk keeps.
 pub(super) const MAX_MERGED_REGIONS: usize = 50_000;
 /// The most cells merged regions may fill in one sheet (after clipping to its cells).
@@ -125,8 +127,8 @@ impl<'a> SheetBuilder<'a> {
             return Ok(());
         }
         if let CellValue::Text(text) = &value {
-            // Byte length first: a text within Excel's limit is at most 4 bytes a character.
-            if text.len() > MAX_CELL_CHARS * 4 || text.chars().count() > MAX_CELL_CHARS {
+            // Characters are counted only past the limit in bytes (never fewer bytes).
+            if text.len() > MAX_CELL_CHARS && text.chars().count() > MAX_CELL_CHARS {
                 return Err(ReadError::Damaged(format!(
                     "工作表“{}”中有单元格超过 {MAX_CELL_CHARS} 个字符（Excel 的上限），文件可能已损坏或被篡改",
                     self.name

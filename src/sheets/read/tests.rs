@@ -417,3 +417,49 @@ fn a_cell_longer_than_excel_allows_is_refused_in_the_reader() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn merged_regions_of_a_sheet_part_named_otherwise_are_filled() {
+    use std::io::{Read, Write};
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .merge_range(0, 0, 0, 2, "龙凤村签到表", &rust_xlsxwriter::Format::new())
+        .unwrap();
+    for (col, heading) in ["日期", "学习内容", "姓名"].iter().enumerate() {
+        sheet.write_string(1, col as u16, *heading).unwrap();
+    }
+    let plain = book.save_to_buffer().unwrap();
+    // The sheet's part renamed (upper-case extension), its relationship pointing there: the
+    // reader finds the sheet by its relationship, so its merged regions must be seen too.
+    let mut archive = zip::ZipArchive::new(Cursor::new(plain)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let mut name = entry.name().unwrap().to_string();
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            name = "xl/worksheets/sheet1.XML".into();
+        }
+        if name == "xl/_rels/workbook.xml.rels" {
+            let rels = String::from_utf8(content).unwrap();
+            assert!(rels.contains("worksheets/sheet1.xml"), "{rels}");
+            content = rels
+                .replace("worksheets/sheet1.xml", "worksheets/sheet1.XML")
+                .into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&content).unwrap();
+    }
+    let renamed = out.finish().unwrap().into_inner();
+    let grids = read_grids("签到表.xlsx", &renamed).unwrap();
+    for col in 0..3 {
+        assert_eq!(
+            grids[0].cell(0, col),
+            &CellValue::Text("龙凤村签到表".into()),
+            "column {col}"
+        );
+    }
+}

@@ -79,6 +79,8 @@ enum Markup {
 /// keeping any of it. A rough tokenizer is enough: a real part's depth is far below the
 /// limit, and a forged one only has to be caught somewhere above it.
 struct DepthScanner {
+    /// Whether depth is counted (XML parts); merged regions are looked for in any part.
+    xml: bool,
     state: Markup,
     depth: u32,
     deepest: u32,
@@ -86,8 +88,9 @@ struct DepthScanner {
 }
 
 impl DepthScanner {
-    fn new() -> Self {
+    fn new(xml: bool) -> Self {
         DepthScanner {
+            xml,
             state: Markup::Text,
             depth: 0,
             deepest: 0,
@@ -221,7 +224,9 @@ pub struct Unpacked {
 
 impl io::Write for DepthScanner {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.scan(buf);
+        if self.xml {
+            self.scan(buf);
+        }
         self.merges.feed(buf);
         Ok(buf.len())
     }
@@ -274,19 +279,14 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<Unpacked, ReadErr
                 String::from_utf8_lossy(&name)
             )));
         }
-        // Only XML parts are scanned; pictures and the like are just inflated.
+        // Only XML parts are scanned for depth; every part is looked at for merged regions
+        // (the reader finds a sheet by its relationship, whatever its part is named).
         let is_xml = name.ends_with(b".xml") || name.ends_with(b".rels");
-        let mut scanner = DepthScanner::new();
-        let mut sink = io::sink();
-        let into: &mut dyn io::Write = if is_xml {
-            io::Write::write_all(&mut scanner, &head).map_err(damaged)?;
-            &mut scanner
-        } else {
-            &mut sink
-        };
+        let mut scanner = DepthScanner::new(is_xml);
+        io::Write::write_all(&mut scanner, &head).map_err(damaged)?;
         let rest = io::copy(
             &mut (&mut entry).take(declared + 1 - head.len() as u64),
-            into,
+            &mut scanner,
         )
         .map_err(damaged)?;
         if head.len() as u64 + rest > declared {
@@ -333,7 +333,7 @@ mod tests {
     }
 
     fn depth_of(parts: &[&[u8]]) -> u32 {
-        let mut scanner = DepthScanner::new();
+        let mut scanner = DepthScanner::new(true);
         for part in parts {
             scanner.scan(part);
         }
