@@ -130,14 +130,11 @@ pub async fn list(
 /// The whole filtered list, in the order of `list` (for the workbooks: on SQLite it is
 /// read on a connection of its own, see `bulk`).
 pub async fn list_all(db: &Db, filter: &ActivityFilter) -> StoreResult<Vec<ActivityRow>> {
-    let Some(file) = super::bulk::sqlite_file(db).await? else {
-        return list(db, filter, i64::MAX, 0).await;
-    };
     let sql = format!(
         "{} {FROM} {FILTER} ORDER BY a.held_on DESC, a.id DESC",
         select(db)
     );
-    super::bulk::read_all(file, sql, filter.params(), |r| {
+    super::bulk::fetch_all(db, sql, filter.params(), |r| {
         Ok(ActivityRow {
             id: r.get("id")?,
             held_on: r.get("held_on")?,

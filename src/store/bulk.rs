@@ -15,8 +15,8 @@ use std::time::Duration;
 use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{OpenFlags, ToSql};
 
-use super::params::Param;
-use super::{Db, StoreResult};
+use super::params::{BindParams, Param};
+use super::{on_pool, Db, StoreResult};
 
 /// The SQLite file of `db` when a second connection can open it: asked of SQLite itself,
 /// which names no file for an in-memory database (sqlx's own name for one is not a path).
@@ -74,7 +74,7 @@ fn bind(statement: &mut rusqlite::Statement<'_>, params: &[Param]) -> rusqlite::
 
 /// Every row of `sql` (parameters `$1`, `$2`, … bound from `params` by number) decoded by
 /// `row`, read from `file` on a blocking thread.
-pub(crate) async fn read_all<T, F>(
+async fn read_all<T, F>(
     file: PathBuf,
     sql: String,
     params: Vec<Param>,
@@ -113,6 +113,31 @@ where
         .map_err(std::io::Error::other)?;
     drop(stop);
     Ok(rows?)
+}
+
+/// Every row of `sql` (parameters `$1`, `$2`, … from `params`): read on the side by `row`
+/// when `db` is a SQLite file, else through sqlx (PostgreSQL, in-memory SQLite). The one
+/// place that chooses the path for every long list.
+pub(crate) async fn fetch_all<T, F>(
+    db: &Db,
+    sql: String,
+    params: Vec<Param>,
+    row: F,
+) -> StoreResult<Vec<T>>
+where
+    T: Send + Unpin + 'static,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    F: Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T> + Send + 'static,
+{
+    if let Some(file) = sqlite_file(db).await? {
+        return read_all(file, sql, params, row).await;
+    }
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, T>(&sql)
+        .bind_params(&params)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
 }
 
 /// Sets its flag when dropped.

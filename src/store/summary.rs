@@ -244,33 +244,24 @@ pub async fn session_lines(
          (SELECT COUNT(*) FROM attendance a WHERE a.session_id = s.id AND a.status IN ('present', 'late')) AS attended \
          FROM sessions s LEFT JOIN villages v ON v.id = s.village_id \
          WHERE s.starts_at >= $1 AND s.starts_at < $2 AND ($3 = 'any' OR ($3 = 'township' AND s.village_id IS NULL) OR s.village_id = $4) ORDER BY s.starts_at, s.id";
-    if let Some(file) = super::bulk::sqlite_file(db).await? {
-        return super::bulk::read_all(file, SQL.into(), long_list_params(period, village), |r| {
-            Ok(SessionLine {
-                starts_at: r.get("starts_at")?,
-                kind: r.get("kind")?,
-                topic: r.get("topic")?,
-                village_name: r.get("village_name")?,
-                venue: r.get("venue")?,
-                speaker: r.get("speaker")?,
-                hours_credited: r.get("hours_credited")?,
-                status: r.get("status")?,
-                attended: r.get("attended")?,
-            })
+    super::bulk::fetch_all(db, SQL.into(), long_list_params(period, village), |r| {
+        Ok(SessionLine {
+            starts_at: r.get("starts_at")?,
+            kind: r.get("kind")?,
+            topic: r.get("topic")?,
+            village_name: r.get("village_name")?,
+            venue: r.get("venue")?,
+            speaker: r.get("speaker")?,
+            hours_credited: r.get("hours_credited")?,
+            status: r.get("status")?,
+            attended: r.get("attended")?,
         })
-        .await;
-    }
-    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
-        .bind(ts(period.from))
-        .bind(ts(period.to))
-        .bind_params(&scope_params(village))
-        .fetch_all(pool)
-        .await?);
-    Ok(rows)
+    })
+    .await
 }
 
-/// The parameters of a long list over a period in a scope, for `bulk`: $1 and $2 the
-/// period's bounds as times, $3 and $4 the scope.
+/// The parameters of a long list over a period in a scope: $1 and $2 the period's bounds
+/// as times, $3 and $4 the scope.
 fn long_list_params(period: Period, village: VillageScope) -> Vec<Param> {
     let mut params = vec![ts(period.from).into(), ts(period.to).into()];
     params.extend(scope_params(village));
@@ -304,25 +295,16 @@ pub async fn person_hours(
          JOIN people p ON p.id = x.person_id LEFT JOIN villages v ON v.id = p.village_id \
          WHERE ($3 = 'any' OR ($3 = 'township' AND p.village_id IS NULL) OR p.village_id = $4) \
          ORDER BY v.display_order, v.name, p.name";
-    if let Some(file) = super::bulk::sqlite_file(db).await? {
-        return super::bulk::read_all(file, SQL.into(), long_list_params(period, village), |r| {
-            Ok(PersonHours {
-                name: r.get("name")?,
-                village_name: r.get("village_name")?,
-                post: r.get("post")?,
-                sessions: r.get("sessions")?,
-                hours: r.get("hours")?,
-            })
+    super::bulk::fetch_all(db, SQL.into(), long_list_params(period, village), |r| {
+        Ok(PersonHours {
+            name: r.get("name")?,
+            village_name: r.get("village_name")?,
+            post: r.get("post")?,
+            sessions: r.get("sessions")?,
+            hours: r.get("hours")?,
         })
-        .await;
-    }
-    let rows = on_pool!(db, |pool| sqlx::query_as(SQL)
-        .bind(ts(period.from))
-        .bind(ts(period.to))
-        .bind_params(&scope_params(village))
-        .fetch_all(pool)
-        .await?);
-    Ok(rows)
+    })
+    .await
 }
 
 /// 法律明白人 on the roster on `as_of`, with their certification date and ID number (to be masked).
