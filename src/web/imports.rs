@@ -121,17 +121,17 @@ struct PreviewView {
 }
 
 impl PreviewView {
-    fn of(p: Preview) -> PreviewView {
+    fn of(p: &Preview) -> PreviewView {
         PreviewView {
             kind: p.kind.label_zh(),
-            sheets: p.sheets,
+            sheets: p.sheets.clone(),
             rows_total: p.rows_total,
             created: p.created,
             updated: p.updated,
             unchanged: p.unchanged,
             rejected: p.rejected,
-            errors: p.errors,
-            warnings: p.warnings,
+            errors: p.errors.clone(),
+            warnings: p.warnings.clone(),
             already: p.already_imported.map(|(id, at)| AlreadyImported {
                 id,
                 at: local_minute(at),
@@ -158,7 +158,7 @@ async fn preview(
 ) -> AppResult<Template> {
     let (pending, result) = batches::preview_pending(db, &editor.0.actor, id).await?;
     let (preview, read_error) = match result {
-        Ok(p) => (Some(PreviewView::of(p)), None),
+        Ok(p) => (Some(PreviewView::of(&p)), None),
         Err(ImportError::Read(e)) => (None, Some(e.to_string())),
         Err(ImportError::Service(e)) => return Err(AppError(e)),
     };

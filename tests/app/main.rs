@@ -15,6 +15,7 @@ mod ledgers;
 mod login;
 mod messages;
 mod people;
+mod plans;
 mod reader;
 mod report;
 mod sessions;

@@ -2,9 +2,11 @@
 //! uploader), committing one, and the batch history with who may undo what.
 
 use chrono::NaiveDate;
+use std::sync::Arc;
 
 use super::{
-    can_undo, commit_upload, get_batch, list_batches, preview, ImportError, Preview, Upload,
+    can_undo, commit_planned, commit_upload, get_batch, list_batches, plans, preview, ImportError,
+    Preview, Upload,
 };
 use crate::domain::import::ImportKind;
 use crate::services::{Actor, ServiceError, ServiceResult};
@@ -63,17 +65,28 @@ pub fn upload_of(pending: &Pending) -> Upload<'_> {
 }
 
 /// The waiting upload and what importing it would do (or why the file cannot be read).
+/// The plan is kept for the upload, and planned again only once something has changed.
 pub async fn preview_pending(
     db: &Db,
     actor: &Actor,
     id: i64,
-) -> ServiceResult<(Pending, Result<Preview, ImportError>)> {
+) -> ServiceResult<(Pending, Result<Arc<Preview>, ImportError>)> {
     let pending = pending_upload(db, actor, id).await?;
     if pending.unreadable {
         return Ok((pending, Err(ReadError::Unreadable.into())));
     }
-    let preview = preview(db, actor, &upload_of(&pending)).await;
+    if let Some(kept) = plans::kept(actor, &pending) {
+        match kept.still_current(db).await {
+            Ok(true) => return Ok((pending, Ok(kept))),
+            Ok(false) => plans::forget(id),
+            Err(e) => return Ok((pending, Err(e))),
+        }
+    }
+    let preview = preview(db, actor, &upload_of(&pending)).await.map(Arc::new);
     mark_if_unreadable(db, id, &preview).await?;
+    if let Ok(planned) = &preview {
+        plans::keep(actor, &pending, planned);
+    }
     Ok((pending, preview))
 }
 
@@ -90,18 +103,32 @@ async fn mark_if_unreadable<T>(
     Ok(())
 }
 
-/// Commits the waiting upload and, once committed, forgets it. Returns the batch id.
+/// Commits the waiting upload (with the plan its preview made, while that is still
+/// current) and, once committed, forgets it. Returns the batch id.
 pub async fn commit_pending(
     db: &Db,
     actor: &Actor,
     id: i64,
     allow_partial: bool,
-) -> Result<(i64, Preview), ImportError> {
+) -> Result<(i64, Arc<Preview>), ImportError> {
     let pending = pending_upload(db, actor, id).await?;
     if pending.unreadable {
         return Err(ReadError::Unreadable.into());
     }
-    let result = commit_upload(db, actor, &upload_of(&pending), allow_partial, Some(id)).await;
+    let result = match plans::take(actor, &pending) {
+        Some(planned) => {
+            commit_planned(
+                db,
+                actor,
+                &pending.file_name,
+                planned,
+                allow_partial,
+                Some(id),
+            )
+            .await
+        }
+        None => commit_upload(db, actor, &upload_of(&pending), allow_partial, Some(id)).await,
+    };
     mark_if_unreadable(db, id, &result).await?;
     result
 }

@@ -4,11 +4,13 @@
 pub mod batches;
 mod cells;
 mod plan;
+mod plans;
 mod reading;
 
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 use super::{Actor, ServiceError};
 use crate::domain::import::ImportKind;
@@ -91,6 +93,33 @@ pub struct Preview {
     ops: Vec<Op>,
     /// The parsed file, kept so that a commit plans it again without parsing it again.
     source: Option<ReadUpload>,
+    /// What the plan was made against: a commit writes it as it is while that still holds.
+    planned: Stamp,
+}
+
+/// The data version read before anything the plan looked at, and the day it was made (a
+/// row without a year or 认定日期 takes the day's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Stamp {
+    version: i64,
+    day: chrono::NaiveDate,
+}
+
+impl Stamp {
+    fn today(version: i64) -> Stamp {
+        Stamp {
+            version,
+            day: chrono::Local::now().date_naive(),
+        }
+    }
+}
+
+impl Preview {
+    /// Whether nothing changed since the plan was made (and it is still the same day).
+    async fn still_current(&self, db: &Db) -> Result<bool, ImportError> {
+        let version = crate::store::summary::data_version(db).await?;
+        Ok(self.planned == Stamp::today(version))
+    }
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -101,12 +130,14 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// An upload read and checked, not yet planned.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ReadUpload {
-    tables: std::sync::Arc<read::TableSet>,
+    tables: Arc<read::TableSet>,
     villages: Vec<crate::store::villages::Village>,
     default_village: Option<i64>,
     sha256: String,
+    /// The data version before the villages were read (see [`Stamp`]).
+    version: i64,
 }
 
 /// Checks who may import what, and reads the file (in a worker process, see `reading`).
@@ -121,6 +152,8 @@ async fn read_upload(
             return Err(ServiceError::Forbidden.into());
         }
     }
+    // Read first: a change made while the file is read and planned moves it on.
+    let version = crate::store::summary::data_version(db).await?;
     let villages = villages::list(db).await?;
     let names: Vec<String> = villages.iter().map(|v| v.name.clone()).collect();
     let sha256 = sha256_hex(upload.bytes);
@@ -138,6 +171,7 @@ async fn read_upload(
         villages,
         default_village: actor.confined_village().or(upload.village_id),
         sha256,
+        version,
     })
 }
 
@@ -189,6 +223,7 @@ async fn plan_upload(db: &Db, actor: &Actor, upload: ReadUpload) -> Result<Previ
             .map(|s| (s.name.clone(), s.headers.clone()))
             .collect(),
         ops: result.ops,
+        planned: Stamp::today(upload.version),
         source: Some(upload),
     })
 }
@@ -206,7 +241,7 @@ pub async fn commit(
     actor: &Actor,
     upload: &Upload<'_>,
     allow_partial: bool,
-) -> Result<(i64, Preview), ImportError> {
+) -> Result<(i64, Arc<Preview>), ImportError> {
     commit_upload(db, actor, upload, allow_partial, None).await
 }
 
@@ -219,46 +254,69 @@ pub(crate) async fn commit_upload(
     upload: &Upload<'_>,
     allow_partial: bool,
     pending: Option<i64>,
-) -> Result<(i64, Preview), ImportError> {
+) -> Result<(i64, Arc<Preview>), ImportError> {
     let read = read_upload(db, actor, upload).await?;
     let import = store::begin_exclusive(db).await?;
-    let preview = plan_upload(db, actor, read).await?;
-    write_planned(
+    let preview = Arc::new(plan_upload(db, actor, read).await?);
+    let id = write_planned(
         import,
         actor,
         upload.file_name,
-        preview,
+        &preview,
         allow_partial,
         pending,
     )
-    .await
+    .await?;
+    Ok((id, preview))
 }
 
-/// Commits an upload the caller previewed just before: the file is not parsed again, but it
-/// is planned again in the import's turn, against what other imports committed meanwhile.
+/// Commits an upload the caller previewed just before: the file is not parsed again, and
+/// it is not planned again either unless something changed since the preview was planned.
 pub async fn commit_previewed(
     db: &Db,
     actor: &Actor,
     file_name: &str,
     preview: Preview,
     allow_partial: bool,
-) -> Result<(i64, Preview), ImportError> {
-    let Some(read) = preview.source else {
-        return Err(ServiceError::Refused("预览已失效，请重新导入".into()).into());
+) -> Result<(i64, Arc<Preview>), ImportError> {
+    commit_planned(db, actor, file_name, Arc::new(preview), allow_partial, None).await
+}
+
+/// Writes a preview's plan in the import's turn when the data it was planned against is
+/// still the same (no change since, on the same day); otherwise plans the read upload again
+/// in the turn, against what other imports and edits committed meanwhile.
+pub(crate) async fn commit_planned(
+    db: &Db,
+    actor: &Actor,
+    file_name: &str,
+    preview: Arc<Preview>,
+    allow_partial: bool,
+    pending: Option<i64>,
+) -> Result<(i64, Arc<Preview>), ImportError> {
+    let mut import = store::begin_exclusive(db).await?;
+    let now = Stamp::today(store::data_version_in(&mut import).await?);
+    let preview = if preview.planned == now {
+        preview
+    } else {
+        let Some(read) = preview.source.clone() else {
+            return Err(ServiceError::Refused("预览已失效，请重新导入".into()).into());
+        };
+        // The stale plan is let go before the new one is made.
+        drop(preview);
+        Arc::new(plan_upload(db, actor, read).await?)
     };
-    let import = store::begin_exclusive(db).await?;
-    let preview = plan_upload(db, actor, read).await?;
-    write_planned(import, actor, file_name, preview, allow_partial, None).await
+    let id = write_planned(import, actor, file_name, &preview, allow_partial, pending).await?;
+    Ok((id, preview))
 }
 
 async fn write_planned(
     import: store::ImportTx,
     actor: &Actor,
     file_name: &str,
-    preview: Preview,
+    preview: &Preview,
     allow_partial: bool,
     pending: Option<i64>,
-) -> Result<(i64, Preview), ImportError> {
+) -> Result<i64, ImportError> {
     let Some(user_id) = actor.user_id else {
         return Err(ServiceError::Refused(
             "导入需要以某个账号的身份进行（命令行请用 --as 用户名）".into(),
@@ -307,8 +365,7 @@ async fn write_planned(
         rejected: preview.rejected as i64,
         report: report.to_string(),
     };
-    let id = store::commit(import, &batch, &preview.ops, pending).await?;
-    Ok((id, preview))
+    Ok(store::commit(import, &batch, &preview.ops, pending).await?)
 }
 
 /// Where a batch's report keeps its rejected rows.

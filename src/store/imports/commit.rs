@@ -203,6 +203,16 @@ pub async fn begin_exclusive(db: &Db) -> StoreResult<ImportTx> {
     Ok(ImportTx { tx, _turn: turn })
 }
 
+/// The data version as the import's transaction sees it (nothing else can change it until
+/// the transaction ends).
+pub async fn data_version_in(import: &mut ImportTx) -> StoreResult<i64> {
+    const SQL: &str = "SELECT version FROM data_version WHERE id = 1";
+    let version = on_pool!(Tx(&mut import.tx), |conn| sqlx::query_scalar(SQL)
+        .fetch_one(&mut *conn)
+        .await?);
+    Ok(version)
+}
+
 /// The committed batch of this file (same kind and village), read inside the import's
 /// transaction.
 async fn committed_twin(tx: &mut Tx, batch: &NewBatch) -> StoreResult<Option<i64>> {

@@ -19,7 +19,7 @@ use crate::domain::material::{DistributionDraft, MaterialDraft};
 use crate::domain::schedule::SessionDraft;
 use crate::domain::VillageScope;
 
-pub use commit::{begin_exclusive, commit, ImportTx};
+pub use commit::{begin_exclusive, commit, data_version_in, ImportTx};
 pub use lookups::*;
 pub use undo::{undo, EDITS_NAMED};
 

@@ -1,0 +1,140 @@
+//! A waiting upload is planned once: its preview, a reload and the commit share the plan
+//! while nothing has changed, and a change made in between is planned against.
+
+use std::sync::Arc;
+
+use pufa::services::imports::{self, batches};
+use pufa::store;
+
+use crate::helpers::{on_both_backends, Backend, TestApp};
+use crate::imports::{admin, upload, xlsx, C};
+
+on_both_backends!(
+    a_previewed_upload_is_committed_with_its_plan,
+    a_change_after_the_preview_is_planned_against,
+);
+
+fn roster(names: &[&str]) -> Vec<u8> {
+    roster_in("名单", names)
+}
+
+/// A roster whose sheet is `sheet`: under another name it is another file (another hash)
+/// with the same rows.
+fn roster_in(sheet: &str, names: &[&str]) -> Vec<u8> {
+    let mut rows = vec![vec![
+        C::T("姓名"),
+        C::T("村(社区)"),
+        C::T("联系电话"),
+        C::T("身份类别"),
+    ]];
+    for name in names {
+        // Each name keeps its number in every file.
+        let number = name.chars().map(u32::from).sum::<u32>() % 10_000;
+        rows.push(vec![
+            C::S(name.to_string()),
+            C::T("龙凤村"),
+            C::S(format!("1390000{number:04}")),
+            C::T("群众"),
+        ]);
+    }
+    xlsx(sheet, &rows, &[])
+}
+
+async fn people_named(app: &TestApp, name: &str) -> i64 {
+    let filter = store::people::PersonFilter {
+        name_contains: Some(name.to_string()),
+        ..Default::default()
+    };
+    store::people::count(&app.db, &filter).await.unwrap()
+}
+
+async fn a_previewed_upload_is_committed_with_its_plan(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "kept_plan").await else {
+        return;
+    };
+    app.village("龙凤村").await;
+    let actor = admin(&app).await;
+    let file = roster(&["甲一", "甲二", "甲三"]);
+    let pending = batches::save_upload(&app.db, &actor, "名单.xlsx", None, None, &file)
+        .await
+        .unwrap();
+    let (_, first) = batches::preview_pending(&app.db, &actor, pending)
+        .await
+        .unwrap();
+    let first = first.unwrap();
+    assert_eq!(first.created, 3);
+    let (_, reload) = batches::preview_pending(&app.db, &actor, pending)
+        .await
+        .unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &reload.unwrap()),
+        "a reload shows the plan already made"
+    );
+    let (_, committed) = batches::commit_pending(&app.db, &actor, pending, false)
+        .await
+        .unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &committed),
+        "the commit writes the plan the preview showed"
+    );
+    assert_eq!(people_named(&app, "甲").await, 3);
+}
+
+async fn a_change_after_the_preview_is_planned_against(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "stale_plan").await else {
+        return;
+    };
+    app.village("龙凤村").await;
+    let actor = admin(&app).await;
+    let file = roster(&["乙一", "乙二"]);
+    let pending = batches::save_upload(&app.db, &actor, "名单.xlsx", None, None, &file)
+        .await
+        .unwrap();
+    let (_, first) = batches::preview_pending(&app.db, &actor, pending)
+        .await
+        .unwrap();
+    let first = first.unwrap();
+    assert_eq!(first.created, 2);
+    // Meanwhile the same people arrive in another file (same rows, another sheet name).
+    let other = roster_in("另一份", &["乙一", "乙二"]);
+    imports::commit(&app.db, &actor, &upload("另一份.xlsx", &other), false)
+        .await
+        .unwrap();
+    assert_eq!(people_named(&app, "乙").await, 2);
+    let (_, reload) = batches::preview_pending(&app.db, &actor, pending)
+        .await
+        .unwrap();
+    let reload = reload.unwrap();
+    assert!(!Arc::ptr_eq(&first, &reload), "the plan is made again");
+    assert_eq!((reload.created, reload.unchanged), (0, 2));
+    let (_, committed) = batches::commit_pending(&app.db, &actor, pending, false)
+        .await
+        .unwrap();
+    assert!(Arc::ptr_eq(&reload, &committed));
+    assert_eq!(committed.created, 0);
+    assert_eq!(people_named(&app, "乙").await, 2, "nobody twice");
+
+    // A change between the preview and the commit, with no reload in between.
+    let file = roster_in("第三份", &["乙一", "乙二", "乙三"]);
+    let pending = batches::save_upload(&app.db, &actor, "名单3.xlsx", None, None, &file)
+        .await
+        .unwrap();
+    let (_, shown) = batches::preview_pending(&app.db, &actor, pending)
+        .await
+        .unwrap();
+    let shown = shown.unwrap();
+    assert_eq!(shown.created, 1);
+    let fourth = roster_in("第四份", &["乙三"]);
+    imports::commit(&app.db, &actor, &upload("第四份.xlsx", &fourth), false)
+        .await
+        .unwrap();
+    let (_, committed) = batches::commit_pending(&app.db, &actor, pending, false)
+        .await
+        .unwrap();
+    assert!(
+        !Arc::ptr_eq(&shown, &committed),
+        "planned again in the commit"
+    );
+    assert_eq!(committed.created, 0);
+    assert_eq!(people_named(&app, "乙").await, 3, "nobody twice");
+}
