@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::text::to_half_width;
+use super::text::half_width;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("“{0}” 不是有效日期")]
@@ -11,7 +11,7 @@ pub struct DateError(pub String);
 
 pub fn parse_cn_date(input: &str) -> Result<NaiveDate, DateError> {
     let invalid = || DateError(input.trim().to_string());
-    let half = to_half_width(input);
+    let half = half_width(input);
     let text = half.trim();
     // A time after the date (“2021-03-05 14:30”, “2021年3月5日下午”) is dropped.
     let date_part = match text.find('日').or_else(|| text.find('号')) {
@@ -22,12 +22,9 @@ pub fn parse_cn_date(input: &str) -> Result<NaiveDate, DateError> {
         let (y, m, d) = (&date_part[..4], &date_part[4..6], &date_part[6..]);
         return ymd(y, m, d).ok_or_else(invalid);
     }
-    let parts: Vec<&str> = date_part
-        .split(['-', '/', '.', '年', '月'])
-        .map(str::trim)
-        .collect();
-    match parts.as_slice() {
-        [y, m, d] if y.len() == 4 => ymd(y, m, d).ok_or_else(invalid),
+    let mut parts = date_part.split(['-', '/', '.', '年', '月']).map(str::trim);
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(y), Some(m), Some(d), None) if y.len() == 4 => ymd(y, m, d).ok_or_else(invalid),
         _ => Err(invalid()),
     }
 }

@@ -2,6 +2,8 @@
 //! and all required ones), the kind of table, defaults from the title rows above it, and
 //! the data rows below it (without empty, total and footer rows).
 
+use std::borrow::Cow;
+
 use super::{CellValue, ReadError, SheetGrid, MAX_DATA_ROWS};
 use crate::domain::import::{is_total_or_footer, normalise_header, Field, ImportKind};
 use crate::sheets::signin::NUMBER_LABEL;
@@ -33,9 +35,13 @@ impl SourceRow {
     }
 
     pub fn text(&self, field: Field) -> String {
+        self.shown(field).into_owned()
+    }
+
+    /// [`SourceRow::text`] without a copy of a text cell.
+    pub fn shown(&self, field: Field) -> Cow<'_, str> {
         self.cell(field)
-            .map(|c| c.value.display())
-            .unwrap_or_default()
+            .map_or(Cow::Borrowed(""), |c| c.value.shown())
     }
 }
 

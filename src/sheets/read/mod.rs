@@ -69,15 +69,21 @@ impl CellValue {
 
     /// The value as the clerk sees it, for messages and the rejected-rows file.
     pub fn display(&self) -> String {
-        match self {
-            CellValue::Empty => String::new(),
-            CellValue::Text(t) => t.trim().to_string(),
+        self.shown().into_owned()
+    }
+
+    /// [`CellValue::display`], borrowing a text cell's own text.
+    pub fn shown(&self) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        Cow::Owned(match self {
+            CellValue::Empty => return Cow::Borrowed(""),
+            CellValue::Text(t) => return Cow::Borrowed(t.trim()),
             CellValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
             CellValue::Number(n) => n.to_string(),
             CellValue::DateTime(d) if d.time() == chrono::NaiveTime::MIN => d.date().to_string(),
             CellValue::DateTime(d) => d.format("%Y-%m-%d %H:%M").to_string(),
-            CellValue::Bool(b) => if *b { "是" } else { "否" }.to_string(),
-        }
+            CellValue::Bool(b) => return Cow::Borrowed(if *b { "是" } else { "否" }),
+        })
     }
 }
 

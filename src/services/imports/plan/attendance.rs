@@ -1,6 +1,7 @@
 //! Sign-in sheets (签到表): each row is one person's mark at a session found (or created) by
 //! date, topic and village; pufa's own numbered sheet names its session.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveTime};
@@ -127,7 +128,7 @@ impl Attendance {
         let status = read_status(issues);
         let hours = match issues.value(Field::Hours) {
             v if v.is_empty() => None,
-            v => match cells::hours(&v) {
+            v => match cells::hours(v) {
                 Ok(h) => Some(h),
                 Err(message) => {
                     issues.error(Some(Field::Hours), message);
@@ -393,7 +394,8 @@ fn group_villages(
     year: i32,
 ) -> HashMap<(NaiveDate, String), Option<i64>> {
     let file_village = common.file_village(sheet);
-    let mut attendees: HashMap<(NaiveDate, String), Vec<Option<i64>>> = HashMap::new();
+    // Borrowed keys: a group's topic is copied once, not once per row.
+    let mut attendees: HashMap<(NaiveDate, Cow<'_, str>), Vec<Option<i64>>> = HashMap::new();
     for row in &sheet.rows {
         let Some((date, _)) = row
             .cell(Field::Date)
@@ -401,14 +403,18 @@ fn group_villages(
         else {
             continue;
         };
-        let topic = row.text(Field::Topic).trim().to_string();
-        let text = row.text(Field::Village).trim().to_string();
+        let topic = match row.shown(Field::Topic) {
+            Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
+            Cow::Owned(t) => Cow::Owned(t.trim().to_string()),
+        };
+        let shown = row.shown(Field::Village);
+        let text = shown.trim();
         let village = if text.is_empty() {
             file_village
-        } else if TOWNSHIP_WORDS.contains(&text.as_str()) {
+        } else if TOWNSHIP_WORDS.contains(&text) {
             None
         } else {
-            match common.village_named(&text) {
+            match common.village_named(text) {
                 Some(v) => Some(v.id),
                 None => continue,
             }
@@ -417,13 +423,13 @@ fn group_villages(
     }
     attendees
         .into_iter()
-        .map(|(group, villages)| {
+        .map(|((date, topic), villages)| {
             let shared = villages
                 .first()
                 .copied()
                 .flatten()
                 .filter(|first| villages.iter().all(|v| *v == Some(*first)));
-            (group, file_village.or(shared))
+            ((date, topic.into_owned()), file_village.or(shared))
         })
         .collect()
 }

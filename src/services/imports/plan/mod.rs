@@ -88,15 +88,13 @@ impl<'r> RowIssues<'r> {
         self.warnings.push(issue);
     }
 
-    fn value(&self, field: Field) -> CellValue {
-        self.row
-            .cell(field)
-            .map(|c| c.value.clone())
-            .unwrap_or(CellValue::Empty)
+    fn value(&self, field: Field) -> &'r CellValue {
+        static EMPTY: CellValue = CellValue::Empty;
+        self.row.cell(field).map_or(&EMPTY, |c| &c.value)
     }
 
     fn text(&self, field: Field) -> String {
-        self.row.text(field).trim().to_string()
+        self.row.shown(field).trim().to_string()
     }
 
     /// Optional text, refused (as on the form) when longer than `max` characters.
@@ -124,7 +122,7 @@ impl<'r> RowIssues<'r> {
 
     /// A whole number cell; `None` (with the error) when it is not one.
     fn whole_number(&mut self, field: Field) -> Option<i64> {
-        match cells::whole_number(&self.value(field)) {
+        match cells::whole_number(self.value(field)) {
             Ok(n) => Some(n),
             Err(message) => {
                 self.error(Some(field), message);
@@ -259,7 +257,7 @@ impl Common<'_> {
 
     fn date(&self, issues: &mut RowIssues, sheet: &SheetTable, field: Field) -> Option<NaiveDate> {
         let year = sheet.title_year.unwrap_or(self.upload_year);
-        match cells::date(&issues.value(field), year) {
+        match cells::date(issues.value(field), year) {
             Ok((date, guessed)) => {
                 if guessed {
                     issues.warn(Some(field), format!("日期没有写年份，按 {year} 年处理"));

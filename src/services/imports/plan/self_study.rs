@@ -141,7 +141,7 @@ fn read_hours(issues: &mut RowIssues) -> Option<f64> {
         issues.error(Some(Field::Hours), "请填写学时");
         return None;
     }
-    match cells::hours(&value) {
+    match cells::hours(value) {
         Ok(h) if h > 0.0 => Some(h),
         Ok(_) => {
             issues.error(Some(Field::Hours), "学时必须大于0");
