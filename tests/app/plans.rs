@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use chrono::Local;
 use pufa::services::imports::{self, batches};
 use pufa::store;
 
@@ -12,6 +13,9 @@ use crate::imports::{admin, upload, xlsx, C};
 on_both_backends!(
     a_previewed_upload_is_committed_with_its_plan,
     a_change_after_the_preview_is_planned_against,
+    a_refused_commit_keeps_its_plan,
+    an_undone_batch_no_longer_blocks_its_file,
+    a_replaced_upload_is_not_shown_the_old_plan,
 );
 
 fn roster(names: &[&str]) -> Vec<u8> {
@@ -137,4 +141,141 @@ async fn a_change_after_the_preview_is_planned_against(backend: Backend) {
     );
     assert_eq!(committed.created, 0);
     assert_eq!(people_named(&app, "乙").await, 3, "nobody twice");
+}
+
+async fn a_refused_commit_keeps_its_plan(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "refused_keeps_plan").await else {
+        return;
+    };
+    app.village("龙凤村").await;
+    let actor = admin(&app).await;
+    // Two good rows and one without a name.
+    let rows = vec![
+        vec![
+            C::T("姓名"),
+            C::T("村(社区)"),
+            C::T("联系电话"),
+            C::T("身份类别"),
+        ],
+        vec![
+            C::T("丙一"),
+            C::T("龙凤村"),
+            C::T("13900001001"),
+            C::T("群众"),
+        ],
+        vec![
+            C::T("丙二"),
+            C::T("龙凤村"),
+            C::T("13900001002"),
+            C::T("群众"),
+        ],
+        vec![C::T(""), C::T("龙凤村"), C::T("13900001003"), C::T("群众")],
+    ];
+    let file = xlsx("名单", &rows, &[]);
+    let pending = batches::save_upload(&app.db, &actor, "名单.xlsx", None, None, &file)
+        .await
+        .unwrap();
+    let (_, shown) = batches::preview_pending(&app.db, &actor, pending)
+        .await
+        .unwrap();
+    let shown = shown.unwrap();
+    assert_eq!((shown.created, shown.rejected), (2, 1));
+    let refused = batches::commit_pending(&app.db, &actor, pending, false).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("只导入正确的行")),
+        "{refused:?}"
+    );
+    let (_, back) = batches::preview_pending(&app.db, &actor, pending)
+        .await
+        .unwrap();
+    assert!(
+        Arc::ptr_eq(&shown, &back.unwrap()),
+        "the preview the refusal returns to is not planned again"
+    );
+    let (_, committed) = batches::commit_pending(&app.db, &actor, pending, true)
+        .await
+        .unwrap();
+    assert!(Arc::ptr_eq(&shown, &committed));
+    assert_eq!(people_named(&app, "丙").await, 2);
+}
+
+async fn an_undone_batch_no_longer_blocks_its_file(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "undone_twin").await else {
+        return;
+    };
+    app.village("龙凤村").await;
+    let actor = admin(&app).await;
+    imports::commit(
+        &app.db,
+        &actor,
+        &upload("名单.xlsx", &roster(&["丁一"])),
+        false,
+    )
+    .await
+    .unwrap();
+    // The same rows in another file: a batch that changes nothing, so undoing it changes
+    // no record either (only the batch).
+    let same = roster_in("再报", &["丁一"]);
+    let (unchanged, p) = imports::commit(&app.db, &actor, &upload("再报.xlsx", &same), false)
+        .await
+        .unwrap();
+    assert_eq!((p.created, p.updated, p.unchanged), (0, 0, 1));
+    let pending = batches::save_upload(&app.db, &actor, "再报.xlsx", None, None, &same)
+        .await
+        .unwrap();
+    let (_, shown) = batches::preview_pending(&app.db, &actor, pending)
+        .await
+        .unwrap();
+    assert_eq!(
+        shown.unwrap().already_imported.map(|(id, _)| id),
+        Some(unchanged)
+    );
+    imports::undo(&app.db, &actor, unchanged, Local::now().date_naive())
+        .await
+        .unwrap();
+    let (_, again) = batches::preview_pending(&app.db, &actor, pending)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.unwrap().already_imported,
+        None,
+        "the undone batch no longer counts"
+    );
+    batches::commit_pending(&app.db, &actor, pending, false)
+        .await
+        .unwrap();
+}
+
+async fn a_replaced_upload_is_not_shown_the_old_plan(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, "replaced_upload").await else {
+        return;
+    };
+    app.village("龙凤村").await;
+    let actor = admin(&app).await;
+    let first = roster(&["戊一"]);
+    let pending = batches::save_upload(&app.db, &actor, "名单.xlsx", None, None, &first)
+        .await
+        .unwrap();
+    let (_, shown) = batches::preview_pending(&app.db, &actor, pending)
+        .await
+        .unwrap();
+    assert_eq!(shown.unwrap().created, 1);
+    store::imports::delete_pending(&app.db, pending)
+        .await
+        .unwrap();
+    // The next upload (SQLite may give it the same id) under the same name.
+    let second = roster(&["戊一", "戊二", "戊三"]);
+    let next = batches::save_upload(&app.db, &actor, "名单.xlsx", None, None, &second)
+        .await
+        .unwrap();
+    let (_, shown) = batches::preview_pending(&app.db, &actor, next)
+        .await
+        .unwrap();
+    assert_eq!(
+        shown.unwrap().created,
+        3,
+        "the new file's plan, not the old one's"
+    );
 }

@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use std::sync::Arc;
 
 use super::{
-    can_undo, commit_planned, commit_upload, get_batch, list_batches, plans, preview, ImportError,
-    Preview, Upload,
+    can_undo, commit_planned, commit_upload, get_batch, kept_plans, list_batches, preview,
+    ImportError, Preview, Upload,
 };
 use crate::domain::import::ImportKind;
 use crate::services::{Actor, ServiceError, ServiceResult};
@@ -75,19 +75,34 @@ pub async fn preview_pending(
     if pending.unreadable {
         return Ok((pending, Err(ReadError::Unreadable.into())));
     }
-    if let Some(kept) = plans::kept(actor, &pending) {
-        match kept.still_current(db).await {
-            Ok(true) => return Ok((pending, Ok(kept))),
-            Ok(false) => plans::forget(id),
-            Err(e) => return Ok((pending, Err(e))),
-        }
+    match current_plan(db, actor, &pending).await {
+        Ok(Some(kept)) => return Ok((pending, Ok(kept))),
+        Ok(None) => {}
+        Err(e) => return Ok((pending, Err(e))),
     }
     let preview = preview(db, actor, &upload_of(&pending)).await.map(Arc::new);
     mark_if_unreadable(db, id, &preview).await?;
     if let Ok(planned) = &preview {
-        plans::keep(actor, &pending, planned);
+        kept_plans::keep(db, actor, &pending, planned);
     }
     Ok((pending, preview))
+}
+
+/// The plan kept for the upload while nothing has changed since it was made; an outdated
+/// one is let go.
+async fn current_plan(
+    db: &Db,
+    actor: &Actor,
+    pending: &Pending,
+) -> Result<Option<Arc<Preview>>, ImportError> {
+    let Some(kept) = kept_plans::kept(db, actor, pending) else {
+        return Ok(None);
+    };
+    if kept.still_current(db).await? {
+        return Ok(Some(kept));
+    }
+    kept_plans::forget(db, pending.id);
+    Ok(None)
 }
 
 /// A read that failed in its worker is not started again for this upload: a crafted file
@@ -104,7 +119,9 @@ async fn mark_if_unreadable<T>(
 }
 
 /// Commits the waiting upload (with the plan its preview made, while that is still
-/// current) and, once committed, forgets it. Returns the batch id.
+/// current) and, once committed, forgets it and its plan. Returns the batch id. A refused
+/// commit (rows with errors, not “只导入正确的行”) leaves the plan for the preview it
+/// returns to.
 pub async fn commit_pending(
     db: &Db,
     actor: &Actor,
@@ -115,7 +132,7 @@ pub async fn commit_pending(
     if pending.unreadable {
         return Err(ReadError::Unreadable.into());
     }
-    let result = match plans::take(actor, &pending) {
+    let result = match current_plan(db, actor, &pending).await? {
         Some(planned) => {
             commit_planned(
                 db,
@@ -130,6 +147,9 @@ pub async fn commit_pending(
         None => commit_upload(db, actor, &upload_of(&pending), allow_partial, Some(id)).await,
     };
     mark_if_unreadable(db, id, &result).await?;
+    if result.is_ok() {
+        kept_plans::forget(db, id);
+    }
     result
 }
 

@@ -230,7 +230,7 @@ pub fn find_table(
         let total_rows = grid.rows.len();
         for index in header_index + 1..total_rows {
             let row = std::mem::take(&mut grid.rows[index]);
-            let first = row.iter().map(text_of).find(|t| !t.is_empty());
+            let first = row.iter().map(CellValue::shown).find(|t| !t.is_empty());
             let Some(first) = first else { continue };
             if is_total_or_footer(&first) {
                 continue;

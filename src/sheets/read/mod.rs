@@ -75,15 +75,19 @@ impl CellValue {
     /// [`CellValue::display`], borrowing a text cell's own text.
     pub fn shown(&self) -> std::borrow::Cow<'_, str> {
         use std::borrow::Cow;
-        Cow::Owned(match self {
-            CellValue::Empty => return Cow::Borrowed(""),
-            CellValue::Text(t) => return Cow::Borrowed(t.trim()),
-            CellValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
-            CellValue::Number(n) => n.to_string(),
-            CellValue::DateTime(d) if d.time() == chrono::NaiveTime::MIN => d.date().to_string(),
-            CellValue::DateTime(d) => d.format("%Y-%m-%d %H:%M").to_string(),
-            CellValue::Bool(b) => return Cow::Borrowed(if *b { "是" } else { "否" }),
-        })
+        match self {
+            CellValue::Empty => Cow::Borrowed(""),
+            CellValue::Text(t) => Cow::Borrowed(t.trim()),
+            CellValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                Cow::Owned(format!("{}", *n as i64))
+            }
+            CellValue::Number(n) => Cow::Owned(n.to_string()),
+            CellValue::DateTime(d) if d.time() == chrono::NaiveTime::MIN => {
+                Cow::Owned(d.date().to_string())
+            }
+            CellValue::DateTime(d) => Cow::Owned(d.format("%Y-%m-%d %H:%M").to_string()),
+            CellValue::Bool(b) => Cow::Borrowed(if *b { "是" } else { "否" }),
+        }
     }
 }
 

@@ -260,11 +260,12 @@ pub struct Pending {
     pub content: Vec<u8>,
     /// Reading it failed in its worker; it is not read again.
     pub unreadable: bool,
+    pub created_at: DateTime<Utc>,
 }
 
 pub async fn get_pending(db: &Db, id: i64) -> StoreResult<Option<Pending>> {
-    const SQL: &str = "SELECT id, uploaded_by, file_name, kind, village_id, content, unreadable \
-                       FROM pending_imports WHERE id = $1";
+    const SQL: &str = "SELECT id, uploaded_by, file_name, kind, village_id, content, unreadable, \
+                       created_at FROM pending_imports WHERE id = $1";
     let row = on_pool!(db, |pool| sqlx::query_as::<_, Pending>(SQL)
         .bind(id)
         .fetch_optional(pool)
