@@ -229,7 +229,7 @@ pub fn rejected_sheets(
         .map(|(name, headers)| {
             let rows = rejected
                 .iter()
-                .filter(|r| &r.row.sheet == name)
+                .filter(|r| *r.row.sheet == **name)
                 .map(|r| (r.row.raw.clone(), r.message.clone()))
                 .collect();
             (name.clone(), headers.clone(), rows)

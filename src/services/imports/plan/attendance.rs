@@ -75,7 +75,7 @@ impl Attendance {
             .iter()
             .filter_map(|r| {
                 r.cell(Field::Date)
-                    .and_then(|c| cells::date(&c.value, year).ok())
+                    .and_then(|c| cells::date(c.value, year).ok())
                     .map(|(d, _)| d)
             })
             .collect();
@@ -399,7 +399,7 @@ fn group_villages(
     for row in &sheet.rows {
         let Some((date, _)) = row
             .cell(Field::Date)
-            .and_then(|c| cells::date(&c.value, year).ok())
+            .and_then(|c| cells::date(c.value, year).ok())
         else {
             continue;
         };

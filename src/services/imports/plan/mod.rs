@@ -69,7 +69,7 @@ impl<'r> RowIssues<'r> {
     fn issue(&self, field: Option<Field>, message: String) -> Issue {
         let cell = field.and_then(|f| self.row.cell(f));
         Issue {
-            sheet: self.row.sheet.clone(),
+            sheet: self.row.sheet.to_string(),
             row: self.row.row,
             column: cell.map(|c| column_letter(c.col)).unwrap_or_default(),
             header: cell.map(|c| c.header.to_string()).unwrap_or_default(),
@@ -90,7 +90,7 @@ impl<'r> RowIssues<'r> {
 
     fn value(&self, field: Field) -> &'r CellValue {
         static EMPTY: CellValue = CellValue::Empty;
-        self.row.cell(field).map_or(&EMPTY, |c| &c.value)
+        self.row.cell(field).map_or(&EMPTY, |c| c.value)
     }
 
     fn text(&self, field: Field) -> String {
