@@ -15,11 +15,14 @@ fn ts(day: NaiveDate) -> chrono::NaiveDateTime {
     day.and_time(NaiveTime::MIN)
 }
 
+pub(crate) const DATA_VERSION_SQL: &str = "SELECT version FROM data_version WHERE id = 1";
+
 /// The data version: moved on (by triggers) in every transaction that changes what the
 /// year's figures are computed from.
 pub async fn data_version(db: &Db) -> StoreResult<i64> {
-    const SQL: &str = "SELECT version FROM data_version WHERE id = 1";
-    let version = on_pool!(db, |pool| sqlx::query_scalar(SQL).fetch_one(pool).await?);
+    let version = on_pool!(db, |pool| sqlx::query_scalar(DATA_VERSION_SQL)
+        .fetch_one(pool)
+        .await?);
     Ok(version)
 }
 

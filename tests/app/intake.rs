@@ -360,7 +360,7 @@ fn roster(people: &[(&str, &str)]) -> Vec<u8> {
     xlsx("名单", &rows, &[])
 }
 
-async fn people_named(app: &TestApp, name: &str) -> i64 {
+pub(crate) async fn people_named(app: &TestApp, name: &str) -> i64 {
     let filter = store::people::PersonFilter {
         name_contains: Some(name.to_string()),
         ..Default::default()

@@ -4,11 +4,13 @@
 use std::sync::Arc;
 
 use chrono::Local;
-use pufa::services::imports::{self, batches};
+use pufa::services::imports::{self, batches, Preview};
+use pufa::services::Actor;
 use pufa::store;
 
 use crate::helpers::{on_both_backends, Backend, TestApp};
 use crate::imports::{admin, upload, xlsx, C};
+use crate::intake::people_named;
 
 on_both_backends!(
     a_previewed_upload_is_committed_with_its_plan,
@@ -44,12 +46,19 @@ fn roster_in(sheet: &str, names: &[&str]) -> Vec<u8> {
     xlsx(sheet, &rows, &[])
 }
 
-async fn people_named(app: &TestApp, name: &str) -> i64 {
-    let filter = store::people::PersonFilter {
-        name_contains: Some(name.to_string()),
-        ..Default::default()
-    };
-    store::people::count(&app.db, &filter).await.unwrap()
+/// The waiting upload, saved as the web saves it.
+async fn saved(app: &TestApp, actor: &Actor, name: &str, bytes: &[u8]) -> i64 {
+    batches::save_upload(&app.db, actor, name, None, None, bytes)
+        .await
+        .unwrap()
+}
+
+/// What the preview page shows for the waiting upload.
+async fn planned(app: &TestApp, actor: &Actor, pending: i64) -> Arc<Preview> {
+    let (_, preview) = batches::preview_pending(&app.db, actor, pending)
+        .await
+        .unwrap();
+    preview.unwrap()
 }
 
 async fn a_previewed_upload_is_committed_with_its_plan(backend: Backend) {
@@ -59,19 +68,12 @@ async fn a_previewed_upload_is_committed_with_its_plan(backend: Backend) {
     app.village("龙凤村").await;
     let actor = admin(&app).await;
     let file = roster(&["甲一", "甲二", "甲三"]);
-    let pending = batches::save_upload(&app.db, &actor, "名单.xlsx", None, None, &file)
-        .await
-        .unwrap();
-    let (_, first) = batches::preview_pending(&app.db, &actor, pending)
-        .await
-        .unwrap();
-    let first = first.unwrap();
+    let pending = saved(&app, &actor, "名单.xlsx", &file).await;
+    let first = planned(&app, &actor, pending).await;
     assert_eq!(first.created, 3);
-    let (_, reload) = batches::preview_pending(&app.db, &actor, pending)
-        .await
-        .unwrap();
+    let reload = planned(&app, &actor, pending).await;
     assert!(
-        Arc::ptr_eq(&first, &reload.unwrap()),
+        Arc::ptr_eq(&first, &reload),
         "a reload shows the plan already made"
     );
     let (_, committed) = batches::commit_pending(&app.db, &actor, pending, false)
@@ -91,13 +93,8 @@ async fn a_change_after_the_preview_is_planned_against(backend: Backend) {
     app.village("龙凤村").await;
     let actor = admin(&app).await;
     let file = roster(&["乙一", "乙二"]);
-    let pending = batches::save_upload(&app.db, &actor, "名单.xlsx", None, None, &file)
-        .await
-        .unwrap();
-    let (_, first) = batches::preview_pending(&app.db, &actor, pending)
-        .await
-        .unwrap();
-    let first = first.unwrap();
+    let pending = saved(&app, &actor, "名单.xlsx", &file).await;
+    let first = planned(&app, &actor, pending).await;
     assert_eq!(first.created, 2);
     // Meanwhile the same people arrive in another file (same rows, another sheet name).
     let other = roster_in("另一份", &["乙一", "乙二"]);
@@ -105,10 +102,7 @@ async fn a_change_after_the_preview_is_planned_against(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(people_named(&app, "乙").await, 2);
-    let (_, reload) = batches::preview_pending(&app.db, &actor, pending)
-        .await
-        .unwrap();
-    let reload = reload.unwrap();
+    let reload = planned(&app, &actor, pending).await;
     assert!(!Arc::ptr_eq(&first, &reload), "the plan is made again");
     assert_eq!((reload.created, reload.unchanged), (0, 2));
     let (_, committed) = batches::commit_pending(&app.db, &actor, pending, false)
@@ -120,13 +114,8 @@ async fn a_change_after_the_preview_is_planned_against(backend: Backend) {
 
     // A change between the preview and the commit, with no reload in between.
     let file = roster_in("第三份", &["乙一", "乙二", "乙三"]);
-    let pending = batches::save_upload(&app.db, &actor, "名单3.xlsx", None, None, &file)
-        .await
-        .unwrap();
-    let (_, shown) = batches::preview_pending(&app.db, &actor, pending)
-        .await
-        .unwrap();
-    let shown = shown.unwrap();
+    let pending = saved(&app, &actor, "名单3.xlsx", &file).await;
+    let shown = planned(&app, &actor, pending).await;
     assert_eq!(shown.created, 1);
     let fourth = roster_in("第四份", &["乙三"]);
     imports::commit(&app.db, &actor, &upload("第四份.xlsx", &fourth), false)
@@ -172,13 +161,8 @@ async fn a_refused_commit_keeps_its_plan(backend: Backend) {
         vec![C::T(""), C::T("龙凤村"), C::T("13900001003"), C::T("群众")],
     ];
     let file = xlsx("名单", &rows, &[]);
-    let pending = batches::save_upload(&app.db, &actor, "名单.xlsx", None, None, &file)
-        .await
-        .unwrap();
-    let (_, shown) = batches::preview_pending(&app.db, &actor, pending)
-        .await
-        .unwrap();
-    let shown = shown.unwrap();
+    let pending = saved(&app, &actor, "名单.xlsx", &file).await;
+    let shown = planned(&app, &actor, pending).await;
     assert_eq!((shown.created, shown.rejected), (2, 1));
     let refused = batches::commit_pending(&app.db, &actor, pending, false).await;
     assert!(
@@ -187,11 +171,9 @@ async fn a_refused_commit_keeps_its_plan(backend: Backend) {
             .is_err_and(|e| e.to_string().contains("只导入正确的行")),
         "{refused:?}"
     );
-    let (_, back) = batches::preview_pending(&app.db, &actor, pending)
-        .await
-        .unwrap();
+    let back = planned(&app, &actor, pending).await;
     assert!(
-        Arc::ptr_eq(&shown, &back.unwrap()),
+        Arc::ptr_eq(&shown, &back),
         "the preview the refusal returns to is not planned again"
     );
     let (_, committed) = batches::commit_pending(&app.db, &actor, pending, true)
@@ -222,25 +204,15 @@ async fn an_undone_batch_no_longer_blocks_its_file(backend: Backend) {
         .await
         .unwrap();
     assert_eq!((p.created, p.updated, p.unchanged), (0, 0, 1));
-    let pending = batches::save_upload(&app.db, &actor, "再报.xlsx", None, None, &same)
-        .await
-        .unwrap();
-    let (_, shown) = batches::preview_pending(&app.db, &actor, pending)
-        .await
-        .unwrap();
-    assert_eq!(
-        shown.unwrap().already_imported.map(|(id, _)| id),
-        Some(unchanged)
-    );
+    let pending = saved(&app, &actor, "再报.xlsx", &same).await;
+    let shown = planned(&app, &actor, pending).await;
+    assert_eq!(shown.already_imported.map(|(id, _)| id), Some(unchanged));
     imports::undo(&app.db, &actor, unchanged, Local::now().date_naive())
         .await
         .unwrap();
-    let (_, again) = batches::preview_pending(&app.db, &actor, pending)
-        .await
-        .unwrap();
+    let again = planned(&app, &actor, pending).await;
     assert_eq!(
-        again.unwrap().already_imported,
-        None,
+        again.already_imported, None,
         "the undone batch no longer counts"
     );
     batches::commit_pending(&app.db, &actor, pending, false)
@@ -255,27 +227,15 @@ async fn a_replaced_upload_is_not_shown_the_old_plan(backend: Backend) {
     app.village("龙凤村").await;
     let actor = admin(&app).await;
     let first = roster(&["戊一"]);
-    let pending = batches::save_upload(&app.db, &actor, "名单.xlsx", None, None, &first)
-        .await
-        .unwrap();
-    let (_, shown) = batches::preview_pending(&app.db, &actor, pending)
-        .await
-        .unwrap();
-    assert_eq!(shown.unwrap().created, 1);
+    let pending = saved(&app, &actor, "名单.xlsx", &first).await;
+    let shown = planned(&app, &actor, pending).await;
+    assert_eq!(shown.created, 1);
     store::imports::delete_pending(&app.db, pending)
         .await
         .unwrap();
     // The next upload (SQLite may give it the same id) under the same name.
     let second = roster(&["戊一", "戊二", "戊三"]);
-    let next = batches::save_upload(&app.db, &actor, "名单.xlsx", None, None, &second)
-        .await
-        .unwrap();
-    let (_, shown) = batches::preview_pending(&app.db, &actor, next)
-        .await
-        .unwrap();
-    assert_eq!(
-        shown.unwrap().created,
-        3,
-        "the new file's plan, not the old one's"
-    );
+    let next = saved(&app, &actor, "名单.xlsx", &second).await;
+    let shown = planned(&app, &actor, next).await;
+    assert_eq!(shown.created, 3, "the new file's plan, not the old one's");
 }

@@ -10,9 +10,8 @@ use crate::services::{Actor, ServiceError};
 use crate::store::imports::{self as store, NewBatch};
 use crate::store::Db;
 
-/// The data version read before anything the plan looked at, and the day read before the
-/// planner started (a row without a year or 认定日期 takes the day's; a plan made across
-/// midnight is stamped with the earlier day, so it is made again the next day).
+/// The data version read before anything the plan looked at, and the day the planner was
+/// given (a row without a year or 认定日期 takes the day's).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Stamp {
     version: i64,
@@ -25,6 +24,10 @@ impl Stamp {
             version,
             day: chrono::Local::now().date_naive(),
         }
+    }
+
+    pub(super) fn day(&self) -> chrono::NaiveDate {
+        self.day
     }
 }
 

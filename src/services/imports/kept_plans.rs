@@ -34,6 +34,10 @@ struct Key {
 }
 
 impl Key {
+    fn is_upload(&self, database: &str, pending: i64) -> bool {
+        self.pending == pending && self.database == database
+    }
+
     fn of(db: &Db, actor: &Actor, pending: &Pending) -> Key {
         Key {
             database: db.identity(),
@@ -70,7 +74,7 @@ pub(super) fn kept(db: &Db, actor: &Actor, pending: &Pending) -> Option<Arc<Prev
 /// Lets go of whatever is kept for this upload.
 pub(super) fn forget(db: &Db, pending: i64) {
     let database = db.identity();
-    kept_plans().retain(|(k, _)| !(k.pending == pending && k.database == database));
+    kept_plans().retain(|(k, _)| !k.is_upload(&database, pending));
 }
 
 /// Keeps the plan for this upload and actor, letting the oldest plans go past the bounds.
@@ -80,7 +84,7 @@ pub(super) fn keep(db: &Db, actor: &Actor, pending: &Pending, plan: &Arc<Preview
     }
     let key = Key::of(db, actor, pending);
     let mut kept = kept_plans();
-    kept.retain(|(k, _)| !(k.pending == key.pending && k.database == key.database));
+    kept.retain(|(k, _)| !k.is_upload(&key.database, key.pending));
     kept.push_back((key, Arc::clone(plan)));
     while kept.len() > KEPT_PLANS
         || kept.iter().map(|(_, p)| p.rows_total).sum::<usize>() > KEPT_ROWS

@@ -156,7 +156,6 @@ async fn read_upload(
 
 /// Plans what the read upload would change, against the data as it is now.
 async fn plan_upload(db: &Db, actor: &Actor, upload: ReadUpload) -> Result<Preview, ImportError> {
-    // The day is read before the planner reads it (see `Stamp`).
     let planned = Stamp::today(upload.version);
     let already_imported = store::committed_with_sha(db, &upload.sha256)
         .await?
@@ -168,6 +167,7 @@ async fn plan_upload(db: &Db, actor: &Actor, upload: ReadUpload) -> Result<Previ
         tables.kind,
         upload.villages.clone(),
         upload.default_village,
+        planned.day(),
     )
     .await?;
     for sheet in &tables.sheets {

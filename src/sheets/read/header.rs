@@ -56,11 +56,7 @@ impl SourceRow {
         })
     }
 
-    pub fn text(&self, field: Field) -> String {
-        self.shown(field).into_owned()
-    }
-
-    /// [`SourceRow::text`] without a copy of a text cell.
+    /// The recognised cell as shown (see [`CellValue::shown`]); "" when there is none.
     pub fn shown(&self, field: Field) -> Cow<'_, str> {
         self.cell(field)
             .map_or(Cow::Borrowed(""), |c| c.value.shown())
@@ -351,7 +347,7 @@ mod tests {
         let rows: Vec<(usize, String)> = sheet
             .rows
             .iter()
-            .map(|r| (r.row, r.text(Field::Quantity)))
+            .map(|r| (r.row, r.shown(Field::Quantity).into_owned()))
             .collect();
         assert_eq!(rows, vec![(5, "200".to_string()), (7, "150份".to_string())]);
         assert_eq!(sheet.rows[0].cell(Field::Quantity).unwrap().col, 3);
@@ -404,7 +400,7 @@ mod tests {
         named.name = "自学登记表".into();
         let set = find_table(vec![named], None, &[]).unwrap();
         assert_eq!(set.kind, ImportKind::SelfStudy);
-        assert_eq!(set.sheets[0].rows[0].text(Field::StudyForm), "读书");
+        assert_eq!(set.sheets[0].rows[0].shown(Field::StudyForm), "读书");
         let mut titled = vec![vec!["2021年龙凤村干部自学登记表", "", "", "", "", ""]];
         titled.extend(rows);
         assert_eq!(
@@ -427,6 +423,6 @@ mod tests {
         let set = find_table(vec![g], None, &[]).unwrap();
         assert_eq!(set.kind, ImportKind::Attendance);
         assert_eq!(set.sheets[0].session_number, Some(42));
-        assert_eq!(set.sheets[0].rows[0].text(Field::Signature), "张三");
+        assert_eq!(set.sheets[0].rows[0].shown(Field::Signature), "张三");
     }
 }

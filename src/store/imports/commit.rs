@@ -206,7 +206,7 @@ pub async fn begin_exclusive(db: &Db) -> StoreResult<ImportTx> {
 /// The data version as the import's transaction sees it (nothing else can change it until
 /// the transaction ends).
 pub async fn data_version_in(import: &mut ImportTx) -> StoreResult<i64> {
-    const SQL: &str = "SELECT version FROM data_version WHERE id = 1";
+    const SQL: &str = crate::store::summary::DATA_VERSION_SQL;
     let version = on_pool!(Tx(&mut import.tx), |conn| sqlx::query_scalar(SQL)
         .fetch_one(&mut *conn)
         .await?);

@@ -353,6 +353,7 @@ impl<'a> Planner<'a> {
         kind: ImportKind,
         villages: Vec<Village>,
         default_village: Option<i64>,
+        today: NaiveDate,
     ) -> Result<Planner<'a>, ServiceError> {
         let kind = match kind {
             ImportKind::Roster => KindPlanner::Roster(roster::Roster::load(db).await?),
@@ -365,7 +366,6 @@ impl<'a> Planner<'a> {
             }
             ImportKind::SelfStudy => KindPlanner::SelfStudy(self_study::SelfStudy::load(db).await?),
         };
-        let today = chrono::Local::now().date_naive();
         let mut village_index = HashMap::new();
         for (i, village) in villages.iter().enumerate() {
             village_index.entry(village.name.clone()).or_insert(i);
