@@ -1,7 +1,7 @@
 //! A worksheet as pufa's cells: calamine's values converted (dates in the workbook's own
 //! system), merged regions filled in within bounds.
 
-use calamine::{Data, Dimensions, Range};
+use calamine::{Data, DataRef, Dimensions, Range};
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::{CellValue, ReadError, SheetGrid, MAX_DATA_ROWS};
@@ -33,7 +33,7 @@ fn date_cell(dt: &calamine::ExcelDateTime) -> CellValue {
         .unwrap_or(CellValue::Number(serial))
 }
 
-pub(super) fn cell_of(data: &Data) -> CellValue {
+fn cell_of(data: &Data) -> CellValue {
     match data {
         Data::Empty => CellValue::Empty,
         Data::String(s) => CellValue::Text(s.clone()),
@@ -52,10 +52,30 @@ pub(super) fn cell_of(data: &Data) -> CellValue {
     }
 }
 
+/// [`cell_of`] for a cell of calamine's streaming reader, copying a shared text once.
+pub(super) fn cell_of_ref(data: &DataRef<'_>) -> CellValue {
+    match data {
+        DataRef::SharedString(s) => CellValue::Text((*s).to_string()),
+        DataRef::String(s) => CellValue::Text(s.clone()),
+        DataRef::Empty => CellValue::Empty,
+        other => cell_of(&Data::from(other.clone())),
+    }
+}
+
 /// Excel's own limit on one cell's text. A longer one in a workbook (a forged file) is
-/// refused in the reader, so that it never reaches the server; a .csv is bounded by the
-/// upload's own size.
+/// refused in the reader, so that it never reaches the server; so is one in a .csv.
 pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// Refuses a cell longer than Excel allows.
+pub(super) fn check_cell_text(sheet: &str, text: &str) -> Result<(), ReadError> {
+    // Characters are counted only past the limit in bytes (never fewer bytes).
+    if text.len() > MAX_CELL_CHARS && text.chars().count() > MAX_CELL_CHARS {
+        return Err(ReadError::Damaged(format!(
+            "工作表“{sheet}”中有单元格超过 {MAX_CELL_CHARS} 个字符（Excel 的上限），文件可能已损坏或被篡改"
+        )));
+    }
+    Ok(())
+}
 
 /// More merged regions than any ledger a clerk keeps.
 pub(super) const MAX_MERGED_REGIONS: usize = 50_000;
@@ -127,13 +147,7 @@ impl<'a> SheetBuilder<'a> {
             return Ok(());
         }
         if let CellValue::Text(text) = &value {
-            // Characters are counted only past the limit in bytes (never fewer bytes).
-            if text.len() > MAX_CELL_CHARS && text.chars().count() > MAX_CELL_CHARS {
-                return Err(ReadError::Damaged(format!(
-                    "工作表“{}”中有单元格超过 {MAX_CELL_CHARS} 个字符（Excel 的上限），文件可能已损坏或被篡改",
-                    self.name
-                )));
-            }
+            check_cell_text(&self.name, text)?;
         }
         if row >= EXCEL_ROWS || col >= EXCEL_COLS {
             return Err(ReadError::Damaged(format!(

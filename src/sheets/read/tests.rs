@@ -293,11 +293,16 @@ fn excels_fictitious_29_february_1900_is_not_a_date() {
 /// A one-entry zip of `content`, whose local and central headers then declare
 /// `declared` bytes unpacked.
 fn zip_declaring(content: &[u8], declared: u32) -> Vec<u8> {
+    zip_declaring_part("xl/workbook.xml", content, declared)
+}
+
+/// A zip of one part, `name`, whose header declares `declared` bytes unpacked.
+fn zip_declaring_part(name: &str, content: &[u8], declared: u32) -> Vec<u8> {
     use std::io::Write;
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
-    out.start_file("xl/workbook.xml", options).unwrap();
+    out.start_file(name, options).unwrap();
     out.write_all(content).unwrap();
     let mut bytes = out.finish().unwrap().into_inner();
     let size = declared.to_le_bytes();
@@ -330,6 +335,15 @@ fn an_entry_inflating_past_its_declared_size_is_refused() {
     let refused = zip_check::check_unpacked_size(&lying, MAX_UNPACKED_BYTES).unwrap_err();
     assert!(
         matches!(refused, ReadError::UnpacksTooLarge | ReadError::Damaged(_)),
+        "{refused:?}"
+    );
+    // A worksheet is checked while calamine reads it; the check's refusal is the answer,
+    // whatever the read made of the file meanwhile.
+    let lying_sheet = zip_declaring_part("xl/worksheets/sheet1.xml", &zeros, 10);
+    let refused = read_grids("表.xlsx", &lying_sheet).unwrap_err();
+    assert!(
+        matches!(&refused, ReadError::UnpacksTooLarge)
+            || matches!(&refused, ReadError::Damaged(m) if m.starts_with("压缩结构有误")),
         "{refused:?}"
     );
     let honest = zip_declaring(&zeros, zeros.len() as u32);
@@ -416,6 +430,49 @@ fn a_cell_longer_than_excel_allows_is_refused_in_the_reader() {
         Err(ReadError::Damaged(message)) => assert!(message.contains("32767"), "{message}"),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_csv_cell_longer_than_excel_allows_is_refused_in_the_reader() {
+    let csv = |text: String| format!("姓名,备注\n王明,{text}\n").into_bytes();
+    let grids = read_grids("名册.csv", &csv("法".repeat(grid::MAX_CELL_CHARS))).unwrap();
+    assert_eq!(grids[0].rows.len(), 2);
+    match read_grids("名册.csv", &csv("法".repeat(grid::MAX_CELL_CHARS + 1))) {
+        Err(ReadError::Damaged(message)) => {
+            assert!(
+                message.contains("32767") && message.contains("名册"),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_answer_with_the_longest_cell_decodes_from_the_pipe() {
+    // Four-byte characters, as many as a cell may hold: the decoder's scratch must fit them.
+    let longest = "𠀀".repeat(grid::MAX_CELL_CHARS);
+    let answer: Result<Vec<SheetGrid>, ReadError> = Ok(vec![SheetGrid {
+        name: "表".into(),
+        first_row: 0,
+        first_col: 0,
+        rows: vec![vec![
+            CellValue::Text(longest.clone()),
+            CellValue::Number(1.5),
+        ]],
+    }]);
+    let encoded = postcard::to_stdvec(&answer).unwrap();
+    let decoded = worker::decode_answer(&encoded[..], u64::MAX).expect("decoded");
+    assert!(matches!(&decoded.unwrap()[0].rows[0][0], CellValue::Text(t) if *t == longest));
+    // An answer cut short, or longer than the limit allows, is not an answer.
+    assert!(worker::decode_answer(&encoded[..encoded.len() - 1], u64::MAX).is_none());
+    assert!(worker::decode_answer(&encoded[..], encoded.len() as u64 - 1).is_none());
+    let refusal: Result<Vec<SheetGrid>, ReadError> = Err(ReadError::Empty);
+    let encoded = postcard::to_stdvec(&refusal).unwrap();
+    assert!(matches!(
+        worker::decode_answer(&encoded[..], u64::MAX),
+        Some(Err(ReadError::Empty))
+    ));
 }
 
 #[test]

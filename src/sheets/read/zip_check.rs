@@ -244,12 +244,32 @@ fn damaged(e: impl std::fmt::Display) -> ReadError {
 /// into nothing, refusing one that gives more than it declared. Returns the total, and
 /// whether any part has merged regions.
 pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<Unpacked, ReadError> {
+    let total = check_declared(bytes, limit)?;
+    let merges = inflate_parts(bytes, |_| true)?;
+    Ok(Unpacked {
+        bytes: total,
+        merges,
+    })
+}
+
+/// Whether calamine reads a part as a stream, cell by cell, with pufa's cell budget checked
+/// at every cell: the worksheets. Their check may run beside the read. Every other part
+/// (shared strings, relationships, styles) calamine reads whole when it opens the workbook,
+/// so those are checked before it opens it. A forged file that hides another part under a
+/// worksheet's name is still read in the worker, under its memory limit.
+pub fn is_streamed_part(name: &[u8]) -> bool {
+    name.starts_with(b"xl/worksheets/") && name.ends_with(b".xml")
+}
+
+/// What can be checked without inflating a part whole: the entries' number, their declared
+/// sizes (summed, and each small part's own), and the shared-strings count declared in the
+/// part's first bytes. Returns the declared total.
+pub fn check_declared(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
     if archive.len() > MAX_ENTRIES {
         return Err(ReadError::UnpacksTooLarge);
     }
     let mut total: u64 = 0;
-    let mut merges = false;
     for i in 0..archive.len() {
         let entry = archive.by_index_raw(i).map_err(damaged)?;
         total = total.saturating_add(entry.size());
@@ -258,38 +278,54 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<Unpacked, ReadErr
         }
     }
     for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(damaged)?;
-        let declared = entry.size();
-        let mut head = Vec::new();
-        if entry.name_raw().ends_with(b"sharedStrings.xml") {
-            (&mut entry)
-                .take(4096.min(declared + 1))
-                .read_to_end(&mut head)
-                .map_err(damaged)?;
-            if declared_string_count(&head).is_some_and(|n| n > MAX_SHARED_STRINGS) {
-                return Err(ReadError::Damaged(
-                    "文件声明的文字条目数量不合理（可能已损坏或被篡改）".into(),
-                ));
-            }
-        }
-        let name = entry.name_raw().to_vec();
-        if is_small_part(&name) && declared > MAX_SMALL_PART_BYTES {
+        let entry = archive.by_index_raw(i).map_err(damaged)?;
+        let name = entry.name_raw();
+        if is_small_part(name) && entry.size() > MAX_SMALL_PART_BYTES {
             return Err(ReadError::Damaged(format!(
                 "文件中的“{}”部分大得不合理（可能已损坏或被篡改）",
-                String::from_utf8_lossy(&name)
+                String::from_utf8_lossy(name)
             )));
         }
+    }
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(damaged)?;
+        if !entry.name_raw().ends_with(b"sharedStrings.xml") {
+            continue;
+        }
+        let declared = entry.size();
+        let mut head = Vec::new();
+        (&mut entry)
+            .take(4096.min(declared + 1))
+            .read_to_end(&mut head)
+            .map_err(damaged)?;
+        if declared_string_count(&head).is_some_and(|n| n > MAX_SHARED_STRINGS) {
+            return Err(ReadError::Damaged(
+                "文件声明的文字条目数量不合理（可能已损坏或被篡改）".into(),
+            ));
+        }
+    }
+    Ok(total)
+}
+
+/// Inflates the parts `which` picks into nothing, refusing one that gives more than it
+/// declared or nests too deep. Returns whether any of them names merged regions.
+pub fn inflate_parts(bytes: &[u8], which: impl Fn(&[u8]) -> bool) -> Result<bool, ReadError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
+    let mut merges = false;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(damaged)?;
+        let name = entry.name_raw().to_vec();
+        if !which(&name) {
+            continue;
+        }
+        let declared = entry.size();
         // Only XML parts are scanned for depth; every part is looked at for merged regions
         // (the reader finds a sheet by its relationship, whatever its part is named).
         let is_xml = name.ends_with(b".xml") || name.ends_with(b".rels");
         let mut scanner = DepthScanner::new(is_xml);
-        io::Write::write_all(&mut scanner, &head).map_err(damaged)?;
-        let rest = io::copy(
-            &mut (&mut entry).take(declared + 1 - head.len() as u64),
-            &mut scanner,
-        )
-        .map_err(damaged)?;
-        if head.len() as u64 + rest > declared {
+        let inflated =
+            io::copy(&mut (&mut entry).take(declared + 1), &mut scanner).map_err(damaged)?;
+        if inflated > declared {
             return Err(ReadError::UnpacksTooLarge);
         }
         if scanner.deepest > MAX_XML_DEPTH {
@@ -300,10 +336,7 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<Unpacked, ReadErr
         }
         merges |= scanner.merges.seen;
     }
-    Ok(Unpacked {
-        bytes: total,
-        merges,
-    })
+    Ok(merges)
 }
 
 #[cfg(test)]
