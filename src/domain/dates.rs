@@ -5,12 +5,22 @@ use chrono::NaiveDate;
 
 use super::text::half_width;
 
+/// How a clerk is asked to write a date.
+pub const DATE_HINT: &str = "请写成 2021-03-05 或 2021年3月5日 这样的年月日";
+
+/// A text that is no date, and why: the month or day that does not exist, else the hint.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("“{0}” 不是有效日期")]
-pub struct DateError(pub String);
+#[error("“{input}” 不是有效日期：{reason}")]
+pub struct DateError {
+    pub input: String,
+    pub reason: String,
+}
 
 pub fn parse_cn_date(input: &str) -> Result<NaiveDate, DateError> {
-    let invalid = || DateError(input.trim().to_string());
+    let invalid = |reason: Option<String>| DateError {
+        input: input.trim().to_string(),
+        reason: reason.unwrap_or_else(|| DATE_HINT.to_string()),
+    };
     let half = half_width(input);
     let text = half.trim();
     // A time after the date (“2021-03-05 14:30”, “2021年3月5日下午”) is dropped.
@@ -20,22 +30,30 @@ pub fn parse_cn_date(input: &str) -> Result<NaiveDate, DateError> {
     };
     if date_part.len() == 8 && date_part.bytes().all(|b| b.is_ascii_digit()) {
         let (y, m, d) = (&date_part[..4], &date_part[4..6], &date_part[6..]);
-        return ymd(y, m, d).ok_or_else(invalid);
+        return ymd(y, m, d).map_err(invalid);
     }
     let mut parts = date_part.split(['-', '/', '.', '年', '月']).map(str::trim);
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(y), Some(m), Some(d), None) if y.len() == 4 => ymd(y, m, d).ok_or_else(invalid),
-        _ => Err(invalid()),
+        (Some(y), Some(m), Some(d), None) if y.len() == 4 => ymd(y, m, d).map_err(invalid),
+        _ => Err(invalid(None)),
     }
 }
 
-fn ymd(year: &str, month: &str, day: &str) -> Option<NaiveDate> {
-    let all_digits =
-        |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
-    if !(all_digits(year) && all_digits(month) && all_digits(day)) {
-        return None;
+/// The date of three digit strings; the error names the month or day that does not exist
+/// (`None`: not numbers at all).
+fn ymd(year: &str, month: &str, day: &str) -> Result<NaiveDate, Option<String>> {
+    let number = |s: &str| {
+        (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let (Some(y), Some(m), Some(d)) = (number(year), number(month), number(day)) else {
+        return Err(None);
+    };
+    if !(1..=12).contains(&m) {
+        return Err(Some(format!("月份应为 1 到 12，没有“{m}月”")));
     }
-    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
+    NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(|| Some(format!("{y}年{m}月没有{d}日")))
 }
 
 /// The days of a year, or of one month of it, as a half-open range [from, to).
@@ -127,5 +145,23 @@ mod tests {
             let err = parse_cn_date(text).unwrap_err();
             assert!(err.to_string().contains("不是有效日期"), "{text}");
         }
+    }
+
+    #[test]
+    fn a_wrong_date_says_what_is_wrong() {
+        let message = |text: &str| parse_cn_date(text).unwrap_err().to_string();
+        assert_eq!(
+            message("2021-13-05"),
+            "“2021-13-05” 不是有效日期：月份应为 1 到 12，没有“13月”"
+        );
+        assert_eq!(
+            message("2021年2月30日"),
+            "“2021年2月30日” 不是有效日期：2021年2月没有30日"
+        );
+        assert_eq!(
+            message("20210431"),
+            "“20210431” 不是有效日期：2021年4月没有31日"
+        );
+        assert_eq!(message("明天"), format!("“明天” 不是有效日期：{DATE_HINT}"));
     }
 }

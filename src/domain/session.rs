@@ -53,12 +53,15 @@ impl AttendanceStatus {
     /// The words clerks write in a sign-in column (spec: imports.md); empty is present.
     pub fn from_word(word: &str) -> Option<Self> {
         match word.trim() {
-            "" | "出勤" | "到" | "已到" | "√" | "✓" | "是" | "签到" => {
+            // 已签到 / 未签到: what a sign-in sheet's own column says beside the spec's words.
+            "" | "出勤" | "到" | "已到" | "√" | "✓" | "是" | "签到" | "已签到" => {
                 Some(AttendanceStatus::Present)
             }
             "迟到" => Some(AttendanceStatus::Late),
             "请假" | "事假" | "病假" | "公假" => Some(AttendanceStatus::Excused),
-            "缺席" | "缺勤" | "未到" | "×" | "✗" | "否" => Some(AttendanceStatus::Absent),
+            "缺席" | "缺勤" | "未到" | "×" | "✗" | "否" | "未签到" => {
+                Some(AttendanceStatus::Absent)
+            }
             other => Self::from_code(other),
         }
     }
@@ -69,5 +72,27 @@ coded_enum! {
         Manual => ("manual", "手工登记"),
         Import => ("import", "表格导入"),
         SelfCheckin => ("self_checkin", "扫码签到"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AttendanceStatus;
+
+    #[test]
+    fn the_sign_in_words_of_real_sheets_are_understood() {
+        for (word, status) in [
+            ("已签到", AttendanceStatus::Present),
+            (" 签到 ", AttendanceStatus::Present),
+            ("√", AttendanceStatus::Present),
+            ("", AttendanceStatus::Present),
+            ("迟到", AttendanceStatus::Late),
+            ("病假", AttendanceStatus::Excused),
+            ("未签到", AttendanceStatus::Absent),
+            ("缺席", AttendanceStatus::Absent),
+        ] {
+            assert_eq!(AttendanceStatus::from_word(word), Some(status), "{word}");
+        }
+        assert_eq!(AttendanceStatus::from_word("签"), None);
     }
 }

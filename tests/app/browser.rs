@@ -779,6 +779,8 @@ async fn every_main_page_fits_a_phone() {
     let mut too_wide = Vec::new();
     // Chart text under 12 px, and buttons or fields under 32 px tall.
     let mut too_small = Vec::new();
+    // The header (name, 退出 and the menu) taller than this leaves too little of the page.
+    let mut menu_too_tall = Vec::new();
     for user in ["organizer", "clerk"] {
         let (_driver, b) = start_browser(&chromium, &driver).await;
         let result: Result<(), fantoccini::error::CmdError> = async {
@@ -822,6 +824,16 @@ async fn every_main_page_fits_a_phone() {
                 for target in small_targets.as_array().into_iter().flatten() {
                     too_small.push(format!("{user} {page}: {target}"));
                 }
+                // The menu leaves most of the first screen to the page.
+                let header = b
+                    .execute(
+                        "return document.querySelector('.topbar').getBoundingClientRect().height;",
+                        vec![],
+                    )
+                    .await?;
+                if header.as_f64().unwrap_or(f64::MAX) > 130.0 {
+                    menu_too_tall.push(format!("{user} {page}: {header} px"));
+                }
                 let name = format!("phone_{user}_{}", page.replace(['/', '?', '&', '='], "_"));
                 keep_screenshot(&b, &name).await?;
                 if page_width > window {
@@ -836,4 +848,8 @@ async fn every_main_page_fits_a_phone() {
     }
     assert!(too_wide.is_empty(), "wider than a phone: {too_wide:#?}");
     assert!(too_small.is_empty(), "too small on a phone: {too_small:#?}");
+    assert!(
+        menu_too_tall.is_empty(),
+        "the menu takes the phone's first screen: {menu_too_tall:#?}"
+    );
 }

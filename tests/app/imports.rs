@@ -893,8 +893,19 @@ async fn upload_preview_and_commit_through_the_web(backend: Backend) {
         page.body
     );
     assert!(
-        page.body.contains("“2021-13-05” 不是有效日期")
+        page.body
+            .contains("“2021-13-05” 不是有效日期：月份应为 1 到 12，没有“13月”")
             && page.body.contains("“约50” 不是有效的数字")
+    );
+    // A count that is no problem is not drawn in the alarm colour; the rejected one is.
+    assert!(
+        page.body.contains(
+            r#"<div class="figure neutral"><span class="number">0</span><span>将更新</span>"#
+        ) && page.body.contains(
+            r#"<div class="figure warn"><span class="number">1</span><span>有错误、不导入</span>"#
+        ),
+        "{}",
+        page.body
     );
     let (status, _, rejected) = clerk.get_bytes(&format!("{location}/rejected.xlsx")).await;
     assert_eq!(status, Status::Ok);

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use crate::domain::dates::parse_cn_date;
+use crate::domain::dates::{parse_cn_date, DATE_HINT};
 use crate::domain::numbers::{parse_hours, parse_whole_number, NumberError, MAX_WHOLE_NUMBER};
 use crate::domain::text::to_half_width;
 use crate::sheets::read::{excel_serial_to_datetime, CellValue};
@@ -20,7 +20,7 @@ pub fn date(value: &CellValue, default_year: i32) -> Result<(NaiveDate, bool), S
                 let text = format!("{}", *n as i64);
                 parse_cn_date(&text).ok().map(|d| (d, false))
             })
-            .ok_or_else(|| format!("“{}” 不是有效日期", value.display())),
+            .ok_or_else(|| format!("“{}” 不是有效日期：{DATE_HINT}", value.display())),
         CellValue::Text(text) => match parse_cn_date(text) {
             Ok(d) => Ok((d, false)),
             Err(e) => {
@@ -41,7 +41,7 @@ pub fn date(value: &CellValue, default_year: i32) -> Result<(NaiveDate, bool), S
             }
         },
         CellValue::Empty => Err("缺少日期".into()),
-        CellValue::Bool(_) => Err(format!("“{}” 不是有效日期", value.display())),
+        CellValue::Bool(_) => Err(format!("“{}” 不是有效日期：{DATE_HINT}", value.display())),
     }
 }
 
