@@ -337,8 +337,7 @@ fn an_entry_inflating_past_its_declared_size_is_refused() {
         matches!(refused, ReadError::UnpacksTooLarge | ReadError::Damaged(_)),
         "{refused:?}"
     );
-    // A worksheet is checked while calamine reads it; the check's refusal is the answer,
-    // whatever the read made of the file meanwhile.
+    // A worksheet's lie is found before calamine opens the file.
     let lying_sheet = zip_declaring_part("xl/worksheets/sheet1.xml", &zeros, 10);
     let refused = read_grids("表.xlsx", &lying_sheet).unwrap_err();
     assert!(
@@ -449,28 +448,37 @@ fn a_csv_cell_longer_than_excel_allows_is_refused_in_the_reader() {
 }
 
 #[test]
-fn an_answer_with_the_longest_cell_decodes_from_the_pipe() {
-    // Four-byte characters, as many as a cell may hold: the decoder's scratch must fit them.
+fn an_answer_of_many_dates_and_the_longest_cell_decodes() {
+    // A date cell travels as text; 20,000 of them once outgrew a streaming decoder's buffer.
+    let day = NaiveDate::from_ymd_opt(2021, 3, 5)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
     let longest = "𠀀".repeat(grid::MAX_CELL_CHARS);
+    let mut rows = vec![vec![
+        CellValue::Text(longest.clone()),
+        CellValue::Number(1.5),
+    ]];
+    rows.extend((0..20_000).map(|_| vec![CellValue::DateTime(day)]));
     let answer: Result<Vec<SheetGrid>, ReadError> = Ok(vec![SheetGrid {
         name: "表".into(),
         first_row: 0,
         first_col: 0,
-        rows: vec![vec![
-            CellValue::Text(longest.clone()),
-            CellValue::Number(1.5),
-        ]],
+        rows,
     }]);
     let encoded = postcard::to_stdvec(&answer).unwrap();
-    let decoded = worker::decode_answer(&encoded[..], u64::MAX).expect("decoded");
-    assert!(matches!(&decoded.unwrap()[0].rows[0][0], CellValue::Text(t) if *t == longest));
-    // An answer cut short, or longer than the limit allows, is not an answer.
-    assert!(worker::decode_answer(&encoded[..encoded.len() - 1], u64::MAX).is_none());
-    assert!(worker::decode_answer(&encoded[..], encoded.len() as u64 - 1).is_none());
+    let decoded = worker::decode_answer(&encoded).expect("decoded").unwrap();
+    assert!(matches!(&decoded[0].rows[0][0], CellValue::Text(t) if *t == longest));
+    assert_eq!(decoded[0].rows.len(), 20_001);
+    assert!(decoded[0].rows[1..]
+        .iter()
+        .all(|r| r[0] == CellValue::DateTime(day)));
+    // An answer cut short is not an answer.
+    assert!(worker::decode_answer(&encoded[..encoded.len() - 1]).is_none());
     let refusal: Result<Vec<SheetGrid>, ReadError> = Err(ReadError::Empty);
     let encoded = postcard::to_stdvec(&refusal).unwrap();
     assert!(matches!(
-        worker::decode_answer(&encoded[..], u64::MAX),
+        worker::decode_answer(&encoded),
         Some(Err(ReadError::Empty))
     ));
 }

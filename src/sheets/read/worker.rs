@@ -98,32 +98,30 @@ pub async fn read_isolated(
             tracing::error!(error = %e, "could not start the parse worker");
             ReadError::Unreadable
         })?;
-    let (Some(mut stdin), Some(stdout), Some(mut stderr)) =
+    let (Some(mut stdin), Some(mut stdout), Some(mut stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
         return Err(ReadError::Unreadable);
     };
-    let Ok(stdout) = stdout.into_owned_fd() else {
-        return Err(ReadError::Unreadable);
-    };
-    // The answer is decoded as it comes, on a blocking thread; when the child is killed its
-    // end of the pipe closes and the decoding stops too.
-    let answer = tokio::task::spawn_blocking(move || {
-        decode_answer(std::fs::File::from(stdout), limits.memory_bytes)
-    });
     let work = async {
         let feed = async {
             // A child that dies early closes its end; what it says on stdout tells why.
             let _ = stdin.write_all(bytes).await;
             drop(stdin);
         };
+        let mut answer = Vec::new();
         let mut complaint = Vec::new();
-        // stderr is kept short.
+        // The child's answer is bounded by its own memory; stderr is kept short.
+        let mut out = (&mut stdout).take(limits.memory_bytes);
         let mut err = (&mut stderr).take(1 << 20);
-        let (_, _, answer) = tokio::join!(feed, err.read_to_end(&mut complaint), answer);
+        let _ = tokio::join!(
+            feed,
+            out.read_to_end(&mut answer),
+            err.read_to_end(&mut complaint)
+        );
         complaint.truncate(4096);
         let status = child.wait().await;
-        (status, answer.ok().flatten(), complaint)
+        (status, answer, complaint)
     };
     let (status, answer, complaint) = match tokio::time::timeout(limits.wall, work).await {
         Ok(done) => done,
@@ -137,7 +135,7 @@ pub async fn read_isolated(
         }
     };
     match status {
-        Ok(status) if status.success() => answer.unwrap_or_else(|| {
+        Ok(status) if status.success() => decode_answer(&answer).unwrap_or_else(|| {
             tracing::error!("parse worker's answer could not be decoded");
             Err(ReadError::Unreadable)
         }),
@@ -153,21 +151,10 @@ pub async fn read_isolated(
     }
 }
 
-/// Room for the longest text of an answer: a cell holds at most `MAX_CELL_CHARS`
-/// characters, four bytes each at most. A longer text fails to decode.
-const ANSWER_SCRATCH: usize = 4 * super::grid::MAX_CELL_CHARS + 1024;
-
-/// The worker's answer read straight from its pipe, never more than `limit` bytes of it, and
-/// without a copy of the whole answer: a text is decoded through a small scratch buffer.
-pub(super) fn decode_answer(
-    pipe: impl Read,
-    limit: u64,
-) -> Option<Result<Vec<SheetGrid>, ReadError>> {
-    let reader = std::io::BufReader::with_capacity(1 << 16, pipe.take(limit));
-    let mut scratch = vec![0u8; ANSWER_SCRATCH];
-    postcard::from_io((reader, &mut scratch))
-        .map(|(answer, _)| answer)
-        .ok()
+/// The worker's answer, read whole first: decoded from a stream, postcard keeps every date
+/// cell's text in one scratch buffer for good, so a sheet of dates would outgrow any buffer.
+pub(super) fn decode_answer(answer: &[u8]) -> Option<Result<Vec<SheetGrid>, ReadError>> {
+    postcard::from_bytes(answer).ok()
 }
 
 /// Caps this process's address space and CPU time (the kernel enforces both), as a worker

@@ -245,26 +245,17 @@ fn damaged(e: impl std::fmt::Display) -> ReadError {
 /// whether any part has merged regions.
 pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<Unpacked, ReadError> {
     let total = check_declared(bytes, limit)?;
-    let merges = inflate_parts(bytes, |_| true)?;
+    let merges = inflate_parts(bytes)?;
     Ok(Unpacked {
         bytes: total,
         merges,
     })
 }
 
-/// Whether calamine reads a part as a stream, cell by cell, with pufa's cell budget checked
-/// at every cell: the worksheets. Their check may run beside the read. Every other part
-/// (shared strings, relationships, styles) calamine reads whole when it opens the workbook,
-/// so those are checked before it opens it. A forged file that hides another part under a
-/// worksheet's name is still read in the worker, under its memory limit.
-pub fn is_streamed_part(name: &[u8]) -> bool {
-    name.starts_with(b"xl/worksheets/") && name.ends_with(b".xml")
-}
-
 /// What can be checked without inflating a part whole: the entries' number, their declared
 /// sizes (summed, and each small part's own), and the shared-strings count declared in the
 /// part's first bytes. Returns the declared total.
-pub fn check_declared(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
+fn check_declared(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
     if archive.len() > MAX_ENTRIES {
         return Err(ReadError::UnpacksTooLarge);
@@ -307,17 +298,14 @@ pub fn check_declared(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
     Ok(total)
 }
 
-/// Inflates the parts `which` picks into nothing, refusing one that gives more than it
-/// declared or nests too deep. Returns whether any of them names merged regions.
-pub fn inflate_parts(bytes: &[u8], which: impl Fn(&[u8]) -> bool) -> Result<bool, ReadError> {
+/// Inflates every part into nothing, refusing one that gives more than it declared or nests
+/// too deep. Returns whether any of them names merged regions.
+fn inflate_parts(bytes: &[u8]) -> Result<bool, ReadError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
     let mut merges = false;
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(damaged)?;
         let name = entry.name_raw().to_vec();
-        if !which(&name) {
-            continue;
-        }
         let declared = entry.size();
         // Only XML parts are scanned for depth; every part is looked at for merged regions
         // (the reader finds a sheet by its relationship, whatever its part is named).
