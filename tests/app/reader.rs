@@ -14,13 +14,20 @@ use crate::imports::{upload_through_web, xlsx, C};
 
 on_both_backends!(a_file_that_takes_its_reader_down_costs_one_worker,);
 
-/// A 150 KB workbook whose one cell holds 150 MB of text: within every size limit of the
-/// reader (it unpacks to less than 200 MB), but reading it makes the XML reader ask for
-/// more than a gigabyte, so the process that reads it dies (in-process, the server would
-/// take that memory from everyone).
+/// A small workbook (under 1 MB) whose 20,000 cells all name one shared text of 30,000
+/// characters: within every limit the reader checks, but each cell read is its own copy of
+/// the text, so reading it asks for about 1.8 GB and the process that reads it dies (in
+/// process, the server would take that memory from everyone). An earlier killer, one cell
+/// of 150 MB, died only now and then once the reader stopped copying a text twice.
 pub(crate) fn reader_killing_xlsx() -> Vec<u8> {
     use std::io::{Read, Write};
-    let plain = xlsx("花名册", &[vec![C::T("姓名")]], &[]);
+    // The text is written once (shared string 1, after the header's 0); the sheet is then
+    // rewritten so that 20,000 rows name it.
+    let plain = xlsx(
+        "花名册",
+        &[vec![C::T("姓名")], vec![C::S("法".repeat(30_000))]],
+        &[],
+    );
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(plain)).expect("xlsx");
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for i in 0..archive.len() {
@@ -32,10 +39,12 @@ pub(crate) fn reader_killing_xlsx() -> Vec<u8> {
             let xml = String::from_utf8(content).expect("utf-8");
             let start = xml.find("<sheetData>").expect("sheetData") + "<sheetData>".len();
             let end = xml.find("</sheetData>").expect("end of sheetData");
+            let rows: String = (2..20_002)
+                .map(|r| format!("<row r=\"{r}\"><c r=\"A{r}\" t=\"s\"><v>1</v></c></row>"))
+                .collect();
             content = format!(
-                "{}<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>{}</t></is></c></row>{}",
+                "{}<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row>{rows}{}",
                 &xml[..start],
-                "法".repeat(50_000_000),
                 &xml[end..]
             )
             .into_bytes();
