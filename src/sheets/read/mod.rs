@@ -163,33 +163,24 @@ pub fn read_grids(file_name: &str, bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadE
     }
     match format_of(file_name, bytes)? {
         Format::Csv => read_csv(file_name, bytes).map(|g| vec![g]),
-        Format::Zip => read_zip(bytes),
+        Format::Zip => {
+            // Checked whole before calamine opens the file. Checking the worksheets on a
+            // second thread beside the read was faster but, under a tight address space, let
+            // the second thread's memory kill the process (README, "Benchmarks").
+            let unpacked = zip_check::check_unpacked_size(bytes, MAX_UNPACKED_BYTES)?;
+            // calamine lays out every sheet of an .ods when it opens it: the size is
+            // checked first (an xlsx has no content.xml and scans as nothing).
+            let ods = ods_check::scan(bytes);
+            if ods.cells > MAX_FILE_CELLS {
+                return Err(grid::too_many_cells_in_file());
+            }
+            read_workbook(bytes, ods.merged, unpacked.merges)
+        }
         Format::Xls => {
             let copy = xls_check::check_xls(bytes)?;
-            read_xls(copy.as_deref().unwrap_or(bytes))
+            read_workbook(copy.as_deref().unwrap_or(bytes), Vec::new(), true)
         }
     }
-}
-
-/// An .xls file already checked (merged regions are always looked for).
-fn read_xls(bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadError> {
-    read_workbook(bytes, Vec::new(), true)
-}
-
-/// An xlsx, xlsm or ods, checked whole before calamine opens it (see `zip_check`).
-///
-/// Checking the worksheets on a second thread beside the read was tried (2026-12-07): the dry
-/// run was ~0.05 s faster, but under the fuzzer's tight address space 6.7 % of inputs killed
-/// their process (the second thread's memory), where a sequential check refuses them all.
-fn read_zip(bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadError> {
-    let merges = zip_check::check_unpacked_size(bytes, MAX_UNPACKED_BYTES)?.merges;
-    // calamine lays out every sheet of an .ods when it opens it: the size is checked first
-    // (an xlsx has no content.xml and scans as nothing).
-    let ods = ods_check::scan(bytes);
-    if ods.cells > MAX_FILE_CELLS {
-        return Err(grid::too_many_cells_in_file());
-    }
-    read_workbook(bytes, ods.merged, merges)
 }
 
 fn damaged(e: impl std::fmt::Display) -> ReadError {

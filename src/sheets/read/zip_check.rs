@@ -244,23 +244,12 @@ fn damaged(e: impl std::fmt::Display) -> ReadError {
 /// into nothing, refusing one that gives more than it declared. Returns the total, and
 /// whether any part has merged regions.
 pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<Unpacked, ReadError> {
-    let total = check_declared(bytes, limit)?;
-    let merges = inflate_parts(bytes)?;
-    Ok(Unpacked {
-        bytes: total,
-        merges,
-    })
-}
-
-/// What can be checked without inflating a part whole: the entries' number, their declared
-/// sizes (summed, and each small part's own), and the shared-strings count declared in the
-/// part's first bytes. Returns the declared total.
-fn check_declared(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
     if archive.len() > MAX_ENTRIES {
         return Err(ReadError::UnpacksTooLarge);
     }
     let mut total: u64 = 0;
+    let mut merges = false;
     for i in 0..archive.len() {
         let entry = archive.by_index_raw(i).map_err(damaged)?;
         total = total.saturating_add(entry.size());
@@ -269,51 +258,38 @@ fn check_declared(bytes: &[u8], limit: u64) -> Result<u64, ReadError> {
         }
     }
     for i in 0..archive.len() {
-        let entry = archive.by_index_raw(i).map_err(damaged)?;
-        let name = entry.name_raw();
-        if is_small_part(name) && entry.size() > MAX_SMALL_PART_BYTES {
-            return Err(ReadError::Damaged(format!(
-                "文件中的“{}”部分大得不合理（可能已损坏或被篡改）",
-                String::from_utf8_lossy(name)
-            )));
-        }
-    }
-    for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(damaged)?;
-        if !entry.name_raw().ends_with(b"sharedStrings.xml") {
-            continue;
-        }
         let declared = entry.size();
         let mut head = Vec::new();
-        (&mut entry)
-            .take(4096.min(declared + 1))
-            .read_to_end(&mut head)
-            .map_err(damaged)?;
-        if declared_string_count(&head).is_some_and(|n| n > MAX_SHARED_STRINGS) {
-            return Err(ReadError::Damaged(
-                "文件声明的文字条目数量不合理（可能已损坏或被篡改）".into(),
-            ));
+        if entry.name_raw().ends_with(b"sharedStrings.xml") {
+            (&mut entry)
+                .take(4096.min(declared + 1))
+                .read_to_end(&mut head)
+                .map_err(damaged)?;
+            if declared_string_count(&head).is_some_and(|n| n > MAX_SHARED_STRINGS) {
+                return Err(ReadError::Damaged(
+                    "文件声明的文字条目数量不合理（可能已损坏或被篡改）".into(),
+                ));
+            }
         }
-    }
-    Ok(total)
-}
-
-/// Inflates every part into nothing, refusing one that gives more than it declared or nests
-/// too deep. Returns whether any of them names merged regions.
-fn inflate_parts(bytes: &[u8]) -> Result<bool, ReadError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
-    let mut merges = false;
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(damaged)?;
         let name = entry.name_raw().to_vec();
-        let declared = entry.size();
+        if is_small_part(&name) && declared > MAX_SMALL_PART_BYTES {
+            return Err(ReadError::Damaged(format!(
+                "文件中的“{}”部分大得不合理（可能已损坏或被篡改）",
+                String::from_utf8_lossy(&name)
+            )));
+        }
         // Only XML parts are scanned for depth; every part is looked at for merged regions
         // (the reader finds a sheet by its relationship, whatever its part is named).
         let is_xml = name.ends_with(b".xml") || name.ends_with(b".rels");
         let mut scanner = DepthScanner::new(is_xml);
-        let inflated =
-            io::copy(&mut (&mut entry).take(declared + 1), &mut scanner).map_err(damaged)?;
-        if inflated > declared {
+        io::Write::write_all(&mut scanner, &head).map_err(damaged)?;
+        let rest = io::copy(
+            &mut (&mut entry).take(declared + 1 - head.len() as u64),
+            &mut scanner,
+        )
+        .map_err(damaged)?;
+        if head.len() as u64 + rest > declared {
             return Err(ReadError::UnpacksTooLarge);
         }
         if scanner.deepest > MAX_XML_DEPTH {
@@ -324,7 +300,10 @@ fn inflate_parts(bytes: &[u8]) -> Result<bool, ReadError> {
         }
         merges |= scanner.merges.seen;
     }
-    Ok(merges)
+    Ok(Unpacked {
+        bytes: total,
+        merges,
+    })
 }
 
 #[cfg(test)]
