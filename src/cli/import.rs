@@ -74,7 +74,7 @@ fn fail(json_output: bool, code: u8, message: &str) -> ExitCode {
         let issue = json!({ "sheet": "", "row": 0, "column": "", "header": "", "value": "", "message": message });
         let out = json!({ "kind": null, "sheets": [], "rows_total": 0, "created": 0, "updated": 0, "unchanged": 0,
             "rejected": 0, "batch_id": null, "errors": [issue], "warnings": [] });
-        println!("{out}");
+        say!("{out}");
     } else {
         eprintln!("错误：{message}");
     }
@@ -98,12 +98,12 @@ fn report(p: &Preview, batch_id: Option<i64>) -> serde_json::Value {
 
 fn print_human(p: &Preview, batch_id: Option<i64>) {
     for e in &p.errors {
-        println!("错误 {}", e.describe());
+        say!("错误 {}", e.describe());
     }
     for w in &p.warnings {
-        println!("提示 {}", w.describe());
+        say!("提示 {}", w.describe());
     }
-    println!(
+    say!(
         "{}：共 {} 行，新增 {}，更新 {}，不变 {}，错误 {}。",
         p.kind.label_zh(),
         p.rows_total,
@@ -113,8 +113,8 @@ fn print_human(p: &Preview, batch_id: Option<i64>) {
         p.rejected
     );
     match batch_id {
-        Some(id) => println!("已导入，批次 #{id}（可用 pufa import undo {id} 撤销）。"),
-        None => println!("未写入任何数据。"),
+        Some(id) => say!("已导入，批次 #{id}（可用 pufa import undo {id} 撤销）。"),
+        None => say!("未写入任何数据。"),
     }
 }
 
@@ -132,7 +132,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> ExitCode {
         };
         return match imports::undo(db, &actor, batch_id, chrono::Local::now().date_naive()).await {
             Ok(()) => {
-                println!("已撤销导入批次 #{batch_id}。");
+                say!("已撤销导入批次 #{batch_id}。");
                 ExitCode::SUCCESS
             }
             Err(e) => fail(false, EXIT_REJECTED, &e.to_string()),
@@ -184,7 +184,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> ExitCode {
     };
     let done = |p: &Preview, batch: Option<i64>, code: u8| {
         if args.json {
-            println!("{}", report(p, batch));
+            say!("{}", report(p, batch));
         } else {
             print_human(p, batch);
         }
@@ -203,7 +203,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> ExitCode {
     }
     if let Some((batch, at)) = preview.already_imported {
         if !args.json {
-            println!(
+            say!(
                 "该文件已于 {} 导入（批次 #{batch}），本次未做任何修改。",
                 at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")
             );

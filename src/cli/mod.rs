@@ -6,6 +6,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// `println!` for what a command prints: a reader that went away (`pufa summary | head -3`)
+/// is not the command's failure, so the rest of its output is dropped instead of the
+/// program stopping with a panic (and, after an import, an exit code that hides the
+/// import's own).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod import;
 mod serve;
 
@@ -227,7 +238,7 @@ async fn open_db(config: &AppConfig) -> Result<Db, Failure> {
 
 async fn migrate(config: &AppConfig) -> Result<(), Failure> {
     let db = open_db(config).await?;
-    println!("数据库已是最新结构（{}）。", db.backend_name());
+    say!("数据库已是最新结构（{}）。", db.backend_name());
     db.close().await;
     Ok(())
 }
@@ -282,7 +293,7 @@ async fn add_user(
     let id = users::create_user(&db, &Actor::operator(), &input)
         .await
         .map_err(explain)?;
-    println!("已创建账号 {username}（{}，编号 {id}）。", role.label_zh());
+    say!("已创建账号 {username}（{}，编号 {id}）。", role.label_zh());
     db.close().await;
     Ok(())
 }
@@ -301,7 +312,7 @@ async fn add_village(config: &AppConfig, name: String, kind: KindArg) -> Result<
     let id = village_service::create_village(&db, &Actor::operator(), &input)
         .await
         .map_err(explain)?;
-    println!("已添加村(社区)“{}”（编号 {id}）。", name.trim());
+    say!("已添加村(社区)“{}”（编号 {id}）。", name.trim());
     db.close().await;
     Ok(())
 }
@@ -348,8 +359,8 @@ async fn write_year_file(
     std::fs::write(&output, bytes)
         .map_err(|e| Failure(format!("无法写入 {}：{e}", output.display())))?;
     match file {
-        YearFile::Workbook => println!("已导出 {}。", output.display()),
-        YearFile::Report => println!("已生成年度报告草稿 {}。", output.display()),
+        YearFile::Workbook => say!("已导出 {}。", output.display()),
+        YearFile::Report => say!("已生成年度报告草稿 {}。", output.display()),
     }
     db.close().await;
     Ok(())
@@ -373,9 +384,9 @@ async fn summary(
         if let serde_json::Value::Object(map) = &mut value {
             map.remove("village_lines");
         }
-        println!("{value}");
+        say!("{value}");
     } else {
-        println!("{}", crate::services::summary::report_paragraph(&summary));
+        say!("{}", crate::services::summary::report_paragraph(&summary));
     }
     db.close().await;
     Ok(())
@@ -392,7 +403,7 @@ async fn backup(config: &AppConfig, output: Option<std::path::PathBuf>) -> Resul
     let written = backup::write_backup(&db, &path).await;
     db.close().await;
     let size = written.map_err(explain)?;
-    println!(
+    say!(
         "已备份到 {}（{:.1} MB）。恢复：pufa restore {}",
         path.display(),
         size as f64 / 1_048_576.0,
@@ -407,12 +418,12 @@ async fn restore(config: &AppConfig, file: std::path::PathBuf) -> Result<(), Fai
         .map_err(explain)?;
     let people = restored.counts.get("people").copied().unwrap_or(0);
     let sessions = restored.counts.get("sessions").copied().unwrap_or(0);
-    println!(
+    say!(
         "已从 {} 恢复：{people} 名人员，{sessions} 场学法活动。",
         file.display()
     );
     if let Some(previous) = restored.previous {
-        println!("恢复前的数据库保存在 {}。", previous.display());
+        say!("恢复前的数据库保存在 {}。", previous.display());
     }
     Ok(())
 }
@@ -432,18 +443,18 @@ async fn copy_data(from: String, to: String) -> Result<(), Failure> {
     target.close().await;
     let copied = copied.map_err(explain)?;
     let rows: i64 = copied.counts.values().sum();
-    println!(
+    say!(
         "已复制 {} 张表共 {rows} 行；各表行数一致。",
         copied.counts.len()
     );
     match (copied.years.first(), copied.years.last()) {
         (Some(first), Some(last)) if first == last => {
-            println!("{first} 年的年度统计在两个数据库中相同。")
+            say!("{first} 年的年度统计在两个数据库中相同。")
         }
         (Some(first), Some(last)) => {
-            println!("{first}—{last} 年各年的年度统计在两个数据库中相同。")
+            say!("{first}—{last} 年各年的年度统计在两个数据库中相同。")
         }
-        _ => println!("没有按年份统计的数据。"),
+        _ => say!("没有按年份统计的数据。"),
     }
     Ok(())
 }
@@ -456,18 +467,18 @@ async fn demo(config: &AppConfig, dir: Option<std::path::PathBuf>) -> Result<(),
     }
     .map_err(explain)?;
     for (file, created, warnings) in &report.files {
-        println!("已导入 {file}：新增 {created} 行（提示 {warnings} 条）");
+        say!("已导入 {file}：新增 {created} 行（提示 {warnings} 条）");
     }
     if let Some(password) = &report.admin_password {
-        println!("已创建管理员账号 admin，密码：{password}（请登录后修改）");
+        say!("已创建管理员账号 admin，密码：{password}（请登录后修改）");
     }
     let today = chrono::Local::now().date_naive();
     let summary =
         crate::services::summary::annual_summary(&db, &Actor::operator(), 2021, None, today)
             .await
             .map_err(explain)?;
-    println!("{}", crate::services::summary::report_paragraph(&summary));
-    println!("演示乡镇已就绪。执行 pufa（不带参数）启动网页服务后，在浏览器中查看 2021 年概览。");
+    say!("{}", crate::services::summary::report_paragraph(&summary));
+    say!("演示乡镇已就绪。执行 pufa（不带参数）启动网页服务后，在浏览器中查看 2021 年概览。");
     db.close().await;
     Ok(())
 }

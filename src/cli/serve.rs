@@ -57,11 +57,11 @@ pub(super) async fn serve(config: &AppConfig) -> Result<(), Failure> {
             let Some(token) = setup_token else {
                 return;
             };
-            println!(
+            say!(
                 "尚未创建管理员账号。请在浏览器中打开以下链接创建第一个管理员（链接使用一次后失效）："
             );
-            println!("  http://{host}:{}/setup?token={token}", config.port);
-            println!("或在命令行执行：echo '密码' | pufa user add --username admin --role admin");
+            say!("  http://{host}:{}/setup?token={token}", config.port);
+            say!("或在命令行执行：echo '密码' | pufa user add --username admin --role admin");
         })
     });
     let nightly = crate::services::housekeeping::NightlyBackup::from_env(&config.data_dir);

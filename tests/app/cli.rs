@@ -275,6 +275,35 @@ fn demo_then_summary_json_and_export() {
     assert!(failure_line(&again).contains("已有村(社区)数据"));
 }
 
+#[test]
+fn output_into_a_closed_pipe_is_dropped_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("pipe.db").display());
+    let csv = dir.path().join("签到.csv");
+    let mut rows = String::from("日期,学习内容,姓名,村(社区),签到情况\n");
+    for i in 0..200 {
+        rows.push_str(&format!("2021-03-05,学习宪法,张{i},龙凤村,出勤\n"));
+    }
+    std::fs::write(&csv, rows).unwrap();
+    assert!(pufa(&url, "village add 龙凤村", "").status.success());
+    // `pufa import … | head -1`: the reader is gone before the command prints its lines.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pufa"))
+        .args(["--database-url", &url, "import"])
+        .arg(&csv)
+        .arg("--dry-run")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pufa");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("pufa finishes");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The dry run's own verdict (no errors: 0), not a crash's.
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
+
 /// Every PUFA_* setting the README and the deployment files name is one the program reads
 /// (a renamed setting would otherwise leave the documentation quietly wrong).
 #[test]
