@@ -39,6 +39,33 @@ pub fn parse_cn_date(input: &str) -> Result<NaiveDate, DateError> {
     }
 }
 
+/// The years a session, activity, distribution or study can fall in; the number path of an
+/// imported date cell has kept to them since the start.
+pub const EVENT_YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
+
+/// A date of something that happened or is planned: as [`parse_cn_date`], and refused when
+/// its year is far off (“0021-03-05” for 2021 would vanish from every year's figures).
+pub fn parse_event_date(input: &str) -> Result<NaiveDate, DateError> {
+    let date = parse_cn_date(input)?;
+    check_event_year(date, input)
+}
+
+/// `date` (written as `input`) if its year is one of [`EVENT_YEARS`].
+pub fn check_event_year(date: NaiveDate, input: &str) -> Result<NaiveDate, DateError> {
+    let year = chrono::Datelike::year(&date);
+    if EVENT_YEARS.contains(&year) {
+        return Ok(date);
+    }
+    Err(DateError {
+        input: input.trim().to_string(),
+        reason: format!(
+            "年份应在 {} 到 {} 之间，没有“{year:04}年”，请检查年份是否写错",
+            EVENT_YEARS.start(),
+            EVENT_YEARS.end()
+        ),
+    })
+}
+
 /// The date of three digit strings; the error names the month or day that does not exist
 /// (`None`: not numbers at all).
 fn ymd(year: &str, month: &str, day: &str) -> Result<NaiveDate, Option<String>> {
@@ -163,5 +190,28 @@ mod tests {
             "“20210431” 不是有效日期：2021年4月没有31日"
         );
         assert_eq!(message("明天"), format!("“明天” 不是有效日期：{DATE_HINT}"));
+    }
+
+    #[test]
+    fn an_event_in_a_far_off_year_is_refused() {
+        let message = |text: &str| parse_event_date(text).unwrap_err().to_string();
+        assert_eq!(
+            message("0021-03-05"),
+            "“0021-03-05” 不是有效日期：年份应在 1990 到 2100 之间，没有“0021年”，请检查年份是否写错"
+        );
+        assert!(message("1899年12月31日").contains("没有“1899年”"));
+        assert!(message("2201/1/1").contains("没有“2201年”"));
+        for (text, year) in [
+            ("1990-01-01", 1990),
+            ("2021年3月5日", 2021),
+            ("21001231", 2100),
+        ] {
+            assert_eq!(
+                chrono::Datelike::year(&parse_event_date(text).unwrap()),
+                year
+            );
+        }
+        // Not dates at all still say how to write one.
+        assert!(message("明天").contains(DATE_HINT));
     }
 }

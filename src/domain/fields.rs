@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::dates::parse_cn_date;
+use super::dates::parse_event_date;
 use super::numbers::{parse_hours, parse_whole_number};
 use super::text::non_empty;
 
@@ -51,7 +51,7 @@ impl Fields {
                 self.error(field, format!("请填写{label}"));
                 None
             }
-            Some(text) => parse_cn_date(&text)
+            Some(text) => parse_event_date(&text)
                 .map_err(|e| self.error(field, e.to_string()))
                 .ok(),
         }
@@ -117,5 +117,25 @@ impl Fields {
         } else {
             Err(self.errors)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_date_in_a_far_off_year_is_the_fields_error() {
+        let mut f = Fields::new();
+        assert_eq!(f.date("held_on", "活动日期", "0021-03-05"), None);
+        assert!(
+            f.errors["held_on"].contains("没有“0021年”"),
+            "{:?}",
+            f.errors
+        );
+        let mut f = Fields::new();
+        let day = f.date("held_on", "活动日期", "2021-03-05");
+        assert_eq!(day, NaiveDate::from_ymd_opt(2021, 3, 5));
+        assert!(f.errors.is_empty());
     }
 }
