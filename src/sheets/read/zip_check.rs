@@ -40,14 +40,26 @@ const MAX_XML_DEPTH: u32 = 256;
 /// well under a megabyte; calamine parses them whole before the first cell.
 const MAX_SMALL_PART_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Whether a part is one calamine reads whole and a real workbook keeps small.
+/// A part's name as calamine looks parts up: `\` read as `/`, ASCII letters in lower case
+/// (so `XL\SharedStrings.XML` is the shared strings, and is checked as such).
+fn normalized_name(raw: &[u8]) -> Vec<u8> {
+    raw.iter()
+        .map(|b| match b {
+            b'\\' => b'/',
+            other => other.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Whether a part (its normalised name) is one calamine reads whole and a real workbook
+/// keeps small.
 fn is_small_part(name: &[u8]) -> bool {
     name.ends_with(b".rels")
         || name.starts_with(b"xl/theme/")
         || [
             &b"xl/workbook.xml"[..],
             b"xl/styles.xml",
-            b"[Content_Types].xml",
+            b"[content_types].xml",
         ]
         .contains(&name)
 }
@@ -260,8 +272,9 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<Unpacked, ReadErr
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(damaged)?;
         let declared = entry.size();
+        let name = normalized_name(entry.name_raw());
         let mut head = Vec::new();
-        if entry.name_raw().ends_with(b"sharedStrings.xml") {
+        if name.ends_with(b"sharedstrings.xml") {
             (&mut entry)
                 .take(4096.min(declared + 1))
                 .read_to_end(&mut head)
@@ -272,11 +285,10 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<Unpacked, ReadErr
                 ));
             }
         }
-        let name = entry.name_raw().to_vec();
         if is_small_part(&name) && declared > MAX_SMALL_PART_BYTES {
             return Err(ReadError::Damaged(format!(
                 "文件中的“{}”部分大得不合理（可能已损坏或被篡改）",
-                String::from_utf8_lossy(&name)
+                String::from_utf8_lossy(entry.name_raw())
             )));
         }
         // Only XML parts are scanned for depth; every part is looked at for merged regions
@@ -295,7 +307,7 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<Unpacked, ReadErr
         if scanner.deepest > MAX_XML_DEPTH {
             return Err(ReadError::Damaged(format!(
                 "文件中的“{}”部分层层嵌套超过 {MAX_XML_DEPTH} 层（可能已损坏或被篡改）",
-                String::from_utf8_lossy(&name)
+                String::from_utf8_lossy(entry.name_raw())
             )));
         }
         merges |= scanner.merges.seen;

@@ -43,16 +43,27 @@ fn dated_workbook(serials: &[f64], date1904: bool) -> Vec<u8> {
 
 /// The workbook with one of its XML parts rewritten by `edit`.
 fn patch_entry(plain: Vec<u8>, part: &str, edit: impl Fn(String) -> String) -> Vec<u8> {
+    rewrite_entry(plain, part, part, edit)
+}
+
+/// [`patch_entry`], also storing the part under another name.
+fn rewrite_entry(
+    plain: Vec<u8>,
+    part: &str,
+    new_name: &str,
+    edit: impl Fn(String) -> String,
+) -> Vec<u8> {
     use std::io::{Read, Write};
     let mut archive = zip::ZipArchive::new(Cursor::new(plain)).unwrap();
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).unwrap();
-        let name = entry.name().unwrap().to_string();
+        let mut name = entry.name().unwrap().to_string();
         let mut content = Vec::new();
         entry.read_to_end(&mut content).unwrap();
         if name == part {
             content = edit(String::from_utf8(content).unwrap()).into_bytes();
+            name = new_name.to_string();
         }
         out.start_file(name, zip::write::SimpleFileOptions::default())
             .unwrap();
@@ -238,15 +249,33 @@ fn a_declared_string_count_cannot_make_the_reader_reserve_terabytes() {
     let sheet = book.add_worksheet();
     sheet.write_string(0, 0, "姓名").unwrap();
     let plain = book.save_to_buffer().unwrap();
-    let forged = patch_entry(plain, "xl/sharedStrings.xml", |xml| {
+    let declare = |xml: String| {
         let at = xml.find("uniqueCount=\"").expect("declared") + "uniqueCount=\"".len();
         let end = at + xml[at..].find('"').unwrap();
         format!("{}1000000000000{}", &xml[..at], &xml[end..])
-    });
-    assert!(matches!(
-        read_grids("名单.xlsx", &forged),
-        Err(ReadError::Damaged(message)) if message.contains("文字条目")
-    ));
+    };
+    // calamine finds a part whatever the case of its name and with `\` for `/`; so does
+    // the check (before it did, these names skipped it and the reader asked for terabytes).
+    for name in [
+        "xl/sharedStrings.xml",
+        "xl/SHAREDSTRINGS.XML",
+        "XL\\SharedStrings.xml",
+    ] {
+        let forged = rewrite_entry(plain.clone(), "xl/sharedStrings.xml", name, declare);
+        assert!(
+            matches!(
+                read_grids("名单.xlsx", &forged),
+                Err(ReadError::Damaged(ref message)) if message.contains("文字条目")
+            ),
+            "{name}"
+        );
+    }
+    // Renamed but honest, the file is still read.
+    let renamed = rewrite_entry(plain, "xl/sharedStrings.xml", "xl/SHAREDSTRINGS.XML", |x| x);
+    assert_eq!(
+        read_grids("名单.xlsx", &renamed).unwrap()[0].cell(0, 0),
+        &CellValue::Text("姓名".into())
+    );
 }
 
 fn first_column(bytes: &[u8]) -> Vec<CellValue> {
