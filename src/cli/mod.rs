@@ -9,12 +9,21 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// `println!` for what a command prints: a reader that went away (`pufa summary | head -3`)
 /// is not the command's failure, so the rest of its output is dropped instead of the
 /// program stopping with a panic (and, after an import, an exit code that hides the
-/// import's own).
+/// import's own). Any other failure to write (a full disk) stops the command with exit 1.
 macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
+    ($($arg:tt)*) => {
+        $crate::cli::say_line(format_args!($($arg)*))
+    };
+}
+
+/// See [`say!`].
+pub(crate) fn say_line(line: std::fmt::Arguments<'_>) {
+    if let Err(e) = writeln!(std::io::stdout(), "{line}") {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("错误：无法写出结果：{e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 pub mod import;

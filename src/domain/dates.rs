@@ -39,9 +39,9 @@ pub fn parse_cn_date(input: &str) -> Result<NaiveDate, DateError> {
     }
 }
 
-/// The years a session, activity, distribution or study can fall in; the number path of an
-/// imported date cell has kept to them since the start.
-pub const EVENT_YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
+/// The years a session, activity, distribution or study can fall in, and the years the
+/// pages can show (a date outside them is a typo, not a record no page would ever count).
+pub const EVENT_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
 /// A date of something that happened or is planned: as [`parse_cn_date`], and refused when
 /// its year is far off (“0021-03-05” for 2021 would vanish from every year's figures).
@@ -59,7 +59,7 @@ pub fn check_event_year(date: NaiveDate, input: &str) -> Result<NaiveDate, DateE
     Err(DateError {
         input: input.trim().to_string(),
         reason: format!(
-            "年份应在 {} 到 {} 之间，没有“{year:04}年”，请检查年份是否写错",
+            "年份应在 {} 到 {} 之间，“{year:04}年”可能写错了，请检查",
             EVENT_YEARS.start(),
             EVENT_YEARS.end()
         ),
@@ -197,12 +197,12 @@ mod tests {
         let message = |text: &str| parse_event_date(text).unwrap_err().to_string();
         assert_eq!(
             message("0021-03-05"),
-            "“0021-03-05” 不是有效日期：年份应在 1990 到 2100 之间，没有“0021年”，请检查年份是否写错"
+            "“0021-03-05” 不是有效日期：年份应在 2000 到 2100 之间，“0021年”可能写错了，请检查"
         );
-        assert!(message("1899年12月31日").contains("没有“1899年”"));
-        assert!(message("2201/1/1").contains("没有“2201年”"));
+        assert!(message("1999年12月31日").contains("“1999年”可能写错了"));
+        assert!(message("2201/1/1").contains("“2201年”可能写错了"));
         for (text, year) in [
-            ("1990-01-01", 1990),
+            ("2000-01-01", 2000),
             ("2021年3月5日", 2021),
             ("21001231", 2100),
         ] {

@@ -129,7 +129,7 @@ mod tests {
         let mut f = Fields::new();
         assert_eq!(f.date("held_on", "活动日期", "0021-03-05"), None);
         assert!(
-            f.errors["held_on"].contains("没有“0021年”"),
+            f.errors["held_on"].contains("“0021年”可能写错了"),
             "{:?}",
             f.errors
         );

@@ -4,7 +4,7 @@
 use chrono::{Datelike, Local, NaiveDate};
 use serde_json::Value;
 
-use crate::domain::dates::Period;
+use crate::domain::dates::{Period, EVENT_YEARS};
 
 pub fn today() -> NaiveDate {
     Local::now().date_naive()
@@ -12,7 +12,7 @@ pub fn today() -> NaiveDate {
 
 pub fn chosen_year(year: Option<i32>) -> i32 {
     match year {
-        Some(y) if (2000..=2100).contains(&y) => y,
+        Some(y) if EVENT_YEARS.contains(&y) => y,
         _ => today().year(),
     }
 }

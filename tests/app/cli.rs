@@ -286,18 +286,19 @@ fn output_into_a_closed_pipe_is_dropped_without_a_panic() {
     }
     std::fs::write(&csv, rows).unwrap();
     assert!(pufa(&url, "village add 龙凤村", "").status.success());
-    // `pufa import … | head -1`: the reader is gone before the command prints its lines.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pufa"))
+    // `pufa import … | head -1`: the reader is gone before the command prints its lines
+    // (closed before the command starts, so it cannot print into the pipe first).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_pufa"))
         .args(["--database-url", &url, "import"])
         .arg(&csv)
         .arg("--dry-run")
         .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
+        .stdout(Stdio::from(writer))
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pufa");
-    drop(child.stdout.take());
-    let output = child.wait_with_output().expect("pufa finishes");
+        .output()
+        .expect("pufa finishes");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     // The dry run's own verdict (no errors: 0), not a crash's.

@@ -2,34 +2,37 @@
 
 use chrono::NaiveDate;
 
-use crate::domain::dates::{
-    check_event_year, parse_cn_date, parse_event_date, DATE_HINT, EVENT_YEARS,
-};
+use crate::domain::dates::{check_event_year, parse_cn_date, DATE_HINT, EVENT_YEARS};
 use crate::domain::numbers::{parse_hours, parse_whole_number, NumberError, MAX_WHOLE_NUMBER};
 use crate::domain::text::to_half_width;
 use crate::sheets::read::{excel_serial_to_datetime, CellValue};
 
+/// The date of something that happened (a session, activity, distribution or study):
+/// [`any_date`], in one of `EVENT_YEARS` however it was written (a typo such as 0021, a
+/// year-less date in a sheet titled with a far-off year, 19850305 typed as a number).
+pub fn date(value: &CellValue, default_year: i32) -> Result<(NaiveDate, bool), String> {
+    let (date, guessed) = any_date(value, default_year)?;
+    check_event_year(date, &value.display())
+        .map(|d| (d, guessed))
+        .map_err(|e| e.to_string())
+}
+
 /// A date cell: an Excel date, a serial number in a date column, or text in any spelling
 /// of the spec. A date without a year takes `default_year`; the bool says that happened.
-/// Its year must be one of `EVENT_YEARS`, in whatever form the date came.
-pub fn date(value: &CellValue, default_year: i32) -> Result<(NaiveDate, bool), String> {
+pub fn any_date(value: &CellValue, default_year: i32) -> Result<(NaiveDate, bool), String> {
     match value {
-        CellValue::DateTime(d) => check_event_year(d.date(), &value.display())
-            .map(|d| (d, false))
-            .map_err(|e| e.to_string()),
+        CellValue::DateTime(d) => Ok((d.date(), false)),
         CellValue::Number(n) => excel_serial_to_datetime(*n)
+            // A serial of a plausible year is a date; anything else may be 20210305.
             .filter(|d| EVENT_YEARS.contains(&chrono::Datelike::year(d)))
             .map(|d| (d.date(), false))
             .or_else(|| {
-                // 20210305 typed as a number.
                 let text = format!("{}", *n as i64);
-                parse_event_date(&text).ok().map(|d| (d, false))
+                parse_cn_date(&text).ok().map(|d| (d, false))
             })
             .ok_or_else(|| format!("“{}” 不是有效日期：{DATE_HINT}", value.display())),
         CellValue::Text(text) => match parse_cn_date(text) {
-            Ok(d) => check_event_year(d, text)
-                .map(|d| (d, false))
-                .map_err(|e| e.to_string()),
+            Ok(d) => Ok((d, false)),
             Err(e) => {
                 let half = to_half_width(text);
                 let trimmed = half.trim();
@@ -113,25 +116,33 @@ mod tests {
 
     #[test]
     fn a_date_in_a_far_off_year_is_refused_however_it_came() {
-        let far = |value: CellValue| date(&value, 2021).unwrap_err();
-        // A typo in a text date, an Excel date cell of 1900, a number that reads as 0021.
-        assert!(far(CellValue::Text("0021-03-05".into())).contains("没有“0021年”"));
+        let far = |value: CellValue, default_year: i32| date(&value, default_year).unwrap_err();
+        // A typo in a text date, an Excel date cell of 1900, a number that reads as 1985,
+        // a year-less date in a sheet whose title names a far-off year.
+        assert!(far(CellValue::Text("0021-03-05".into()), 2021).contains("“0021年”"));
         let cell_1900 = NaiveDate::from_ymd_opt(1900, 3, 1)
             .unwrap()
             .and_time(chrono::NaiveTime::MIN);
-        let message = far(CellValue::DateTime(cell_1900));
+        let message = far(CellValue::DateTime(cell_1900), 2021);
         assert!(
-            message.contains("“1900-03-01”") && message.contains("1990 到 2100"),
+            message.contains("“1900-03-01”") && message.contains("2000 到 2100"),
             "{message}"
         );
-        assert!(far(CellValue::Number(210305.0)).contains("不是有效日期"));
-        let edge = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap();
+        assert!(far(CellValue::Number(19850305.0), 2021).contains("“1985年”"));
+        assert!(far(CellValue::Text("3月5日".into()), 221).contains("“0221年”"));
+        let edge = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
         assert_eq!(
             date(
                 &CellValue::DateTime(edge.and_time(chrono::NaiveTime::MIN)),
                 2021
             ),
             Ok((edge, false))
+        );
+        // Any date at all, for what is not an event (a 法律明白人's 认定日期 of 1998).
+        let certified = NaiveDate::from_ymd_opt(1998, 5, 4).unwrap();
+        assert_eq!(
+            any_date(&CellValue::Text("1998-05-04".into()), 2021),
+            Ok((certified, false))
         );
     }
 

@@ -208,9 +208,11 @@ fn title_defaults(
     let chars: Vec<char> = half.chars().collect();
     let year = chars.windows(5).find_map(|w| {
         let digits: String = w[..4].iter().collect();
+        // “1982年宪法” in a title is not the ledger's year: only a year of EVENT_YEARS is.
         (w[4] == '年' && digits.chars().all(|c| c.is_ascii_digit()))
             .then(|| digits.parse().ok())
             .flatten()
+            .filter(|y| crate::domain::dates::EVENT_YEARS.contains(y))
     });
     (village, year)
 }
@@ -344,6 +346,14 @@ mod tests {
         assert_eq!(sheet.header_row, 4);
         assert_eq!(sheet.title_village.as_deref(), Some("龙凤村"));
         assert_eq!(sheet.title_year, Some(2021));
+        // A year the title only mentions is passed over for the ledger's own.
+        let mentioned = grid(vec![
+            vec!["学习1982年宪法 2021年签到表", "", ""],
+            vec!["日期", "学习内容", "姓名"],
+            vec!["3月5日", "宪法", "张三"],
+        ]);
+        let set = find_table(vec![mentioned], None, &villages).unwrap();
+        assert_eq!(set.sheets[0].title_year, Some(2021));
         let rows: Vec<(usize, String)> = sheet
             .rows
             .iter()

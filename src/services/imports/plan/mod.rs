@@ -255,9 +255,15 @@ impl Common<'_> {
             })
     }
 
+    /// The row's date in `field`: the date of an event (in `EVENT_YEARS`), except a
+    /// 法律明白人's 认定日期, which may be any date, as on the person form.
     fn date(&self, issues: &mut RowIssues, sheet: &SheetTable, field: Field) -> Option<NaiveDate> {
         let year = sheet.title_year.unwrap_or(self.upload_year);
-        match cells::date(issues.value(field), year) {
+        let read = match field {
+            Field::CertifiedOn => cells::any_date,
+            _ => cells::date,
+        };
+        match read(issues.value(field), year) {
             Ok((date, guessed)) => {
                 if guessed {
                     issues.warn(Some(field), format!("日期没有写年份，按 {year} 年处理"));
