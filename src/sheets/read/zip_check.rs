@@ -19,17 +19,35 @@ const MAX_ENTRIES: usize = 10_000;
 /// as many as the file declares, so a larger declaration is refused before it is read.
 pub const MAX_SHARED_STRINGS: u64 = 2_000_000;
 
-/// The `uniqueCount` an xlsx's shared-strings part declares in its first bytes, if any.
-fn declared_string_count(head: &[u8]) -> Option<u64> {
-    let text = String::from_utf8_lossy(head);
-    let start = text.find("uniqueCount=")? + "uniqueCount=".len();
-    let digits: String = text[start..]
-        .chars()
-        .skip_while(|c| *c == '"' || *c == '\'')
-        .take_while(char::is_ascii_digit)
-        .collect();
-    // More digits than a u64 holds is as absurd as a large number.
-    Some(digits.parse().unwrap_or(u64::MAX))
+/// How much of the shared-strings part is read for its `<sst>` tag: Excel, WPS and
+/// LibreOffice put it in the first few hundred bytes.
+const SHARED_STRINGS_HEAD: u64 = 64 * 1024;
+
+/// The `uniqueCount` of the shared-strings part's `<sst>` tag, read as calamine reads it
+/// (an XML reader, so spaces around `=`, a namespace prefix or a decoy in a comment do not
+/// hide it); `Ok(None)` without one. `complete`: whether `head` is the whole part. A head
+/// that ends, or is not XML, before the tag is an error: calamine would read on and reserve
+/// what the tag declares unchecked.
+fn declared_string_count(head: &[u8], complete: bool) -> Result<Option<u64>, ()> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(head);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(tag) | Event::Empty(tag)) if tag.local_name().as_ref() == "sst" => {
+                let count = tag.try_get_attribute("uniqueCount").map_err(|_| ())?;
+                return Ok(count.and_then(|attr| {
+                    let digits = attr.value;
+                    // More digits than a u64 holds is as absurd as a large number.
+                    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                        .then(|| digits.parse().unwrap_or(u64::MAX))
+                }));
+            }
+            Ok(Event::Eof) if complete => return Ok(None),
+            Ok(Event::Eof) | Err(_) => return Err(()),
+            Ok(_) => buf.clear(),
+        }
+    }
 }
 
 /// Deeper than any part Excel, WPS or LibreOffice writes (a sheet is four levels, a chart
@@ -276,13 +294,22 @@ pub fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<Unpacked, ReadErr
         let mut head = Vec::new();
         if name.ends_with(b"sharedstrings.xml") {
             (&mut entry)
-                .take(4096.min(declared + 1))
+                .take(SHARED_STRINGS_HEAD.min(declared + 1))
                 .read_to_end(&mut head)
                 .map_err(damaged)?;
-            if declared_string_count(&head).is_some_and(|n| n > MAX_SHARED_STRINGS) {
-                return Err(ReadError::Damaged(
-                    "文件声明的文字条目数量不合理（可能已损坏或被篡改）".into(),
-                ));
+            let complete = (head.len() as u64) < SHARED_STRINGS_HEAD.min(declared + 1);
+            match declared_string_count(&head, complete) {
+                Ok(count) if count.is_none_or(|n| n <= MAX_SHARED_STRINGS) => {}
+                Ok(_) => {
+                    return Err(ReadError::Damaged(
+                        "文件声明的文字条目数量不合理（可能已损坏或被篡改）".into(),
+                    ))
+                }
+                Err(()) => {
+                    return Err(ReadError::Damaged(
+                        "文件中的文字表（sharedStrings）开头结构异常（可能已损坏或被篡改）".into(),
+                    ))
+                }
             }
         }
         if is_small_part(&name) && declared > MAX_SMALL_PART_BYTES {
@@ -373,12 +400,23 @@ mod tests {
 
     #[test]
     fn the_declared_string_count_is_read_from_the_head() {
+        let count = |head: &[u8]| declared_string_count(head, true);
         let head = br#"<?xml version="1.0"?><sst xmlns="x" count="3" uniqueCount="2"><si>"#;
-        assert_eq!(declared_string_count(head), Some(2));
+        assert_eq!(declared_string_count(head, false), Ok(Some(2)));
         let huge = br#"<sst uniqueCount="1000000000000">"#;
-        assert_eq!(declared_string_count(huge), Some(1_000_000_000_000));
+        assert_eq!(count(huge), Ok(Some(1_000_000_000_000)));
         let absurd = br#"<sst uniqueCount="99999999999999999999999999">"#;
-        assert_eq!(declared_string_count(absurd), Some(u64::MAX));
-        assert_eq!(declared_string_count(b"<sst>"), None);
+        assert_eq!(count(absurd), Ok(Some(u64::MAX)));
+        assert_eq!(count(b"<sst>"), Ok(None));
+        // What an XML reader (calamine's) sees, not the first matching bytes.
+        let spaced = br#"<sst uniqueCount = "1000000000000">"#;
+        assert_eq!(count(spaced), Ok(Some(1_000_000_000_000)));
+        let decoy = br#"<!-- uniqueCount="1" --><x:sst xmlns:x="x" uniqueCount='5000000'/>"#;
+        assert_eq!(count(decoy), Ok(Some(5_000_000)));
+        // A head that ends before the tag is not let through; a whole part without one is
+        // calamine's own error to report.
+        let late = [b"<!--".as_slice(), &[b'x'; 100], b"-->"].concat();
+        assert_eq!(declared_string_count(&late, false), Err(()));
+        assert_eq!(declared_string_count(&late, true), Ok(None));
     }
 }

@@ -270,6 +270,17 @@ fn a_declared_string_count_cannot_make_the_reader_reserve_terabytes() {
             "{name}"
         );
     }
+    // Spaces around `=` are XML too, and calamine reads them.
+    let spaced = rewrite_entry(
+        plain.clone(),
+        "xl/sharedStrings.xml",
+        "xl/sharedStrings.xml",
+        |xml| declare(xml).replacen("uniqueCount=", "uniqueCount = ", 1),
+    );
+    assert!(matches!(
+        read_grids("名单.xlsx", &spaced),
+        Err(ReadError::Damaged(ref message)) if message.contains("文字条目")
+    ));
     // Renamed but honest, the file is still read.
     let renamed = rewrite_entry(plain, "xl/sharedStrings.xml", "xl/SHAREDSTRINGS.XML", |x| x);
     assert_eq!(
