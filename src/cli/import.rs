@@ -76,7 +76,7 @@ fn fail(json_output: bool, code: u8, message: &str) -> ExitCode {
             "rejected": 0, "batch_id": null, "errors": [issue], "warnings": [] });
         say!("{out}");
     } else {
-        eprintln!("错误：{message}");
+        complain!("错误：{message}");
     }
     ExitCode::from(code)
 }

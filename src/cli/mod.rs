@@ -16,11 +16,20 @@ macro_rules! say {
     };
 }
 
+/// `eprintln!` for a command's error line: when standard error is a closed pipe there is
+/// nowhere left to say it, and the command's exit code still tells the failure.
+macro_rules! complain {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// See [`say!`].
 pub(crate) fn say_line(line: std::fmt::Arguments<'_>) {
     if let Err(e) = writeln!(std::io::stdout(), "{line}") {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("错误：无法写出结果：{e}");
+            complain!("错误：无法写出结果：{e}");
             std::process::exit(1);
         }
     }
@@ -213,7 +222,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message)) => {
-            eprintln!("错误：{message}");
+            complain!("错误：{message}");
             ExitCode::FAILURE
         }
     }
@@ -223,7 +232,7 @@ async fn import(config: &AppConfig, args: import::ImportArgs) -> ExitCode {
     let db = match open_db(config).await {
         Ok(db) => db,
         Err(Failure(message)) => {
-            eprintln!("错误：{message}");
+            complain!("错误：{message}");
             return ExitCode::FAILURE;
         }
     };

@@ -305,6 +305,24 @@ fn output_into_a_closed_pipe_is_dropped_without_a_panic() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
 
+#[test]
+fn an_error_into_a_closed_pipe_keeps_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("pipe.db").display());
+    // `pufa import missing.xlsx 2>&1 | head -0`: nobody reads the error line.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_pufa"))
+        .args(["--database-url", &url, "import"])
+        .arg(dir.path().join("没有这个文件.xlsx"))
+        .env_remove("DATABASE_URL")
+        .stderr(Stdio::from(writer))
+        .output()
+        .expect("pufa finishes");
+    // 2: the file cannot be read (a panic would be 101).
+    assert_eq!(output.status.code(), Some(2));
+}
+
 /// Every PUFA_* setting the README and the deployment files name is one the program reads
 /// (a renamed setting would otherwise leave the documentation quietly wrong).
 #[test]
