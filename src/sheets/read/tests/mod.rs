@@ -334,7 +334,6 @@ fn excels_fictitious_29_february_1900_is_not_a_date() {
 
 #[test]
 fn merged_regions_of_a_sheet_part_named_otherwise_are_filled() {
-    use std::io::{Read, Write};
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet
@@ -346,28 +345,16 @@ fn merged_regions_of_a_sheet_part_named_otherwise_are_filled() {
     let plain = book.save_to_buffer().unwrap();
     // The sheet's part renamed (upper-case extension), its relationship pointing there: the
     // reader finds the sheet by its relationship, so its merged regions must be seen too.
-    let mut archive = zip::ZipArchive::new(Cursor::new(plain)).unwrap();
-    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).unwrap();
-        let mut name = entry.name().unwrap().to_string();
-        let mut content = Vec::new();
-        entry.read_to_end(&mut content).unwrap();
-        if name == "xl/worksheets/sheet1.xml" {
-            name = "xl/worksheets/sheet1.XML".into();
-        }
-        if name == "xl/_rels/workbook.xml.rels" {
-            let rels = String::from_utf8(content).unwrap();
-            assert!(rels.contains("worksheets/sheet1.xml"), "{rels}");
-            content = rels
-                .replace("worksheets/sheet1.xml", "worksheets/sheet1.XML")
-                .into_bytes();
-        }
-        out.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        out.write_all(&content).unwrap();
-    }
-    let renamed = out.finish().unwrap().into_inner();
+    let moved = rewrite_entry(
+        plain,
+        "xl/worksheets/sheet1.xml",
+        "xl/worksheets/sheet1.XML",
+        |xml| xml,
+    );
+    let renamed = patch_entry(moved, "xl/_rels/workbook.xml.rels", |rels| {
+        assert!(rels.contains("worksheets/sheet1.xml"), "{rels}");
+        rels.replace("worksheets/sheet1.xml", "worksheets/sheet1.XML")
+    });
     let grids = read_grids("签到表.xlsx", &renamed).unwrap();
     for col in 0..3 {
         assert_eq!(
