@@ -4,8 +4,8 @@
 //! (`--save` keeps the inputs that panicked or were lost, the slowest and the largest;
 //! `--dump I --save DIR` writes input I of the seed).
 //!
-//! Inputs are made from the corpus (see mutate.rs) and read by `read_grids`, the code the
-//! parse worker runs, in child processes under the worker's own memory limit: a child
+//! Inputs are made from the corpus (see mutate.rs) and read by `read_streamed`, the code the
+//! parse worker runs (then the server's laying out of what it sends), in child processes under the worker's own memory limit: a child
 //! that dies (an abort, the memory limit) is what the server's worker would do, and the run
 //! goes on in a new child from the next input. Prints one JSON line: inputs, outcomes
 //! (read, refused, panics, children lost, refusals not in Chinese), the slowest input and
@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pufa::sheets::read::read_grids;
+use pufa::sheets::read::read_streamed;
 use pufa::sheets::read::worker::{self, Limits};
 
 #[global_allocator]
@@ -124,7 +124,7 @@ fn child(seed: u64, from: u64, to: u64) -> i32 {
                 let _ = std::fs::write("/proc/self/clear_refs", "5");
                 let before = status_kb("VmRSS:");
                 let outcome =
-                    match std::panic::catch_unwind(|| read_grids(&input.name, &input.bytes)) {
+                    match std::panic::catch_unwind(|| read_streamed(&input.name, &input.bytes)) {
                         Ok(Ok(_)) => "read".to_string(),
                         Ok(Err(e)) if mutate::is_chinese(&e.to_string()) => "refused".to_string(),
                         Ok(Err(e)) => format!("english {e}").replace('\n', " "),

@@ -14,15 +14,11 @@ use crate::imports::{upload_through_web, xlsx, C};
 
 on_both_backends!(a_file_that_takes_its_reader_down_costs_one_worker,);
 
-/// A small workbook (under 1 MB) whose 20,000 cells all name one shared text of 30,000
-/// characters: within every limit the reader checks, but each cell read is its own copy of
-/// the text, so reading it asks for about 1.8 GB and the process that reads it dies (in
-/// process, the server would take that memory from everyone). An earlier killer, one cell
-/// of 150 MB, died only now and then once the reader stopped copying a text twice.
-pub(crate) fn reader_killing_xlsx() -> Vec<u8> {
+/// A small workbook whose sheet is rewritten by `rows` (the rows after the header, which
+/// names shared text 0; the first data row's text is shared text 1, 30,000 characters) with
+/// `after` following the sheet's data.
+fn with_one_long_text(rows: impl Fn() -> String, after: &str) -> Vec<u8> {
     use std::io::{Read, Write};
-    // The text is written once (shared string 1, after the header's 0); the sheet is then
-    // rewritten so that 20,000 rows name it.
     let plain = xlsx(
         "花名册",
         &[vec![C::T("姓名")], vec![C::S("法".repeat(30_000))]],
@@ -39,13 +35,11 @@ pub(crate) fn reader_killing_xlsx() -> Vec<u8> {
             let xml = String::from_utf8(content).expect("utf-8");
             let start = xml.find("<sheetData>").expect("sheetData") + "<sheetData>".len();
             let end = xml.find("</sheetData>").expect("end of sheetData");
-            let rows: String = (2..20_002)
-                .map(|r| format!("<row r=\"{r}\"><c r=\"A{r}\" t=\"s\"><v>1</v></c></row>"))
-                .collect();
             content = format!(
-                "{}<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row>{rows}{}",
+                "{}<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row>{}</sheetData>{after}{}",
                 &xml[..start],
-                &xml[end..]
+                rows(),
+                &xml[end + "</sheetData>".len()..]
             )
             .into_bytes();
         }
@@ -54,6 +48,50 @@ pub(crate) fn reader_killing_xlsx() -> Vec<u8> {
         out.write_all(&content).expect("write");
     }
     out.finish().expect("zip").into_inner()
+}
+
+/// A small workbook (under 1 MB) whose long text (30,000 characters) is merged down over
+/// 20,000 rows: within every limit the reader checks before it lays the sheet out, but
+/// filling the region makes a copy of the text for each of its cells, about 1.8 GB, and the
+/// process that reads it dies (in process, the server would take that memory from everyone).
+pub(crate) fn reader_killing_xlsx() -> Vec<u8> {
+    with_one_long_text(
+        || {
+            "<row r=\"2\"><c r=\"A2\" t=\"s\"><v>1</v></c></row>\
+            <row r=\"20001\"><c r=\"B20001\"><v>1</v></c></row>"
+                .to_string()
+        },
+        "<mergeCells count=\"1\"><mergeCell ref=\"A2:A20001\"/></mergeCells>",
+    )
+}
+
+/// 20,000 cells that each name the long text: each is its own copy once read (1.8 GB), and
+/// the worker hands cells on as it reads them.
+fn one_long_text_in_every_cell() -> Vec<u8> {
+    with_one_long_text(
+        || {
+            (2..20_002)
+                .map(|r| format!("<row r=\"{r}\"><c r=\"A{r}\" t=\"s\"><v>1</v></c></row>"))
+                .collect()
+        },
+        "",
+    )
+}
+
+#[tokio::test]
+async fn cells_repeating_one_long_text_are_refused_before_the_server_holds_them() {
+    worker::use_worker(env!("CARGO_BIN_EXE_pufa").into());
+    let file = one_long_text_in_every_cell();
+    assert!(file.len() < 1_000_000, "{} bytes", file.len());
+    // What reaches the server is charged as the worker charges it: past 100 MB of text
+    // the file is refused, with the reason, instead of the server being sent gigabytes.
+    let started = Instant::now();
+    let result = worker::read_isolated("花名册.xlsx", &file, Limits::default()).await;
+    assert!(
+        matches!(&result, Err(ReadError::Damaged(m)) if m.contains("文字太多")),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
 }
 
 async fn a_file_that_takes_its_reader_down_costs_one_worker(backend: Backend) {

@@ -12,7 +12,11 @@ use crate::sheets::read::{excel_serial_to_datetime, CellValue};
 /// year-less date in a sheet titled with a far-off year, 19850305 typed as a number).
 pub fn date(value: &CellValue, default_year: i32) -> Result<(NaiveDate, bool), String> {
     let (date, guessed) = any_date(value, default_year)?;
-    check_event_year(date, &value.display())
+    // The cell is shown only for the message (most rows have none).
+    if EVENT_YEARS.contains(&chrono::Datelike::year(&date)) {
+        return Ok((date, guessed));
+    }
+    check_event_year(date, &value.shown())
         .map(|d| (d, guessed))
         .map_err(|e| e.to_string())
 }

@@ -85,6 +85,27 @@ const MAX_MERGED_CELLS: u64 = 10_000_000;
 /// filled cell, an empty row counting as one): 200,000 rows of 20 columns. About 32 bytes
 /// each, so the grids stay under ~130 MB however the cells are scattered over the sheets.
 pub const MAX_FILE_CELLS: u64 = 4_000_000;
+/// The most text (UTF-8 bytes) the cells of one file may hold: 200,000 rows of 20 columns
+/// of 25 bytes. The worker sends the cells it reads on at once, so this, not the worker's
+/// memory, bounds what the server is sent; a forged file whose cells each name one long
+/// shared text would otherwise send gigabytes.
+pub const MAX_FILE_TEXT_BYTES: u64 = 100_000_000;
+
+/// What one file may still lay out: cells, and bytes of text in them.
+#[derive(Debug)]
+pub(super) struct Budget {
+    cells: u64,
+    text: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            cells: MAX_FILE_CELLS,
+            text: MAX_FILE_TEXT_BYTES,
+        }
+    }
+}
 /// Excel's own bounds; a cell address past them is a forged file.
 const EXCEL_ROWS: u32 = 1_048_576;
 const EXCEL_COLS: u32 = 16_384;
@@ -102,6 +123,13 @@ pub(super) fn too_many_cells(sheet: &str) -> ReadError {
     ))
 }
 
+fn too_much_text(sheet: &str) -> ReadError {
+    ReadError::Damaged(format!(
+        "工作表“{sheet}”所在的文件文字太多（全部单元格合计超过 100 MB），文件可能已损坏或被篡改，\
+         请删除多余内容后另存再上传"
+    ))
+}
+
 /// The same refusal when the whole file is counted before its sheets are read.
 pub(super) fn too_many_cells_in_file() -> ReadError {
     ReadError::Damaged(
@@ -111,43 +139,56 @@ pub(super) fn too_many_cells_in_file() -> ReadError {
     )
 }
 
-/// Lays a sheet's filled cells out as rows as they are read (each row as wide as its last
-/// filled cell), taking each row and cell off the file's cell budget before it is
-/// allocated, so no count or address in the file sizes an allocation.
-pub(super) struct SheetBuilder<'a> {
+/// A sheet's layout as its cells are read (each row as wide as its last filled cell), each
+/// row and cell taken off the file's cell budget before anything is made for it, so that no
+/// count or address in the file sizes an allocation. The worker checks a sheet it hands on
+/// cell by cell with it; [`SheetBuilder`] lays cells out with it.
+pub(super) struct Shape {
     name: String,
-    rows: Vec<Vec<CellValue>>,
-    budget: &'a mut u64,
+    /// Each row's width so far.
+    widths: Vec<u32>,
     rows_seen: u64,
     last_row: Option<u32>,
 }
 
-impl<'a> SheetBuilder<'a> {
-    pub(super) fn new(name: &str, budget: &'a mut u64) -> Self {
-        SheetBuilder {
+impl Shape {
+    pub(super) fn new(name: &str) -> Self {
+        Shape {
             name: name.to_string(),
-            rows: Vec::new(),
-            budget,
+            widths: Vec::new(),
             rows_seen: 0,
             last_row: None,
         }
     }
 
-    fn take(&mut self, cells: usize) -> Result<(), ReadError> {
+    fn take(&self, budget: &mut Budget, cells: usize) -> Result<(), ReadError> {
         let cells = cells as u64;
-        if cells > *self.budget {
+        if cells > budget.cells {
             return Err(too_many_cells(&self.name));
         }
-        *self.budget -= cells;
+        budget.cells -= cells;
         Ok(())
     }
 
-    pub(super) fn push(&mut self, row: u32, col: u32, value: CellValue) -> Result<(), ReadError> {
+    /// Checks a cell and makes room for it in the layout; false for an empty cell, which
+    /// takes none.
+    pub(super) fn admit(
+        &mut self,
+        budget: &mut Budget,
+        row: u32,
+        col: u32,
+        value: &CellValue,
+    ) -> Result<bool, ReadError> {
         if value.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
-        if let CellValue::Text(text) = &value {
+        if let CellValue::Text(text) = value {
             check_cell_text(&self.name, text)?;
+            let bytes = text.len() as u64;
+            if bytes > budget.text {
+                return Err(too_much_text(&self.name));
+            }
+            budget.text -= bytes;
         }
         if row >= EXCEL_ROWS || col >= EXCEL_COLS {
             return Err(ReadError::Damaged(format!(
@@ -166,26 +207,81 @@ impl<'a> SheetBuilder<'a> {
             }
         }
         let (row, col) = (row as usize, col as usize);
-        if row >= self.rows.len() {
+        if row >= self.widths.len() {
             // An empty row costs one cell of the budget.
-            self.take(row + 1 - self.rows.len())?;
+            self.take(budget, row + 1 - self.widths.len())?;
+            self.widths.resize(row + 1, 0);
+        }
+        let width = self.widths[row] as usize;
+        if col >= width {
+            self.take(budget, col + 1 - width)?;
+            self.widths[row] = col as u32 + 1;
+        }
+        Ok(true)
+    }
+}
+
+/// Lays a sheet's filled cells out as rows as they are read, within its [`Shape`].
+pub(super) struct SheetBuilder {
+    shape: Shape,
+    rows: Vec<Vec<CellValue>>,
+    /// How many cells the last row started had: a new row is given room for as many at
+    /// once (at most [`ROW_ROOM`]) instead of growing cell by cell.
+    last_width: usize,
+}
+
+/// The most cells a new row is given room for before it has them.
+const ROW_ROOM: usize = 64;
+
+impl SheetBuilder {
+    pub(super) fn new(name: &str) -> Self {
+        SheetBuilder {
+            shape: Shape::new(name),
+            rows: Vec::new(),
+            last_width: 0,
+        }
+    }
+
+    pub(super) fn push(
+        &mut self,
+        budget: &mut Budget,
+        row: u32,
+        col: u32,
+        value: CellValue,
+    ) -> Result<(), ReadError> {
+        let last_row = self.shape.last_row;
+        if !self.shape.admit(budget, row, col, &value)? {
+            return Ok(());
+        }
+        if last_row != Some(row) {
+            if let Some(last) = last_row.and_then(|r| self.rows.get(r as usize)) {
+                self.last_width = last.len();
+            }
+        }
+        let (row, col) = (row as usize, col as usize);
+        if row >= self.rows.len() {
             self.rows.resize_with(row + 1, Vec::new);
         }
-        let width = self.rows[row].len();
-        if col >= width {
-            self.take(col + 1 - width)?;
-            self.rows[row].resize(col + 1, CellValue::Empty);
+        let cells = &mut self.rows[row];
+        if col >= cells.len() {
+            if cells.capacity() == 0 {
+                cells.reserve_exact((col + 1).max(self.last_width.min(ROW_ROOM)));
+            }
+            cells.resize(col + 1, CellValue::Empty);
         }
-        self.rows[row][col] = value;
+        cells[col] = value;
         Ok(())
     }
 
     /// The rows from the first filled one, merged regions filled in.
-    pub(super) fn into_grid(self, merged: &[Dimensions]) -> Result<SheetGrid, ReadError> {
+    pub(super) fn into_grid(
+        self,
+        merged: &[Dimensions],
+        budget: &mut Budget,
+    ) -> Result<SheetGrid, ReadError> {
         let SheetBuilder {
-            name,
+            shape: Shape { name, .. },
             mut rows,
-            budget,
             ..
         } = self;
         let first_row = rows.iter().position(|r| !r.is_empty()).unwrap_or(0);
@@ -206,9 +302,9 @@ pub(super) fn grid_of(
     name: &str,
     range: &Range<Data>,
     merged: &[Dimensions],
-    budget: &mut u64,
+    budget: &mut Budget,
 ) -> Result<SheetGrid, ReadError> {
-    let mut sheet = SheetBuilder::new(name, budget);
+    let mut sheet = SheetBuilder::new(name);
     let (first_row, first_col) = range.start().unwrap_or((0, 0));
     for (row, col, data) in range.used_cells() {
         let (Some(row), Some(col)) = (
@@ -221,21 +317,24 @@ pub(super) fn grid_of(
         ) else {
             return Err(too_many_cells(name));
         };
-        sheet.push(row, col, cell_of(data))?;
+        sheet.push(budget, row, col, cell_of(data))?;
     }
-    sheet.into_grid(merged)
+    sheet.into_grid(merged, budget)
 }
 
 /// A merged region's value belongs to every cell of it (the reader gives it to the first).
 /// Regions are clipped to the cells the sheet has (a forged A1:XFD1048576 is not 17 billion
-/// steps), and their number and filled area are bounded, as is the sheet's size after.
+/// steps), and their number and filled area are bounded, as is the sheet's size after. The
+/// copies of a text a region makes are not charged to the file's text here: they are made in
+/// the worker, whose memory bounds them (a forged region over a long text kills it), and
+/// the server charges them when it lays them out.
 fn fill_merged(
     name: &str,
     rows: &mut [Vec<CellValue>],
     first_row: u32,
     first_col: u32,
     merged: &[Dimensions],
-    budget: &mut u64,
+    budget: &mut Budget,
 ) -> Result<(), ReadError> {
     if merged.len() > MAX_MERGED_REGIONS {
         return Err(too_many_merges(name));
@@ -272,10 +371,10 @@ fn fill_merged(
             let row = &mut rows[(r - first_row) as usize];
             if row.len() < width {
                 let more = (width - row.len()) as u64;
-                if more > *budget {
+                if more > budget.cells {
                     return Err(too_many_cells(name));
                 }
-                *budget -= more;
+                budget.cells -= more;
                 row.resize(width, CellValue::Empty);
             }
             for cell in &mut row[(c0 - first_col) as usize..width] {

@@ -252,8 +252,8 @@ pub fn find_table(
             .collect();
         let sheet_name: Arc<str> = Arc::from(grid.name.as_str());
         let headers: Vec<String> = grid.rows[header_index].iter().map(text_of).collect();
-        let mut rows = Vec::new();
         let total_rows = grid.rows.len();
+        let mut rows = Vec::with_capacity(total_rows.saturating_sub(header_index + 1));
         for index in header_index + 1..total_rows {
             let row = std::mem::take(&mut grid.rows[index]);
             let first = row.iter().map(CellValue::shown).find(|t| !t.is_empty());

@@ -4,6 +4,7 @@
 mod grid;
 pub mod header;
 mod ods_check;
+mod stream;
 pub mod worker;
 mod xls_check;
 pub mod zip_check;
@@ -13,9 +14,10 @@ use chrono::NaiveDateTime;
 use std::io::Cursor;
 
 pub use grid::excel_serial_to_datetime;
-pub use grid::MAX_FILE_CELLS;
 use grid::{cell_of_ref, grid_of, SheetBuilder};
+pub use grid::{MAX_FILE_CELLS, MAX_FILE_TEXT_BYTES};
 pub use header::{find_table, SheetTable, SourceRow, TableSet};
+pub use stream::read_streamed;
 
 /// Uploads larger than this are refused before they are read.
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
@@ -92,7 +94,7 @@ impl CellValue {
 }
 
 /// A worksheet as rows of cells; `first_row`/`first_col` are where the range starts.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SheetGrid {
     pub name: String,
     pub first_row: u32,
@@ -153,8 +155,47 @@ fn format_of(file_name: &str, bytes: &[u8]) -> Result<Format, ReadError> {
     }
 }
 
+/// Where a file's sheets go as they are read.
+pub(super) trait SheetOut {
+    /// A sheet laid out whole.
+    fn sheet(&mut self, grid: SheetGrid) -> Result<(), ReadError>;
+    /// Where the cells of an xlsx sheet without merged regions go as they are read, when
+    /// they are handed on at once (the worker sends them to the server); `None`: the sheet
+    /// is laid out first.
+    fn cells(&mut self) -> Option<&mut dyn CellOut>;
+}
+
+/// Cells handed on as they are read, each checked and counted first (see [`grid::Shape`]).
+pub(super) trait CellOut {
+    /// The cells that follow are the named sheet's.
+    fn begin(&mut self, name: &str) -> Result<(), ReadError>;
+    fn cell(&mut self, row: u32, col: u32, value: CellValue) -> Result<(), ReadError>;
+}
+
+impl SheetOut for Vec<SheetGrid> {
+    fn sheet(&mut self, grid: SheetGrid) -> Result<(), ReadError> {
+        self.push(grid);
+        Ok(())
+    }
+
+    fn cells(&mut self) -> Option<&mut dyn CellOut> {
+        None
+    }
+}
+
 /// Every worksheet of the file as a grid. Limits are checked before calamine is called.
 pub fn read_grids(file_name: &str, bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadError> {
+    let mut grids = Vec::new();
+    read_sheets(file_name, bytes, &mut grids)?;
+    Ok(grids)
+}
+
+/// [`read_grids`], each sheet put to `out` as it is read.
+pub(super) fn read_sheets(
+    file_name: &str,
+    bytes: &[u8],
+    out: &mut dyn SheetOut,
+) -> Result<(), ReadError> {
     if bytes.is_empty() {
         return Err(ReadError::Empty);
     }
@@ -162,7 +203,7 @@ pub fn read_grids(file_name: &str, bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadE
         return Err(ReadError::TooLarge(bytes.len() as f64 / 1024.0 / 1024.0));
     }
     match format_of(file_name, bytes)? {
-        Format::Csv => read_csv(file_name, bytes).map(|g| vec![g]),
+        Format::Csv => out.sheet(read_csv(file_name, bytes)?),
         Format::Zip => {
             // Checked whole before calamine opens the file. Checking the worksheets on a
             // second thread beside the read was faster but, under a tight address space, let
@@ -174,11 +215,11 @@ pub fn read_grids(file_name: &str, bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadE
             if ods.cells > MAX_FILE_CELLS {
                 return Err(grid::too_many_cells_in_file());
             }
-            read_workbook(bytes, ods.merged, unpacked.merges)
+            read_workbook(bytes, ods.merged, unpacked.merges, out)
         }
         Format::Xls => {
             let copy = xls_check::check_xls(bytes)?;
-            read_workbook(copy.as_deref().unwrap_or(bytes), Vec::new(), true)
+            read_workbook(copy.as_deref().unwrap_or(bytes), Vec::new(), true, out)
         }
     }
 }
@@ -193,11 +234,11 @@ fn read_workbook(
     bytes: &[u8],
     mut ods_regions: Vec<(String, Vec<calamine::Dimensions>)>,
     merges: bool,
-) -> Result<Vec<SheetGrid>, ReadError> {
+    out: &mut dyn SheetOut,
+) -> Result<(), ReadError> {
     let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(damaged)?;
     let names = workbook.sheet_names().to_vec();
-    let mut grids = Vec::new();
-    let mut budget = MAX_FILE_CELLS;
+    let mut budget = grid::Budget::default();
     for name in names {
         let grid = match &mut workbook {
             // xlsx cells are read as a stream and stop at the limits: calamine's own range
@@ -208,19 +249,41 @@ fn read_workbook(
                 } else {
                     Vec::new()
                 };
-                let mut sheet = SheetBuilder::new(&name, &mut budget);
-                match x.worksheet_cells_reader(&name) {
-                    Ok(mut cells) => {
-                        while let Some(cell) = cells.next_cell().map_err(damaged)? {
-                            let (row, col) = cell.get_position();
-                            sheet.push(row, col, cell_of_ref(cell.get_value()))?;
-                        }
-                    }
+                let mut cells = match x.worksheet_cells_reader(&name) {
+                    Ok(cells) => Some(cells),
                     // A chart sheet or dialog sheet has no cells.
-                    Err(calamine::XlsxError::NotAWorksheet(_)) => {}
+                    Err(calamine::XlsxError::NotAWorksheet(_)) => None,
                     Err(e) => return Err(damaged(e)),
+                };
+                let mut each_cell =
+                    |put: &mut dyn FnMut(u32, u32, CellValue) -> Result<(), ReadError>| {
+                        if let Some(cells) = &mut cells {
+                            while let Some(cell) = cells.next_cell().map_err(damaged)? {
+                                let (row, col) = cell.get_position();
+                                put(row, col, cell_of_ref(cell.get_value()))?;
+                            }
+                        }
+                        Ok::<(), ReadError>(())
+                    };
+                match out.cells() {
+                    // Merged regions are filled in a laid-out sheet only.
+                    Some(stream) if merged.is_empty() => {
+                        stream.begin(&name)?;
+                        let mut shape = grid::Shape::new(&name);
+                        each_cell(&mut |row, col, value| {
+                            if shape.admit(&mut budget, row, col, &value)? {
+                                stream.cell(row, col, value)?;
+                            }
+                            Ok(())
+                        })?;
+                        continue;
+                    }
+                    _ => {
+                        let mut sheet = SheetBuilder::new(&name);
+                        each_cell(&mut |row, col, value| sheet.push(&mut budget, row, col, value))?;
+                        sheet.into_grid(&merged, &mut budget)?
+                    }
                 }
-                sheet.into_grid(&merged)?
             }
             Sheets::Xls(x) => {
                 let merged = x.merge_cells_by_sheet_name(&name).unwrap_or_default();
@@ -235,8 +298,16 @@ fn read_workbook(
                 grid_of(&name, &range, &merged, &mut budget)?
             }
         };
-        grids.push(grid);
+        out.sheet(grid)?;
     }
+    Ok(())
+}
+
+/// [`read_workbook`] of an .xls or .xlsx as grids, without the checks before it.
+#[cfg(test)]
+fn read_workbook_grids(bytes: &[u8]) -> Result<Vec<SheetGrid>, ReadError> {
+    let mut grids = Vec::new();
+    read_workbook(bytes, Vec::new(), true, &mut grids)?;
     Ok(grids)
 }
 

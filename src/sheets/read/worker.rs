@@ -5,16 +5,18 @@
 //! uploader is told the file could not be read.
 //!
 //! Protocol: the file's name is the last argument, its bytes come on stdin, and the child
-//! answers on stdout with the grids (or the reader's refusal) encoded with postcard.
+//! answers on stdout with the cells as it reads them (or the reader's refusal), in frames
+//! (see `stream`).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{read_grids, ReadError, SheetGrid, MAX_UPLOAD_BYTES};
+use super::stream::{FrameWriter, Received, Receiver, MAX_FRAME_BYTES};
+use super::{read_grids, read_sheets, ReadError, SheetGrid, MAX_UPLOAD_BYTES};
 
 /// The first argument that makes `pufa` a parse worker instead of a command.
 pub const WORKER_ARG: &str = "__parse-worker";
@@ -47,6 +49,10 @@ impl Default for Limits {
         }
     }
 }
+
+/// The pipe the answer comes through holds this much, so the worker writes a large answer
+/// in a few large steps instead of waiting for the server every 64 KiB.
+const PIPE_BYTES: libc::c_int = 1024 * 1024;
 
 static WORKER: OnceLock<PathBuf> = OnceLock::new();
 
@@ -98,25 +104,25 @@ pub async fn read_isolated(
             tracing::error!(error = %e, "could not start the parse worker");
             ReadError::Unreadable
         })?;
-    let (Some(mut stdin), Some(mut stdout), Some(mut stderr)) =
+    let (Some(mut stdin), Some(stdout), Some(mut stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
         return Err(ReadError::Unreadable);
     };
+    widen_pipe(&stdout);
     let work = async {
         let feed = async {
             // A child that dies early closes its end; what it says on stdout tells why.
             let _ = stdin.write_all(bytes).await;
             drop(stdin);
         };
-        let mut answer = Vec::new();
         let mut complaint = Vec::new();
-        // The child's answer is bounded by its own memory; stderr is kept short.
-        let mut out = (&mut stdout).take(limits.memory_bytes);
+        // stderr is kept short.
         let mut err = (&mut stderr).take(1 << 20);
-        let _ = tokio::join!(
+        let (_, answer, _) = tokio::join!(
             feed,
-            out.read_to_end(&mut answer),
+            // What the answer may add up to is bounded by the child's own memory.
+            receive(stdout.take(limits.memory_bytes)),
             err.read_to_end(&mut complaint)
         );
         complaint.truncate(4096);
@@ -134,12 +140,13 @@ pub async fn read_isolated(
             return Err(ReadError::Unreadable);
         }
     };
-    match status {
-        Ok(status) if status.success() => decode_answer(&answer).unwrap_or_else(|| {
+    match (status, answer) {
+        (Ok(status), Some(answer)) if status.success() => answer,
+        (Ok(status), None) if status.success() => {
             tracing::error!("parse worker's answer could not be decoded");
             Err(ReadError::Unreadable)
-        }),
-        other => {
+        }
+        (other, _) => {
             tracing::warn!(
                 file = file_name,
                 status = ?other,
@@ -151,10 +158,45 @@ pub async fn read_isolated(
     }
 }
 
-/// The worker's answer, read whole first: decoded from a stream, postcard keeps every date
-/// cell's text in one scratch buffer for good, so a sheet of dates would outgrow any buffer.
-pub(super) fn decode_answer(answer: &[u8]) -> Option<Result<Vec<SheetGrid>, ReadError>> {
-    postcard::from_bytes(answer).ok()
+/// The worker's answer, laid out as its frames arrive; `None` when it is not a complete
+/// answer (cut short, or not frames a worker sends).
+async fn receive(
+    stdout: impl tokio::io::AsyncRead + Unpin,
+) -> Option<Result<Vec<SheetGrid>, ReadError>> {
+    let mut stdout = tokio::io::BufReader::with_capacity(PIPE_BYTES as usize, stdout);
+    let mut receiver = Receiver::default();
+    let mut frame = Vec::new();
+    loop {
+        let length = stdout.read_u32_le().await.ok()? as usize;
+        if length > MAX_FRAME_BYTES {
+            return None;
+        }
+        frame.resize(length, 0);
+        stdout.read_exact(&mut frame).await.ok()?;
+        match receiver.frame(&frame)? {
+            Received::More => {}
+            Received::Done(done) => {
+                // Nothing may follow the end.
+                let mut rest = [0u8; 1];
+                return match stdout.read(&mut rest).await {
+                    Ok(0) => Some(done),
+                    _ => None,
+                };
+            }
+            // The pipe closes with this function: the child stops at its next write.
+            Received::Refused(refused) => return Some(Err(refused)),
+        }
+    }
+}
+
+/// Asks the kernel for a larger pipe (at most what `/proc/sys/fs/pipe-max-size` allows; a
+/// refusal leaves the pipe as it was, which only costs time).
+fn widen_pipe(pipe: &impl std::os::fd::AsRawFd) {
+    // SAFETY: F_SETPIPE_SZ changes only the capacity of the pipe behind this open
+    // descriptor, which `pipe` keeps open for the duration of the call.
+    unsafe {
+        libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_BYTES);
+    }
 }
 
 /// Caps this process's address space and CPU time (the kernel enforces both), as a worker
@@ -195,13 +237,17 @@ pub fn run_worker(args: &[String]) -> i32 {
     }
     // A panic in a reader is an answer too (the file cannot be read), not a crash report.
     std::panic::set_hook(Box::new(|info| eprintln!("reader panicked: {info}")));
-    let result = std::panic::catch_unwind(|| read_grids(file_name, &bytes))
-        .unwrap_or(Err(ReadError::Unreadable));
-    // Encoded straight into the pipe: a copy of the answer would be as large again (and on
-    // fresh pages, which the kernel zeroes first).
-    let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    match postcard::to_io(&result, out).map(|mut out| out.flush()) {
-        Ok(Ok(())) => 0,
-        _ => 6,
+    // Written straight into the pipe as the cells are read.
+    let mut out = FrameWriter::new(std::io::BufWriter::with_capacity(
+        1 << 16,
+        std::io::stdout().lock(),
+    ));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_sheets(file_name, &bytes, &mut out)
+    }))
+    .unwrap_or(Err(ReadError::Unreadable));
+    match out.finish(outcome) {
+        Ok(_) => 0,
+        Err(_) => 6,
     }
 }

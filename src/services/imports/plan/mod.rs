@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::cells;
 use super::RejectedRow;
 use crate::domain::import::{column_letter, Field, ImportKind};
-use crate::domain::text::to_half_width;
+use crate::domain::text::{half_width, to_half_width};
 use crate::services::{Actor, ServiceError};
 use crate::sheets::read::{CellValue, SheetTable, SourceRow};
 use crate::store::imports::Op;
@@ -241,15 +241,15 @@ impl Common<'_> {
 
     /// A village by its name, full-width or not, or by the only name it starts.
     fn village_named(&self, text: &str) -> Option<&Village> {
-        let half = to_half_width(text);
+        let half = half_width(text);
         self.village_index
-            .get(&half)
+            .get(half.as_ref())
             .map(|&i| &self.villages[i])
             .or_else(|| {
                 let candidates: Vec<&Village> = self
                     .villages
                     .iter()
-                    .filter(|v| v.name.starts_with(half.as_str()))
+                    .filter(|v| v.name.starts_with(half.as_ref()))
                     .collect();
                 (candidates.len() == 1).then(|| candidates[0])
             })

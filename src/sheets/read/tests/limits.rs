@@ -1,5 +1,5 @@
 //! The reader's limits: containers checked by content, zip sizes and nesting, part and cell
-//! sizes, and the worker's answer.
+//! sizes.
 
 use super::*;
 
@@ -158,40 +158,4 @@ fn a_csv_cell_longer_than_excel_allows_is_refused_in_the_reader() {
         }
         other => panic!("{other:?}"),
     }
-}
-
-#[test]
-fn an_answer_of_many_dates_and_the_longest_cell_decodes() {
-    // A date cell travels as text; 20,000 of them once outgrew a streaming decoder's buffer.
-    let day = NaiveDate::from_ymd_opt(2021, 3, 5)
-        .unwrap()
-        .and_hms_opt(0, 0, 0)
-        .unwrap();
-    let longest = "𠀀".repeat(grid::MAX_CELL_CHARS);
-    let mut rows = vec![vec![
-        CellValue::Text(longest.clone()),
-        CellValue::Number(1.5),
-    ]];
-    rows.extend((0..20_000).map(|_| vec![CellValue::DateTime(day)]));
-    let answer: Result<Vec<SheetGrid>, ReadError> = Ok(vec![SheetGrid {
-        name: "表".into(),
-        first_row: 0,
-        first_col: 0,
-        rows,
-    }]);
-    let encoded = postcard::to_stdvec(&answer).unwrap();
-    let decoded = worker::decode_answer(&encoded).expect("decoded").unwrap();
-    assert!(matches!(&decoded[0].rows[0][0], CellValue::Text(t) if *t == longest));
-    assert_eq!(decoded[0].rows.len(), 20_001);
-    assert!(decoded[0].rows[1..]
-        .iter()
-        .all(|r| r[0] == CellValue::DateTime(day)));
-    // An answer cut short is not an answer.
-    assert!(worker::decode_answer(&encoded[..encoded.len() - 1]).is_none());
-    let refusal: Result<Vec<SheetGrid>, ReadError> = Err(ReadError::Empty);
-    let encoded = postcard::to_stdvec(&refusal).unwrap();
-    assert!(matches!(
-        worker::decode_answer(&encoded),
-        Some(Err(ReadError::Empty))
-    ));
 }

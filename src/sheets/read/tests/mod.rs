@@ -4,6 +4,7 @@ use super::*;
 use chrono::NaiveDate;
 
 mod limits;
+mod stream;
 
 #[test]
 fn gb18030_csv_is_decoded() {

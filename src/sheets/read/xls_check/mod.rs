@@ -356,8 +356,8 @@ mod tests {
             .expect("a sound file")
             .expect("a copy without formulas");
         assert_ne!(&copy[..], &bytes[..]);
-        let original = super::super::read_workbook(bytes, Vec::new(), true).expect("original");
-        let emptied = super::super::read_workbook(&copy, Vec::new(), true).expect("copy");
+        let original = super::super::read_workbook_grids(bytes).expect("original");
+        let emptied = super::super::read_workbook_grids(&copy).expect("copy");
         assert_eq!(format!("{original:?}"), format!("{emptied:?}"));
         let shown = format!("{emptied:?}");
         for value in ["龙凤村村委会", "达标", "镇机关", "3.0", "0.17"] {
@@ -381,8 +381,7 @@ mod tests {
         assert!(!formulas.is_empty());
         // Every formula claims 200 bytes of tokens, past its record.
         let forged = with_u16_at(bytes, "/Workbook", &formulas, 200).expect("forged");
-        let unchecked =
-            std::panic::catch_unwind(|| super::super::read_workbook(&forged, vec![], true));
+        let unchecked = std::panic::catch_unwind(|| super::super::read_workbook_grids(&forged));
         assert!(unchecked.is_err(), "calamine read the forged formulas");
         let grids = super::super::read_grids("签到.xls", &forged).expect("read without them");
         assert!(format!("{grids:?}").contains("龙凤村村委会"));
@@ -409,8 +408,7 @@ mod tests {
         let entry = 76 + 4 * 100;
         assert_eq!(bytes[entry..entry + 4], [0xFF; 4], "an unused entry");
         bytes[entry..entry + 4].copy_from_slice(&past_the_end.to_le_bytes());
-        let unchecked =
-            std::panic::catch_unwind(|| super::super::read_workbook(&bytes, vec![], true));
+        let unchecked = std::panic::catch_unwind(|| super::super::read_workbook_grids(&bytes));
         assert!(unchecked.is_err(), "calamine read the forged table");
         let refused = check_xls(&bytes);
         assert!(
