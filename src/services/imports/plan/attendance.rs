@@ -1,7 +1,6 @@
 //! Sign-in sheets (签到表): each row is one person's mark at a session found (or created) by
 //! date, topic and village; pufa's own numbered sheet names its session.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveTime};
@@ -22,9 +21,11 @@ use crate::store::Db;
 
 pub(super) struct Attendance {
     people: PeopleIndex,
-    /// (date, topic, village) → session, stored or planned.
+    /// Each topic of the sheets and stored sessions, numbered: the maps below are keyed by
+    /// its number, so that a row looks its session up without copying or rehashing it.
+    topics: HashMap<String, u32>,
     /// (date, topic, village) → session and the hours it credits, stored or planned.
-    sessions: HashMap<(NaiveDate, String, Option<i64>), (Ref, f64)>,
+    sessions: HashMap<(NaiveDate, u32, Option<i64>), (Ref, f64)>,
     /// Stored session → its marks by person.
     marks: HashMap<i64, HashMap<i64, StoredMark>>,
     /// (session, person) pairs already in the file.
@@ -34,7 +35,17 @@ pub(super) struct Attendance {
     signed: Option<Option<Session>>,
     /// (date, topic) → the village of the session the sheet's rows of that group attend
     /// (`None`: township level).
-    group_village: HashMap<(NaiveDate, String), Option<i64>>,
+    group_village: HashMap<(NaiveDate, u32), Option<i64>>,
+}
+
+/// The number of a topic in `topics`, given one when it has none yet.
+fn topic_number(topics: &mut HashMap<String, u32>, topic: &str) -> u32 {
+    if let Some(number) = topics.get(topic) {
+        return *number;
+    }
+    let number = topics.len() as u32;
+    topics.insert(topic.to_string(), number);
+    number
 }
 
 /// The session a row marks, the attendee's village and the hours the session credits.
@@ -54,6 +65,7 @@ impl Attendance {
         }
         Ok(Attendance {
             people,
+            topics: HashMap::new(),
             sessions: HashMap::new(),
             marks: HashMap::new(),
             seen: HashSet::new(),
@@ -85,13 +97,14 @@ impl Attendance {
             for session in
                 store::sessions_index(common.db, from, to.and_time(NaiveTime::MIN)).await?
             {
+                let topic = topic_number(&mut self.topics, &session.topic);
                 self.sessions
-                    .entry((session.starts_at.date(), session.topic, session.village_id))
+                    .entry((session.starts_at.date(), topic, session.village_id))
                     .or_insert((Ref::Existing(session.id), session.hours_credited));
                 self.load_marks(common.db, session.id).await?;
             }
         }
-        self.group_village = group_villages(common, sheet, year);
+        self.group_village = group_villages(common, sheet, year, &mut self.topics);
         self.signed = match sheet.session_number {
             Some(number) => {
                 let session = crate::store::sessions::get(common.db, number).await?;
@@ -242,12 +255,13 @@ impl Attendance {
                 if !issues.errors.is_empty() {
                     return None;
                 }
+                let topic_key = topic_number(&mut self.topics, &topic);
                 let session_village = self
                     .group_village
-                    .get(&(date, topic.clone()))
+                    .get(&(date, topic_key))
                     .copied()
                     .unwrap_or(village);
-                let found = match self.find_session(date, &topic, session_village) {
+                let found = match self.find_session(date, topic_key, session_village) {
                     Some((Ref::Existing(_), None, _))
                         if common.actor.confined_village().is_some() =>
                     {
@@ -276,7 +290,7 @@ impl Attendance {
                         let created = Ref::New(common.push(Op::CreateSession(Box::new(draft))));
                         let session_hours = hours.unwrap_or(1.0);
                         self.sessions
-                            .insert((date, topic, session_village), (created, session_hours));
+                            .insert((date, topic_key, session_village), (created, session_hours));
                         (created, session_village, session_hours)
                     }
                 };
@@ -296,10 +310,10 @@ impl Attendance {
     fn find_session(
         &self,
         date: NaiveDate,
-        topic: &str,
+        topic: u32,
         village: Option<i64>,
     ) -> Option<(Ref, Option<i64>, f64)> {
-        let key = |v| (date, topic.to_string(), v);
+        let key = |v| (date, topic, v);
         self.sessions
             .get(&key(village))
             .map(|(r, h)| (*r, village, *h))
@@ -314,15 +328,11 @@ impl Attendance {
         village: Option<i64>,
         name: String,
     ) -> Option<Ref> {
-        let matches: Vec<Ref> = self
-            .people
-            .named(village, &name)
-            .into_iter()
-            .map(|p| p.person)
-            .collect();
-        match matches.as_slice() {
-            [one] => Some(*one),
-            [] => {
+        let mut matches = self.people.named(village, &name).map(|p| p.person);
+        let (first, second, more) = (matches.next(), matches.next(), matches.count());
+        match (first, second) {
+            (Some(one), None) => Some(one),
+            (None, _) => {
                 issues.warn(
                     Some(Field::Name),
                     format!("名册中没有“{name}”，导入时将新建该人员"),
@@ -346,13 +356,11 @@ impl Attendance {
                 });
                 Some(created)
             }
-            _ => {
+            (Some(_), Some(_)) => {
+                let count = 2 + more;
                 issues.error(
                     Some(Field::Name),
-                    format!(
-                        "本村(社区)有 {} 名同名人员“{name}”，请在名册中区分后再导入",
-                        matches.len()
-                    ),
+                    format!("本村(社区)有 {count} 名同名人员“{name}”，请在名册中区分后再导入"),
                 );
                 None
             }
@@ -392,10 +400,10 @@ fn group_villages(
     common: &Common<'_>,
     sheet: &SheetTable,
     year: i32,
-) -> HashMap<(NaiveDate, String), Option<i64>> {
+    topics: &mut HashMap<String, u32>,
+) -> HashMap<(NaiveDate, u32), Option<i64>> {
     let file_village = common.file_village(sheet);
-    // Borrowed keys: a group's topic is copied once, not once per row.
-    let mut attendees: HashMap<(NaiveDate, Cow<'_, str>), Vec<Option<i64>>> = HashMap::new();
+    let mut attendees: HashMap<(NaiveDate, u32), Vec<Option<i64>>> = HashMap::new();
     for row in &sheet.rows {
         let Some((date, _)) = row
             .cell(Field::Date)
@@ -403,10 +411,7 @@ fn group_villages(
         else {
             continue;
         };
-        let topic = match row.shown(Field::Topic) {
-            Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
-            Cow::Owned(t) => Cow::Owned(t.trim().to_string()),
-        };
+        let topic = topic_number(topics, row.shown(Field::Topic).trim());
         let shown = row.shown(Field::Village);
         let text = shown.trim();
         let village = if text.is_empty() {
@@ -429,7 +434,7 @@ fn group_villages(
                 .copied()
                 .flatten()
                 .filter(|first| villages.iter().all(|v| *v == Some(*first)));
-            ((date, topic.into_owned()), file_village.or(shared))
+            ((date, topic), file_village.or(shared))
         })
         .collect()
 }

@@ -33,7 +33,8 @@ impl From<PersonKey> for KnownPerson {
 #[derive(Default)]
 pub(super) struct PeopleIndex {
     entries: Vec<KnownPerson>,
-    by_name: HashMap<(Option<i64>, String), Vec<usize>>,
+    /// Village → name → entries.
+    by_name: HashMap<Option<i64>, HashMap<String, Vec<usize>>>,
     by_id_number: HashMap<String, usize>,
 }
 
@@ -41,7 +42,9 @@ impl PeopleIndex {
     pub fn add(&mut self, entry: KnownPerson) {
         let index = self.entries.len();
         self.by_name
-            .entry((entry.village_id, entry.name.clone()))
+            .entry(entry.village_id)
+            .or_default()
+            .entry(entry.name.clone())
             .or_default()
             .push(index);
         if let Some(id) = &entry.id_number {
@@ -54,11 +57,19 @@ impl PeopleIndex {
         self.by_id_number.get(id).map(|i| &self.entries[*i])
     }
 
-    pub fn named(&self, village: Option<i64>, name: &str) -> Vec<&KnownPerson> {
+    /// Everyone of this name in the village (looked up without a copy of the name: this is
+    /// done for every row of a sign-in sheet).
+    pub fn named(
+        &self,
+        village: Option<i64>,
+        name: &str,
+    ) -> impl Iterator<Item = &KnownPerson> + '_ {
         self.by_name
-            .get(&(village, name.to_string()))
-            .map(|indexes| indexes.iter().map(|i| &self.entries[*i]).collect())
-            .unwrap_or_default()
+            .get(&village)
+            .and_then(|names| names.get(name))
+            .into_iter()
+            .flatten()
+            .map(|i| &self.entries[*i])
     }
 }
 
