@@ -61,7 +61,6 @@ impl Roster {
             None => self
                 .people
                 .named(row.village_id, &row.name)
-                .into_iter()
                 .find(|p| row.phone.is_none() || p.phone == row.phone),
         };
         let stored = matched

@@ -93,7 +93,6 @@ impl SelfStudy {
         let matches: Vec<i64> = self
             .people
             .named(village, name)
-            .into_iter()
             .filter_map(|p| match p.person {
                 Ref::Existing(id) => Some(id),
                 Ref::New(_) => None,
