@@ -202,3 +202,41 @@ pub fn rejected_rows(sheets: &[RejectedSheet]) -> Result<Vec<u8>, SheetError> {
     }
     Ok(workbook.save_to_buffer()?)
 }
+
+/// One line of an import's list of errors and notes (问题和提示).
+pub struct IssueLine<'a> {
+    /// 错误 or 提示.
+    pub kind: &'static str,
+    pub sheet: &'a str,
+    pub row: usize,
+    pub column: &'a str,
+    pub header: &'a str,
+    pub value: &'a str,
+    pub message: &'a str,
+}
+
+/// Every error and note of an import, one per row (the page lists the first ones only).
+pub fn issue_list(lines: &[IssueLine<'_>]) -> Result<Vec<u8>, SheetError> {
+    let mut workbook = Workbook::new();
+    let formats = Formats::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("问题和提示")?;
+    let headers = ["类别", "工作表", "行", "列", "表头", "内容", "说明"];
+    let widths = [8, 14, 8, 6, 14, 24, 60];
+    for (col, (header, width)) in headers.iter().zip(widths).enumerate() {
+        sheet.write_string_with_format(0, col as u16, *header, &formats.header)?;
+        sheet.set_column_width(col as u16, width)?;
+    }
+    for (index, line) in lines.iter().enumerate() {
+        let row = index as u32 + 1;
+        sheet.write_string(row, 0, line.kind)?;
+        sheet.write_string(row, 1, line.sheet)?;
+        sheet.write_number(row, 2, line.row as f64)?;
+        sheet.write_string(row, 3, line.column)?;
+        sheet.write_string(row, 4, line.header)?;
+        sheet.write_string(row, 5, line.value)?;
+        sheet.write_string(row, 6, line.message)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(workbook.save_to_buffer()?)
+}

@@ -105,6 +105,15 @@ struct AlreadyImported {
     at: String,
 }
 
+/// The most errors, and the most notes, a preview or batch page lists: a sheet that
+/// registers 12,000 new people has a note for each, a page of megabytes on a phone. The
+/// whole list is a download (问题和提示).
+const SHOWN_ISSUES: usize = 200;
+
+fn first_issues(issues: &[Issue]) -> Vec<Issue> {
+    issues.iter().take(SHOWN_ISSUES).cloned().collect()
+}
+
 /// What importing the file would do.
 #[derive(Serialize)]
 struct PreviewView {
@@ -115,8 +124,11 @@ struct PreviewView {
     updated: usize,
     unchanged: usize,
     rejected: usize,
+    /// The first [`SHOWN_ISSUES`] errors and notes, and how many there are.
     errors: Vec<Issue>,
+    error_count: usize,
     warnings: Vec<Issue>,
+    warning_count: usize,
     already: Option<AlreadyImported>,
 }
 
@@ -130,8 +142,10 @@ impl PreviewView {
             updated: p.updated,
             unchanged: p.unchanged,
             rejected: p.rejected,
-            errors: p.errors.clone(),
-            warnings: p.warnings.clone(),
+            errors: first_issues(&p.errors),
+            error_count: p.errors.len(),
+            warnings: first_issues(&p.warnings),
+            warning_count: p.warnings.len(),
             already: p.already_imported.map(|(id, at)| AlreadyImported {
                 id,
                 at: local_minute(at),
@@ -222,6 +236,64 @@ fn rejected_download(
     })
 }
 
+/// Every error and note of the waiting upload's preview.
+#[rocket::get("/preview/<id>/issues.xlsx")]
+async fn preview_issues(editor: EditorUser, id: i64, db: &State<Db>) -> AppResult<XlsxDownload> {
+    let (pending, result) = batches::preview_pending(db, &editor.0.actor, id).await?;
+    let p = match result {
+        Ok(p) => p,
+        Err(ImportError::Read(e)) => return Err(refused(e.to_string())),
+        Err(ImportError::Service(e)) => return Err(AppError(e)),
+    };
+    issues_download(&pending.file_name, &p.errors, &p.warnings)
+}
+
+/// Every error and note of a committed batch, as its report keeps them.
+#[rocket::get("/batches/<id>/issues.xlsx")]
+async fn batch_issues(me: CurrentUser, id: i64, db: &State<Db>) -> AppResult<XlsxDownload> {
+    let line = batches::batch_line(db, &me.actor, id, today()).await?;
+    let (report, _) = imports::split_report(&line.batch);
+    let list = |key: &str| -> Vec<Issue> {
+        report
+            .get(key)
+            .and_then(|issues| serde_json::from_value(issues.clone()).ok())
+            .unwrap_or_default()
+    };
+    issues_download(&line.batch.file_name, &list("errors"), &list("warnings"))
+}
+
+/// The 问题和提示 workbook of an upload named `file_name`.
+fn issues_download(
+    file_name: &str,
+    errors: &[Issue],
+    warnings: &[Issue],
+) -> AppResult<XlsxDownload> {
+    fn line<'a>(kind: &'static str, i: &'a Issue) -> import_files::IssueLine<'a> {
+        import_files::IssueLine {
+            kind,
+            sheet: &i.sheet,
+            row: i.row,
+            column: &i.column,
+            header: &i.header,
+            value: &i.value,
+            message: &i.message,
+        }
+    }
+    let lines: Vec<import_files::IssueLine<'_>> = errors
+        .iter()
+        .map(|i| line("错误", i))
+        .chain(warnings.iter().map(|i| line("提示", i)))
+        .collect();
+    let stem = file_name
+        .rsplit_once('.')
+        .map(|(s, _)| s)
+        .unwrap_or(file_name);
+    Ok(XlsxDownload {
+        file_name: format!("{stem}_问题和提示.xlsx"),
+        bytes: import_files::issue_list(&lines)?,
+    })
+}
+
 /// The rows a committed batch left out ("只导入正确的行"), as uploaded with 错误说明.
 #[rocket::get("/batches/<id>/rejected.xlsx")]
 async fn batch_rejected(me: CurrentUser, id: i64, db: &State<Db>) -> AppResult<XlsxDownload> {
@@ -295,8 +367,11 @@ async fn history(me: CurrentUser, db: &State<Db>, chrome: Chrome) -> AppResult<T
 #[derive(Serialize)]
 struct BatchPage {
     batch: BatchView,
-    /// The report stored with the batch (sheets, errors, warnings).
+    /// The report stored with the batch (sheets, errors, warnings), its lists cut to the
+    /// first [`SHOWN_ISSUES`].
     report: Value,
+    error_count: usize,
+    warning_count: usize,
     /// Whether the rows left out can be downloaded.
     has_rejected_rows: bool,
 }
@@ -305,11 +380,22 @@ struct BatchPage {
 async fn batch(me: CurrentUser, id: i64, db: &State<Db>, chrome: Chrome) -> AppResult<Template> {
     let line = batches::batch_line(db, &me.actor, id, today()).await?;
     // The rejected rows are for the download, not the page.
-    let (report, rejected) = imports::split_report(&line.batch);
+    let (mut report, rejected) = imports::split_report(&line.batch);
     let has_rejected_rows = rejected.iter().any(|(_, _, rows)| !rows.is_empty());
+    let mut cut = |key: &str| match report.get_mut(key).and_then(Value::as_array_mut) {
+        Some(list) => {
+            let count = list.len();
+            list.truncate(SHOWN_ISSUES);
+            count
+        }
+        None => 0,
+    };
+    let (error_count, warning_count) = (cut("errors"), cut("warnings"));
     let view = BatchPage {
         has_rejected_rows,
         report,
+        error_count,
+        warning_count,
         batch: BatchView::of(&line),
     };
     Ok(chrome.render("imports/batch", view))
@@ -388,6 +474,8 @@ pub fn routes() -> Vec<Route> {
         commit,
         rejected,
         batch_rejected,
+        preview_issues,
+        batch_issues,
         history,
         batch,
         undo_confirm,

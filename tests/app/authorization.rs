@@ -481,6 +481,11 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             format!("/imports/preview/{pending}/rejected.xlsx"),
             EDITORS,
         ),
+        get(
+            "/imports/preview/<id>/issues.xlsx",
+            format!("/imports/preview/{pending}/issues.xlsx"),
+            EDITORS,
+        ),
         post(
             "/imports/preview/<id>/commit",
             format!("/imports/preview/{pending}/commit"),
@@ -500,6 +505,11 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         get(
             "/imports/batches/<id>/rejected.xlsx",
             format!("/imports/batches/{batch}/rejected.xlsx"),
+            EVERYONE_LOGGED_IN,
+        ),
+        get(
+            "/imports/batches/<id>/issues.xlsx",
+            format!("/imports/batches/{batch}/issues.xlsx"),
             EVERYONE_LOGGED_IN,
         ),
         get(

@@ -11,6 +11,7 @@ mod figures;
 mod helpers;
 mod imports;
 mod intake;
+mod issue_lists;
 mod ledgers;
 mod login;
 mod messages;

@@ -26,7 +26,7 @@ use crate::store::villages::Village;
 use crate::store::Db;
 
 /// One error or warning, naming the cell the way the clerk sees it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Issue {
     pub sheet: String,
     pub row: usize,
