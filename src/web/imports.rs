@@ -209,16 +209,34 @@ async fn commit(
     }
 }
 
+/// The waiting upload's file name and plan, for a download; a file that cannot be read is
+/// refused with the reason.
+async fn planned_upload(
+    editor: &EditorUser,
+    id: i64,
+    db: &Db,
+) -> AppResult<(String, std::sync::Arc<Preview>)> {
+    let (pending, result) = batches::preview_pending(db, &editor.0.actor, id).await?;
+    match result {
+        Ok(p) => Ok((pending.file_name, p)),
+        Err(ImportError::Read(e)) => Err(refused(e.to_string())),
+        Err(ImportError::Service(e)) => Err(AppError(e)),
+    }
+}
+
 #[rocket::get("/preview/<id>/rejected.xlsx")]
 async fn rejected(editor: EditorUser, id: i64, db: &State<Db>) -> AppResult<XlsxDownload> {
-    let (pending, result) = batches::preview_pending(db, &editor.0.actor, id).await?;
-    let p = match result {
-        Ok(p) => p,
-        Err(ImportError::Read(e)) => return Err(refused(e.to_string())),
-        Err(ImportError::Service(e)) => return Err(AppError(e)),
-    };
+    let (file_name, p) = planned_upload(&editor, id, db).await?;
     let sheets = imports::rejected_sheets(&p.headers, &p.rejected_rows);
-    rejected_download(&pending.file_name, &sheets)
+    rejected_download(&file_name, &sheets)
+}
+
+/// An upload's name without its extension, for the names of the files made from it.
+fn stem(file_name: &str) -> &str {
+    file_name
+        .rsplit_once('.')
+        .map(|(s, _)| s)
+        .unwrap_or(file_name)
 }
 
 /// The 错误行 workbook of an upload named `file_name`.
@@ -226,12 +244,8 @@ fn rejected_download(
     file_name: &str,
     sheets: &[import_files::RejectedSheet],
 ) -> AppResult<XlsxDownload> {
-    let stem = file_name
-        .rsplit_once('.')
-        .map(|(s, _)| s)
-        .unwrap_or(file_name);
     Ok(XlsxDownload {
-        file_name: format!("{stem}_错误行.xlsx"),
+        file_name: format!("{}_错误行.xlsx", stem(file_name)),
         bytes: import_files::rejected_rows(sheets)?,
     })
 }
@@ -239,13 +253,8 @@ fn rejected_download(
 /// Every error and note of the waiting upload's preview.
 #[rocket::get("/preview/<id>/issues.xlsx")]
 async fn preview_issues(editor: EditorUser, id: i64, db: &State<Db>) -> AppResult<XlsxDownload> {
-    let (pending, result) = batches::preview_pending(db, &editor.0.actor, id).await?;
-    let p = match result {
-        Ok(p) => p,
-        Err(ImportError::Read(e)) => return Err(refused(e.to_string())),
-        Err(ImportError::Service(e)) => return Err(AppError(e)),
-    };
-    issues_download(&pending.file_name, &p.errors, &p.warnings)
+    let (file_name, p) = planned_upload(&editor, id, db).await?;
+    issues_download(&file_name, &p.errors, &p.warnings)
 }
 
 /// Every error and note of a committed batch, as its report keeps them.
@@ -284,12 +293,8 @@ fn issues_download(
         .map(|i| line("错误", i))
         .chain(warnings.iter().map(|i| line("提示", i)))
         .collect();
-    let stem = file_name
-        .rsplit_once('.')
-        .map(|(s, _)| s)
-        .unwrap_or(file_name);
     Ok(XlsxDownload {
-        file_name: format!("{stem}_问题和提示.xlsx"),
+        file_name: format!("{}_问题和提示.xlsx", stem(file_name)),
         bytes: import_files::issue_list(&lines)?,
     })
 }
