@@ -1,6 +1,7 @@
 //! The preview and batch pages list the first 200 errors and notes of an import, with the
 //! count of each and the whole list as a download: a sheet that registers thousands of new
-//! people has a note for each, and the page stays small enough for a phone.
+//! people has a note for each, and the page stays small enough for a phone (a long list of
+//! notes starts folded).
 
 use std::io::Cursor;
 
@@ -59,6 +60,8 @@ async fn a_long_list_of_issues_is_cut_on_the_page_and_whole_in_the_download(back
     assert_eq!(body.matches("不是有效日期").count(), 200);
     assert_eq!(body.matches("导入时将新建该人员").count(), 200);
     assert!(body.contains("这里只列出前 200 条，共 250 条"), "{body}");
+    // So many notes start folded: 确认导入 is not hundreds of cards down on a phone.
+    assert!(body.contains(r#"<details class="card issues">"#), "{body}");
     let download = format!("{location}/issues.xlsx");
     assert!(body.contains(&format!("href=\"{download}\"")), "{body}");
     let kinds = downloaded_kinds(&clerk, &download).await;
@@ -75,6 +78,7 @@ async fn a_long_list_of_issues_is_cut_on_the_page_and_whole_in_the_download(back
     let page = clerk.get(&batch).await;
     let body = &page.body;
     assert!(body.contains("提示（250）"), "{body}");
+    assert!(body.contains(r#"<details class="card issues">"#), "{body}");
     assert_eq!(body.matches("不是有效日期").count(), 200);
     assert_eq!(body.matches("导入时将新建该人员").count(), 200);
     let download = format!("{batch}/issues.xlsx");
