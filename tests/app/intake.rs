@@ -683,7 +683,7 @@ async fn a_title_differing_only_in_punctuation_is_the_same_material(backend: Bac
         .collect();
     assert_eq!(
         warnings,
-        vec!["资料目录中没有“全新的折页”，导入时将新建资料"],
+        vec!["资料目录中没有“全新的折页”，导入时新建资料"],
         "only the new title is announced"
     );
     imports::commit(&app.db, &actor, &chosen, false)

@@ -58,7 +58,7 @@ async fn a_long_list_of_issues_is_cut_on_the_page_and_whole_in_the_download(back
         "{body}"
     );
     assert_eq!(body.matches("不是有效日期").count(), 200);
-    assert_eq!(body.matches("导入时将新建该人员").count(), 200);
+    assert_eq!(body.matches("导入时新建该人员").count(), 200);
     assert!(body.contains("这里只列出前 200 条，共 250 条"), "{body}");
     // So many notes start folded: 确认导入 is not hundreds of cards down on a phone.
     assert!(body.contains(r#"<details class="card issues">"#), "{body}");
@@ -80,7 +80,7 @@ async fn a_long_list_of_issues_is_cut_on_the_page_and_whole_in_the_download(back
     assert!(body.contains("提示（250）"), "{body}");
     assert!(body.contains(r#"<details class="card issues">"#), "{body}");
     assert_eq!(body.matches("不是有效日期").count(), 200);
-    assert_eq!(body.matches("导入时将新建该人员").count(), 200);
+    assert_eq!(body.matches("导入时新建该人员").count(), 200);
     let download = format!("{batch}/issues.xlsx");
     assert!(body.contains(&format!("href=\"{download}\"")), "{body}");
     assert_eq!(downloaded_kinds(&clerk, &download).await.len(), 460);

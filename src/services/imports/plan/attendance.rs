@@ -335,7 +335,7 @@ impl Attendance {
             (None, _) => {
                 issues.warn(
                     Some(Field::Name),
-                    format!("名册中没有“{name}”，导入时将新建该人员"),
+                    format!("名册中没有“{name}”，导入时新建该人员"),
                 );
                 let created = Ref::New(common.push(Op::CreatePerson(Box::new(PersonRecord {
                     name: name.clone(),

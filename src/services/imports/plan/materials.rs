@@ -69,7 +69,7 @@ impl Catalogue {
         }
         issues.warn(
             Some(Field::MaterialTitle),
-            format!("资料目录中没有“{title}”，导入时将新建资料"),
+            format!("资料目录中没有“{title}”，导入时新建资料"),
         );
         Some(self.create(common, title, kind, unit))
     }
