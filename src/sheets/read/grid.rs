@@ -89,7 +89,7 @@ pub const MAX_FILE_CELLS: u64 = 4_000_000;
 /// of 25 bytes. The worker sends the cells it reads on at once, so this, not the worker's
 /// memory, bounds what the server is sent; a forged file whose cells each name one long
 /// shared text would otherwise send gigabytes.
-pub const MAX_FILE_TEXT_BYTES: u64 = 100_000_000;
+const MAX_FILE_TEXT_BYTES: u64 = 100_000_000;
 
 /// What one file may still lay out: cells, and bytes of text in them.
 #[derive(Debug)]
@@ -125,8 +125,8 @@ pub(super) fn too_many_cells(sheet: &str) -> ReadError {
 
 fn too_much_text(sheet: &str) -> ReadError {
     ReadError::Damaged(format!(
-        "工作表“{sheet}”所在的文件文字太多（全部单元格合计超过 100 MB），文件可能已损坏或被篡改，\
-         请删除多余内容后另存再上传"
+        "表格中的文字太多：全部工作表的单元格文字合计超过 100 MB（读到工作表“{sheet}”时超出），\
+         文件可能已损坏或被篡改，请删除多余内容后另存再上传"
     ))
 }
 

@@ -14,8 +14,8 @@ use chrono::NaiveDateTime;
 use std::io::Cursor;
 
 pub use grid::excel_serial_to_datetime;
+pub use grid::MAX_FILE_CELLS;
 use grid::{cell_of_ref, grid_of, SheetBuilder};
-pub use grid::{MAX_FILE_CELLS, MAX_FILE_TEXT_BYTES};
 pub use header::{find_table, SheetTable, SourceRow, TableSet};
 pub use stream::read_streamed;
 
