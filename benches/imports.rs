@@ -9,7 +9,10 @@
 //! the pufa process and of its parse worker. Targets: (c) ≤ 2× (a) (PostgreSQL ≤ 3×),
 //! (b) ≤ 1.3× (a), peak of (c) ≤ 150 MB. Then (d) the same file through the web: the
 //! real server, an admin logged in, the upload (transfer), its preview page and the commit,
-//! each timed (target: preview and commit each ≤ 2× (a) plus the transfer).
+//! each timed (target: preview and commit each ≤ 2× (a) plus the transfer). After each
+//! committing import, (e) times the database alone inserting the same rows again (the floor
+//! under (c): no reading, planning or sending), and (f) times the parse worker alone (the
+//! floor under (b): the isolated read every import starts with).
 //! `PUFA_BENCH_BIN=/path/to/pufa` runs another build on the same files (before/after).
 
 use std::io::Cursor;
@@ -223,6 +226,80 @@ async fn fresh_database(dir: &Path, name: &str, postgres: Option<&str>) -> Strin
     url
 }
 
+/// (f) the floor under (b): the parse worker every read of an upload starts, given the file
+/// as the server gives it, its answer thrown away. The best of three runs, like (a).
+fn worker_alone(pufa: &str, file: &Path) -> Duration {
+    use pufa::sheets::read::worker::{Limits, ARENA_RESERVE, ARENA_VARIABLE, WORKER_ARG};
+    let limits = Limits::default();
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let status = Command::new(pufa)
+            .arg(WORKER_ARG)
+            .arg(limits.memory_bytes.to_string())
+            .arg(limits.cpu_seconds.to_string())
+            .arg("出勤.xlsx")
+            .env(ARENA_VARIABLE, ARENA_RESERVE)
+            .stdin(std::fs::File::open(file).unwrap())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        best = best.min(started.elapsed());
+        assert!(status.success(), "the parse worker failed");
+    }
+    best
+}
+
+/// What (e) inserts again, parents first.
+const WRITTEN: [&str; 3] = ["people", "sessions", "attendance"];
+
+/// (e) the database's own floor under (c): the rows the import wrote, inserted again inside
+/// the database (`INSERT … SELECT` from copies, in a transaction that is rolled back), with
+/// the schema's indexes, foreign keys and triggers and nothing else. Returns the time and
+/// the number of rows.
+async fn database_floor(url: &str) -> (Duration, u64) {
+    macro_rules! floor_in {
+        ($pool:expr) => {{
+            let mut tx = $pool.begin().await.unwrap();
+            for table in WRITTEN {
+                let copy = format!("CREATE TEMP TABLE floor_{table} AS SELECT * FROM {table}");
+                sqlx::query(&copy).execute(&mut *tx).await.unwrap();
+            }
+            for table in WRITTEN.iter().rev() {
+                let empty = format!("DELETE FROM {table}");
+                sqlx::query(&empty).execute(&mut *tx).await.unwrap();
+            }
+            let started = Instant::now();
+            let mut rows = 0;
+            for table in WRITTEN {
+                let insert = format!("INSERT INTO {table} SELECT * FROM floor_{table}");
+                let done = sqlx::query(&insert).execute(&mut *tx).await.unwrap();
+                rows += done.rows_affected();
+            }
+            let elapsed = started.elapsed();
+            tx.rollback().await.unwrap();
+            (elapsed, rows)
+        }};
+    }
+    let db = Db::connect(url).await.unwrap();
+    let floor = match &db {
+        Db::Sqlite(pool) => floor_in!(pool),
+        Db::Postgres(pool) => floor_in!(pool),
+    };
+    db.close().await;
+    floor
+}
+
+/// Prints (e) for the database at `url`, beside the target of (c) there.
+fn print_floor(runtime: &tokio::runtime::Runtime, url: &str, read: Duration, target: f64) {
+    let (floor, rows) = runtime.block_on(database_floor(url));
+    let ratio = floor.as_secs_f64() / read.as_secs_f64();
+    println!(
+        "(e) the database alone inserting the {rows} rows (c) wrote: {floor:.2?} = {ratio:.2}× (a); (c)'s target of {target}× leaves {:.2}× (a) for reading, planning and sending",
+        target - ratio
+    );
+}
+
 fn mb(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
@@ -252,6 +329,12 @@ fn measure_file(base: &Path, runtime: &tokio::runtime::Runtime, label: &str, lay
     // PUFA_BENCH_BIN=/path/to/pufa measures another build with the same files.
     let pufa =
         std::env::var("PUFA_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_pufa").into());
+    let alone = worker_alone(&pufa, &file);
+    let ratio = alone.as_secs_f64() / read.as_secs_f64();
+    println!(
+        "(f) the parse worker alone (its own process, the file's checks, calamine, sending the cells): {alone:.2?} = {ratio:.2}× (a) (best of 3); (b)'s target of 1.3× leaves {:.2}× (a) for planning",
+        1.3 - ratio
+    );
     let file_arg = file.display().to_string();
     let run = |url: &str, extra: &[&str]| {
         let mut command = Command::new(&pufa);
@@ -278,6 +361,7 @@ fn measure_file(base: &Path, runtime: &tokio::runtime::Runtime, label: &str, lay
         mb(peak),
         mb(worker)
     );
+    print_floor(runtime, &url, read, 2.0);
     let url = runtime.block_on(fresh_database(base, &format!("bench_{label}_web"), None));
     through_the_web(&url, base, &file, read);
     if let Ok(admin_url) = std::env::var("PUFA_BENCH_POSTGRES_URL") {
@@ -294,6 +378,7 @@ fn measure_file(base: &Path, runtime: &tokio::runtime::Runtime, label: &str, lay
             mb(peak),
             mb(worker)
         );
+        print_floor(runtime, &url, read, 3.0);
     }
 }
 
