@@ -146,24 +146,34 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Keeps SQLite's statement journals in memory, in this process, before it opens its first
-/// database. A statement that may fail halfway inside a transaction (an import's 500-row
-/// INSERT, with its unique index, foreign keys and triggers) first copies each page it
-/// changes that the transaction changed before; past 64 KiB SQLite writes those copies to
-/// a temporary file, and an import's writes spent a fifth of their time in those writes.
-/// One statement's copies are what it touches (a few MB at most), freed when it ends.
-/// Once SQLite is running the setting can no longer change: the call is then refused and
-/// journals spill as before, which costs only time.
-fn keep_statement_journals_in_memory() {
+/// What one SQLite statement journal may hold in memory before it goes to a temporary file.
+const STATEMENT_JOURNAL_IN_MEMORY: libc::c_int = 16 * 1024 * 1024;
+
+/// Raises SQLite's threshold for spilling statement journals to a temporary file from 64 KiB
+/// to [`STATEMENT_JOURNAL_IN_MEMORY`], before the first database is opened. Inside a
+/// transaction a statement that may fail halfway (an import's 500-row INSERT, with its unique
+/// index, foreign keys and triggers) first copies each existing page it changes; an import's
+/// statements spilled those copies to disk, about a fifth of a commit's time (see README,
+/// Benchmarks). A statement that changes more (undoing a large batch) still spills.
+fn raise_statement_journal_spill() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: sqlite3_config with SQLITE_CONFIG_STMTJRNL_SPILL takes one int; it only
-        // sets a global of the library, and is refused (SQLITE_MISUSE) once it has started.
+        // SAFETY: SQLITE_CONFIG_STMTJRNL_SPILL takes one int and sets one global of the
+        // library. sqlite3_config must not run beside other SQLite calls: every use of SQLite
+        // in pufa starts with `Db::connect`, which makes this call first, and `Once` makes
+        // concurrent callers wait for it. Once SQLite has started, the call is refused
+        // (SQLITE_MISUSE) and changes nothing.
         let code = unsafe {
-            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_STMTJRNL_SPILL, -1)
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_STMTJRNL_SPILL,
+                STATEMENT_JOURNAL_IN_MEMORY,
+            )
         };
         if code != rusqlite::ffi::SQLITE_OK {
-            tracing::debug!(code, "SQLite already started: statement journals may spill");
+            tracing::warn!(
+                code,
+                "SQLite refused the statement-journal setting; imports are slower"
+            );
         }
     });
 }
@@ -176,7 +186,7 @@ impl Db {
             source,
         };
         if url.starts_with("sqlite:") {
-            keep_statement_journals_in_memory();
+            raise_statement_journal_spill();
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(connect_error)?
                 .create_if_missing(true)
